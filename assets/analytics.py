@@ -1,0 +1,58 @@
+"""The analytics stage: one asset per SQL model in `sql/`, built in the staging warehouse.
+
+Dependencies come from the SQL itself (`main.<table>`, `analytics.<model>`), so the asset
+graph follows the queries."""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from assets.extract import snapshot_date_of
+from assets.partitions import daily_snapshots
+from pipelines.resources import LakeResource
+from pipelines.tables import TABLES
+from pipelines.warehouse.loader import open_staging
+from pipelines.warehouse.models import build_model, model_dependencies, model_names, model_sql
+
+
+def analytics_key(model: str) -> AssetKey:
+    return AssetKey(["analytics", model])
+
+
+def _dependency_keys(model: str) -> list[AssetKey]:
+    """Models and contract tables the SQL reads; main.snapshot_info comes with every load."""
+    keys = []
+    for reference in model_dependencies(model):
+        schema, name = reference.split(".", 1)
+        if schema == "analytics":
+            keys.append(analytics_key(name))
+        elif name in TABLES:
+            keys.append(AssetKey(["warehouse", name]))
+    return sorted(keys or [AssetKey(["warehouse", "badges"])])
+
+
+def _model_asset(model: str) -> AssetsDefinition:
+    @asset(
+        key=analytics_key(model),
+        group_name="analytics",
+        partitions_def=daily_snapshots,
+        deps=_dependency_keys(model),
+        description=f"analytics.{model}, built from sql/{model}.sql.",
+    )
+    def _build(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+        with open_staging(lake.lake, snapshot_date_of(context)) as con:
+            rows = build_model(con, model)
+        return MaterializeResult(
+            metadata={"rows": rows, "sql": MetadataValue.md(f"```sql\n{model_sql(model)}\n```")}
+        )
+
+    return _build
+
+
+def analytics_model_assets() -> list[AssetsDefinition]:
+    return [_model_asset(model) for model in model_names()]

@@ -1,0 +1,42 @@
+"""The normalize stage: the raw archive flattened into typed Parquet, one per contract table."""
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+
+from assets.extract import raw_api_responses, snapshot_date_of
+from assets.partitions import daily_snapshots
+from pipelines.normalize import normalize_snapshot
+from pipelines.resources import LakeResource
+from pipelines.tables import TABLES
+
+
+def lake_key(table: str) -> AssetKey:
+    return AssetKey(["lake", table])
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            lake_key(name),
+            group_name="normalize",
+            deps=[raw_api_responses],
+            description=f"Parquet, one row per {table.grain}, one partition per snapshot date.",
+        )
+        for name, table in TABLES.items()
+    ],
+    partitions_def=daily_snapshots,
+)
+def lake_tables(context: AssetExecutionContext, lake: LakeResource):
+    snapshot_date = snapshot_date_of(context)
+    report = normalize_snapshot(lake.lake.raw_dir(snapshot_date), lake.lake, snapshot_date)
+    if report.warnings:
+        context.log.warning(f"normalizer warnings: {dict(report.warnings)}")
+    for name in TABLES:
+        warnings = {k: v for k, v in report.warnings.items() if k.startswith(f"{name}.")}
+        yield MaterializeResult(
+            asset_key=lake_key(name),
+            metadata={
+                "rows": report.rows.get(name, 0),
+                "warnings": sum(warnings.values()),
+                "path": str(lake.lake.table_dir(name, snapshot_date)),
+            },
+        )

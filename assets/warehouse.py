@@ -1,0 +1,140 @@
+"""The warehouse stage: the snapshot loaded into a staging DuckDB file, checked, then published."""
+
+import duckdb
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
+
+from assets.analytics import analytics_key, analytics_model_assets
+from assets.extract import snapshot_date_of
+from assets.normalize import lake_key
+from assets.partitions import daily_snapshots
+from pipelines.raw import list_totals
+from pipelines.resources import LakeResource
+from pipelines.tables import TABLES
+from pipelines.warehouse.checks import (
+    CheckOutcome,
+    check_list_totals,
+    check_listed_badges_have_meta,
+    check_snapshot_date,
+    check_unique_keys,
+)
+from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, build_history
+from pipelines.warehouse.loader import load_snapshot, open_staging
+from pipelines.warehouse.models import model_names
+from pipelines.warehouse.publish import publish
+
+
+def warehouse_key(table: str) -> AssetKey:
+    return AssetKey(["warehouse", table])
+
+
+CUSTOMER_BADGES = warehouse_key("customer_badges")
+CHECK_SPECS = [
+    *(
+        AssetCheckSpec(f"unique_key_{name}", asset=warehouse_key(name), blocking=True)
+        for name in TABLES
+    ),
+    AssetCheckSpec("listed_badges_have_meta", asset=CUSTOMER_BADGES, blocking=True),
+    AssetCheckSpec("list_totals_match_pagination", asset=CUSTOMER_BADGES, blocking=True),
+]
+
+
+def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult:
+    return AssetCheckResult(
+        asset_key=asset_key,
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=AssetCheckSeverity.ERROR,
+        description=outcome.description,
+        metadata={
+            k: MetadataValue.json(v) if isinstance(v, list | dict) else v
+            for k, v in outcome.metadata.items()
+        },
+    )
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            warehouse_key(name),
+            group_name="warehouse",
+            deps=[lake_key(name)],
+            description=f"main.{name} in the staging warehouse: one row per {table.grain}.",
+        )
+        for name, table in TABLES.items()
+    ],
+    check_specs=CHECK_SPECS,
+    partitions_def=daily_snapshots,
+)
+def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
+    snapshot_date = snapshot_date_of(context)
+    report = load_snapshot(lake.lake, snapshot_date)
+    totals = list_totals(lake.lake.raw_dir(snapshot_date))
+    with open_staging(lake.lake, snapshot_date) as con:
+        unique = {o.name: o for o in check_unique_keys(con)}
+        listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
+    for name in TABLES:
+        key = warehouse_key(name)
+        results = [check_result(key, unique[f"unique_key_{name}"])]
+        if key == CUSTOMER_BADGES:
+            results += [check_result(key, outcome) for outcome in listed]
+        yield MaterializeResult(
+            asset_key=key, metadata={"rows": report.row_counts[name]}, check_results=results
+        )
+
+
+@asset(
+    key=["history", "snapshots"],
+    group_name="warehouse",
+    partitions_def=daily_snapshots,
+    deps=[warehouse_key(name) for name in (*VERSIONED_TABLES, *EVENT_TABLES)],
+    description=(
+        "Schema history: type-2 versions of badges, badge_constraints and customer_badges, "
+        "and every issual and earn once, built from all daily snapshots in the lake."
+    ),
+)
+def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+    with open_staging(lake.lake, snapshot_date_of(context)) as con:
+        rows = build_history(con, lake.lake, snapshot_date_of(context))
+    return MaterializeResult(metadata={f"history.{name}": count for name, count in rows.items()})
+
+
+@asset(
+    group_name="warehouse",
+    partitions_def=daily_snapshots,
+    deps=[
+        *(warehouse_key(n) for n in TABLES),
+        *(analytics_key(m) for m in model_names()),
+        AssetKey(["history", "snapshots"]),
+    ],
+    check_specs=[AssetCheckSpec("snapshot_date", asset="published_warehouse")],
+    description="The staging warehouse swapped in atomically as warehouse.duckdb.",
+)
+def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+    snapshot_date = snapshot_date_of(context)
+    publish(lake.lake, snapshot_date)
+
+    with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
+        outcome = check_snapshot_date(con, snapshot_date)
+    return MaterializeResult(
+        metadata={"path": str(lake.lake.warehouse_path), "snapshot_date": str(snapshot_date)},
+        check_results=[check_result(AssetKey("published_warehouse"), outcome)],
+    )
+
+
+warehouse_assets = [
+    warehouse_tables,
+    warehouse_history,
+    *analytics_model_assets(),
+    published_warehouse,
+]

@@ -1,0 +1,59 @@
+"""Run a whole extraction into a snapshot's raw archive, published only when complete."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+from pipelines.client.http import ApiClient
+from pipelines.client.settings import ApiSettings
+from pipelines.extract.customers import CustomerRef
+from pipelines.extract.progress import ProgressCallback
+from pipelines.extract.snapshot import ExtractReport, SnapshotExtractor
+from pipelines.raw import RawArchiveWriter
+
+
+def extract_to_archive(
+    settings: ApiSettings,
+    customers: list[CustomerRef],
+    raw_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    progress_every: float = 2.0,
+) -> ExtractReport:
+    """Extracts into a temporary sibling of `raw_dir` that replaces it once complete.
+
+    A crash leaves the previous archive of the date (if any) untouched.
+    """
+    building = raw_dir.with_name(raw_dir.name + ".building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    with RawArchiveWriter(building / "responses-0.parquet") as writer:
+        report = asyncio.run(_extract(settings, customers, writer, on_progress, progress_every))
+    replace_directory(building, raw_dir)
+    return report
+
+
+async def _extract(
+    settings: ApiSettings,
+    customers: list[CustomerRef],
+    writer: RawArchiveWriter,
+    on_progress: ProgressCallback | None,
+    progress_every: float,
+) -> ExtractReport:
+    async with ApiClient(settings) as client:
+        extractor = SnapshotExtractor(
+            client, writer, customers, on_progress=on_progress, progress_every=progress_every
+        )
+        return await extractor.run()
+
+
+def replace_directory(new: Path, target: Path) -> None:
+    """Puts `new` in place of `target`; the old one is removed only after the swap."""
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

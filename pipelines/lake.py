@@ -1,0 +1,47 @@
+"""Where a snapshot's files live under the data directory (`BADGES_DATA_DIR`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "./data"
+
+
+@dataclass(frozen=True)
+class Lake:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> Lake:
+        return cls(Path(os.environ.get("BADGES_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.root / "staging"
+
+    def raw_dir(self, snapshot_date: dt.date) -> Path:
+        return self.lake_dir / "raw" / f"snapshot_date={snapshot_date.isoformat()}"
+
+    def table_dir(self, table: str, snapshot_date: dt.date) -> Path:
+        return self.lake_dir / table / f"snapshot_date={snapshot_date.isoformat()}"
+
+    def raw_dates(self) -> list[dt.date]:
+        raw = self.lake_dir / "raw"
+        if not raw.exists():
+            return []
+        return sorted(
+            dt.date.fromisoformat(p.name.split("=", 1)[1])
+            for p in raw.iterdir()
+            if p.is_dir() and p.name.startswith("snapshot_date=") and "." not in p.name
+        )

@@ -1,0 +1,217 @@
+"""Pure flatteners: one parsed API response -> rows of the contract tables.
+
+Each returns `{table name: [row, ...]}` with the column names of `pipelines.tables`,
+`snapshot_date` filled in, timestamps as int microseconds UTC and `extra` as JSON
+text (or None) holding every source key no column maps. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import orjson
+
+from pipelines.normalize.constraints import constraint_rows
+from pipelines.normalize.fields import ObjectReader, new_row
+from pipelines.normalize.mappings import (
+    BADGE_FIELDS,
+    CLAIM_FIELDS,
+    CUSTOMER_BADGE_FIELDS,
+    DETAIL_FIELDS,
+    EARN_COUNT,
+    EARN_EXPIRY_FIELDS,
+    EARN_FIELDS,
+    EARNED_EXPIRY_FIELDS,
+    ISSUAL_FIELDS,
+    ISSUE_EXPIRY_FIELDS,
+    ISSUED_COUNT,
+    ISSUED_EXPIRY_FIELDS,
+)
+from pipelines.raw import RawRecord
+from pipelines.tables import (
+    BADGE_CLAIMS,
+    BADGE_CONSTRAINTS,
+    BADGE_CUSTOM_FIELDS,
+    BADGE_EARNS,
+    BADGE_ISSUALS,
+    BADGE_OWNERS,
+    BADGES,
+    CUSTOMER_BADGE_CONSTRAINTS,
+    CUSTOMER_BADGE_DETAILS,
+    CUSTOMER_BADGES,
+    EXTRACT_ERRORS,
+)
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def flatten_badge_meta(
+    data: dict[str, Any],
+    snapshot_date: dt.date,
+    warnings: Counter[str],
+    badge_id: str | None = None,
+) -> Rows:
+    """A badge meta `data` object -> badges, badge_owners, badge_claims, custom fields, constraints.
+
+    `badge_id` (the requested id) is used only when the object carries no id of its own.
+    """
+    reader = ObjectReader(data, BADGES.name, warnings)
+    badge = new_row(BADGES, snapshot_date=snapshot_date)
+    reader.fill(badge, BADGE_FIELDS)
+    badge["badge_id"] = badge["badge_id"] or badge_id
+    reader.child("earnedBadgeExpiry", "earnExpiry").fill(badge, EARNED_EXPIRY_FIELDS)
+    reader.child("issuedBadgeExpiry", "issueExpiry").fill(badge, ISSUED_EXPIRY_FIELDS)
+    keys = {"snapshot_date": snapshot_date, "badge_id": badge["badge_id"]}
+    ownership = reader.child("ownership")
+    owners = [
+        new_row(BADGE_OWNERS, **keys, owner_type=owner)
+        for owner in ownership.strings("restrictedToOwners")
+    ]
+    claims = [_claim_row(claim, keys, warnings) for claim in ownership.objects("claims")]
+    custom_fields = [
+        new_row(BADGE_CUSTOM_FIELDS, **keys, field_name=name, field_value=_field_value(value))
+        for name, value in reader.mapping("customFields").items()
+    ]
+    reader.use("customerConstraints", "badgeConstraints")
+    badge["extra"] = reader.extra_json()
+    return {
+        BADGES.name: [badge],
+        BADGE_OWNERS.name: owners,
+        BADGE_CLAIMS.name: claims,
+        BADGE_CUSTOM_FIELDS.name: custom_fields,
+        BADGE_CONSTRAINTS.name: constraint_rows(data, BADGE_CONSTRAINTS, keys, warnings),
+    }
+
+
+def _claim_row(claim: dict[str, Any], keys: dict[str, Any], warnings: Counter[str]) -> dict:
+    reader = ObjectReader(claim, BADGE_CLAIMS.name, warnings)
+    row = new_row(BADGE_CLAIMS, **keys)
+    reader.fill(row, CLAIM_FIELDS)
+    row["extra"] = reader.extra_json()
+    return row
+
+
+def _field_value(value: Any) -> str | None:
+    """Custom field values are strings; anything else is kept as its JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def flatten_customer_badge_list(
+    badges: list[dict[str, Any]],
+    customer_id: str | None,
+    identifier_type: str | None,
+    list_type: str | None,
+    first_position: int | None,
+    snapshot_date: dt.date,
+    warnings: Counter[str],
+) -> Rows:
+    """A page of a customer's badge list -> customer_badges (position: first_position + index)."""
+    keys = {
+        "snapshot_date": snapshot_date,
+        "customer_id": customer_id,
+        "identifier_type": identifier_type,
+        "list_type": list_type,
+    }
+    rows = []
+    for index, item in enumerate(badges):
+        if not isinstance(item, dict):
+            warnings[f"{CUSTOMER_BADGES.name}: list item not an object"] += 1
+            continue
+        reader = ObjectReader(item, CUSTOMER_BADGES.name, warnings)
+        position = None if first_position is None else first_position + index
+        row = new_row(CUSTOMER_BADGES, **keys, list_position=position)
+        reader.fill(row, CUSTOMER_BADGE_FIELDS)
+        row["extra"] = reader.extra_json()
+        rows.append(row)
+    return {CUSTOMER_BADGES.name: rows}
+
+
+def flatten_customer_badge_detail(
+    data: dict[str, Any],
+    customer_id: str | None,
+    identifier_type: str | None,
+    badge_id: str | None,
+    snapshot_date: dt.date,
+    warnings: Counter[str],
+) -> Rows:
+    """A customer-badge detail `data` object -> details, customer constraints, issuals, earns."""
+    reader = ObjectReader(data, CUSTOMER_BADGE_DETAILS.name, warnings)
+    own_id = data.get("id")
+    if own_id is None or own_id == badge_id or badge_id is None:
+        reader.use("id")
+        badge_id = badge_id or (own_id if isinstance(own_id, str) else None)
+    keys = {
+        "snapshot_date": snapshot_date,
+        "customer_id": customer_id,
+        "identifier_type": identifier_type,
+        "badge_id": badge_id,
+    }
+    detail = new_row(CUSTOMER_BADGE_DETAILS, **keys)
+    reader.fill(detail, DETAIL_FIELDS)
+    reader.child("earnExpiry", "earnedBadgeExpiry").fill(detail, EARN_EXPIRY_FIELDS)
+    reader.child("issueExpiry", "issuedBadgeExpiry").fill(detail, ISSUE_EXPIRY_FIELDS)
+    issual_details = reader.child("issualDetails")
+    detail["issued_count"] = issual_details.read(ISSUED_COUNT)
+    earn_details = reader.child("earnDetails")
+    detail["earn_count"] = earn_details.read(EARN_COUNT)
+    issuals = [
+        _event_row(BADGE_ISSUALS.name, issual, keys, warnings)
+        for issual in issual_details.objects("issuals")
+    ]
+    earns = [
+        _event_row(BADGE_EARNS.name, earn, keys, warnings) for earn in earn_details.objects("earns")
+    ]
+    reader.use("customerConstraints", "badgeConstraints")
+    detail["extra"] = reader.extra_json()
+    return {
+        CUSTOMER_BADGE_DETAILS.name: [detail],
+        CUSTOMER_BADGE_CONSTRAINTS.name: constraint_rows(
+            data, CUSTOMER_BADGE_CONSTRAINTS, keys, warnings
+        ),
+        BADGE_ISSUALS.name: issuals,
+        BADGE_EARNS.name: earns,
+    }
+
+
+def _event_row(
+    table_name: str, event: dict[str, Any], keys: dict[str, Any], warnings: Counter[str]
+) -> dict[str, Any]:
+    table, fields = EVENT_TABLES[table_name]
+    reader = ObjectReader(event, table_name, warnings)
+    row = new_row(table, **keys)
+    reader.fill(row, fields)
+    row["extra"] = reader.extra_json()
+    return row
+
+
+EVENT_TABLES = {
+    BADGE_ISSUALS.name: (BADGE_ISSUALS, ISSUAL_FIELDS),
+    BADGE_EARNS.name: (BADGE_EARNS, EARN_FIELDS),
+}
+
+
+def flatten_error(
+    record: RawRecord,
+    snapshot_date: dt.date,
+    error_code: str | None = None,
+    message: str | None = None,
+) -> Rows:
+    """A failed call (or an unusable body, with `error_code`/`message` given) -> extract_errors."""
+    row = new_row(
+        EXTRACT_ERRORS,
+        snapshot_date=snapshot_date,
+        endpoint=record.endpoint,
+        customer_id=record.customer_id,
+        identifier_type=record.identifier_type,
+        badge_id=record.badge_id,
+        list_type=record.list_type,
+        http_status=record.http_status,
+        error_code=error_code or record.error_code,
+        message=message or record.error_message,
+        attempts=record.attempts,
+    )
+    return {EXTRACT_ERRORS.name: [row]}

@@ -1,0 +1,130 @@
+"""Writing a snapshot's tables as Parquet partitions that replace the old ones whole.
+
+Every table is written into a hidden temporary sibling of its partition directory
+(`lake/<table>/.tmp-<date>-<token>/part-0.parquet`). Only when all tables are
+complete are the partitions swapped in, one rename each; a crash before that leaves
+the previous partitions untouched, and leftovers are cleaned up by the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.lake import Lake
+from pipelines.tables import Table
+
+PART_FILE = "part-0.parquet"
+TEMP_PREFIX = ".tmp-"
+OLD_PREFIX = ".old-"
+
+
+def rows_to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
+    """Row dicts -> an Arrow table of `table`'s schema, one conversion per column."""
+    schema = table.arrow_schema
+    columns = [
+        pa.array([row.get(name) for row in rows], type=field.type)
+        for name, field in zip(schema.names, schema, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+class BufferedTableWriter:
+    """Collects rows of one table and writes them as row groups of `flush_rows`."""
+
+    def __init__(self, table: Table, path: Path, flush_rows: int) -> None:
+        self.table = table
+        self.path = path
+        self.rows_written = 0
+        self._flush_rows = flush_rows
+        self._pending: list[dict[str, Any]] = []
+        self._writer = pq.ParquetWriter(path, table.arrow_schema, compression="zstd")
+
+    def extend(self, rows: list[dict[str, Any]]) -> None:
+        self._pending.extend(rows)
+        if len(self._pending) >= self._flush_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(rows_to_arrow(self.table, self._pending))
+            self.rows_written += len(self._pending)
+            self._pending = []
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()
+        _fsync(self.path)
+
+    def abort(self) -> None:
+        """Closes the file without writing what is pending (it is about to be discarded)."""
+        self._pending = []
+        self._writer.close()
+
+
+class SnapshotPartitions:
+    """Temporary partition directories of one snapshot date and their atomic swap-in."""
+
+    def __init__(self, lake: Lake, snapshot_date: dt.date, tables: list[Table]) -> None:
+        self.lake = lake
+        self.snapshot_date = snapshot_date
+        self.tables = tables
+        self._token = f"{snapshot_date.isoformat()}-{uuid.uuid4().hex[:12]}"
+
+    def temp_dir(self, table: Table) -> Path:
+        return self.lake.lake_dir / table.name / f"{TEMP_PREFIX}{self._token}"
+
+    def prepare(self) -> dict[str, Path]:
+        """Cleans leftovers of crashed runs for this date and creates fresh temp dirs."""
+        paths = {}
+        for table in self.tables:
+            self._recover(table)
+            temp = self.temp_dir(table)
+            temp.mkdir(parents=True)
+            paths[table.name] = temp / PART_FILE
+        return paths
+
+    def publish(self) -> None:
+        """Moves every complete temp dir over its partition directory."""
+        for table in self.tables:
+            target = self.lake.table_dir(table.name, self.snapshot_date)
+            old = target.parent / f"{OLD_PREFIX}{self._token}"
+            if target.exists():
+                target.rename(old)
+            self.temp_dir(table).rename(target)
+            _fsync(target.parent)
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        for table in self.tables:
+            shutil.rmtree(self.temp_dir(table), ignore_errors=True)
+
+    def _recover(self, table: Table) -> None:
+        """Removes stale temp dirs; restores a partition a crash left moved aside."""
+        target = self.lake.table_dir(table.name, self.snapshot_date)
+        date = self.snapshot_date.isoformat()
+        table_root = target.parent
+        if not table_root.is_dir():
+            return
+        for stale in sorted(table_root.glob(f"{TEMP_PREFIX}{date}-*")):
+            shutil.rmtree(stale, ignore_errors=True)
+        for old in sorted(table_root.glob(f"{OLD_PREFIX}{date}-*")):
+            if target.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.rename(target)
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,234 @@
+"""Normalizing one snapshot: the raw archive of a date -> every contract table as Parquet.
+
+Records are streamed in bounded batches, routed by endpoint to the flatteners,
+deduplicated on the natural keys the extractor can repeat (a badge fetched twice,
+a list entry shifted across pages), buffered per table and written in row groups,
+so memory does not grow with the number of records (only the dedup key sets do,
+at 16 bytes of digest per key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+
+from pipelines.lake import Lake
+from pipelines.normalize.flatten import (
+    Rows,
+    flatten_badge_meta,
+    flatten_customer_badge_detail,
+    flatten_customer_badge_list,
+    flatten_error,
+)
+from pipelines.normalize.parquet import BufferedTableWriter, SnapshotPartitions
+from pipelines.raw import ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord, iter_raw_batches
+from pipelines.tables import (
+    BADGE_EARNS,
+    BADGE_ISSUALS,
+    BADGES,
+    CUSTOMER_BADGE_DETAILS,
+    CUSTOMER_BADGES,
+    TABLES,
+)
+
+BAD_BODY = "bad_body"
+
+# Rows whose key was already seen in the snapshot are dropped (first one wins).
+DEDUP_KEYS: dict[str, tuple[str, ...]] = {
+    BADGES.name: ("badge_id",),
+    CUSTOMER_BADGES.name: ("customer_id", "identifier_type", "list_type", "badge_id"),
+    CUSTOMER_BADGE_DETAILS.name: ("customer_id", "identifier_type", "badge_id"),
+    BADGE_ISSUALS.name: ("issue_id",),
+    BADGE_EARNS.name: ("earn_id",),
+}
+# A record whose main row is a duplicate contributes none of its other rows either.
+MAIN_TABLE = {ENDPOINT_META: BADGES.name, ENDPOINT_DETAIL: CUSTOMER_BADGE_DETAILS.name}
+
+
+@dataclass
+class NormalizeReport:
+    snapshot_date: dt.date
+    records_read: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    warnings: Counter[str] = field(default_factory=Counter)
+    duplicates: Counter[str] = field(default_factory=Counter)
+
+
+class UnusableBody(ValueError):
+    """A successful response whose body cannot be normalized."""
+
+    def __init__(self, message: str, error_code: str = BAD_BODY) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+
+def normalize_snapshot(
+    raw_dir: Path,
+    lake: Lake,
+    snapshot_date: dt.date,
+    batch_size: int = 2000,
+    flush_rows: int = 20_000,
+) -> NormalizeReport:
+    """Normalizes the raw archive in `raw_dir` into every contract table's partition of the date.
+
+    The partitions are replaced as a whole once every table is written; rerunning a
+    date replaces them again. Raises FileNotFoundError when `raw_dir` does not exist.
+    """
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"no raw archive directory {raw_dir}")
+    tables = list(TABLES.values())
+    partitions = SnapshotPartitions(lake, snapshot_date, tables)
+    paths = partitions.prepare()
+    normalizer = RecordNormalizer(snapshot_date)
+    writers = {t.name: BufferedTableWriter(t, paths[t.name], flush_rows) for t in tables}
+    try:
+        for batch in iter_raw_batches(raw_dir, batch_size):
+            for record in batch:
+                for table_name, rows in normalizer.normalize(record).items():
+                    writers[table_name].extend(rows)
+        for writer in writers.values():
+            writer.close()
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        partitions.discard()
+        raise
+    partitions.publish()
+    report = normalizer.report
+    report.rows = {name: writer.rows_written for name, writer in writers.items()}
+    return report
+
+
+class RecordNormalizer:
+    """Turns raw records into deduplicated rows, keeping the counts for the report."""
+
+    def __init__(self, snapshot_date: dt.date) -> None:
+        self.snapshot_date = snapshot_date
+        self.report = NormalizeReport(snapshot_date)
+        self._seen: dict[str, set[bytes]] = {name: set() for name in DEDUP_KEYS}
+
+    def normalize(self, record: RawRecord) -> Rows:
+        self.report.records_read += 1
+        if not record.ok:
+            return flatten_error(record, self.snapshot_date)
+        try:
+            rows = self._flatten(record)
+        except UnusableBody as problem:
+            return flatten_error(record, self.snapshot_date, problem.error_code, str(problem))
+        return self._deduplicated(record.endpoint, rows)
+
+    def _flatten(self, record: RawRecord) -> Rows:
+        data = _response_data(record.body)
+        warnings = self.report.warnings
+        if record.endpoint == ENDPOINT_META:
+            _require_object(data)
+            return flatten_badge_meta(data, self.snapshot_date, warnings, record.badge_id)
+        if record.endpoint == ENDPOINT_DETAIL:
+            _require_object(data)
+            return flatten_customer_badge_detail(
+                data,
+                record.customer_id,
+                record.identifier_type,
+                record.badge_id,
+                self.snapshot_date,
+                warnings,
+            )
+        if record.endpoint == ENDPOINT_LIST:
+            badges = data.get("badges") if isinstance(data, dict) else None
+            if not isinstance(badges, list):
+                raise UnusableBody("response has no data.badges list")
+            return flatten_customer_badge_list(
+                badges,
+                record.customer_id,
+                record.identifier_type,
+                record.list_type,
+                self._first_position(record, data, warnings),
+                self.snapshot_date,
+                warnings,
+            )
+        raise UnusableBody(f"unknown endpoint {record.endpoint!r}", "unknown_endpoint")
+
+    def _first_position(
+        self, record: RawRecord, data: dict[str, Any], warnings: Counter[str]
+    ) -> int | None:
+        """page * page size: the request's `limit`, else the response's pagination.size."""
+        pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
+        page = record.page if record.page is not None else pagination.get("page")
+        if not page:
+            return 0
+        size = _limit_of(record.request_path) or pagination.get("size")
+        if not isinstance(page, int) or not isinstance(size, int) or size <= 0:
+            warnings[f"{CUSTOMER_BADGES.name}.list_position: unknown page size"] += 1
+            return None
+        return page * size
+
+    def _deduplicated(self, endpoint: str, rows: Rows) -> Rows:
+        main_table = MAIN_TABLE.get(endpoint)
+        if main_table is not None and not self._keep_new(main_table, rows[main_table]):
+            return {}
+        for table_name in rows.keys() & DEDUP_KEYS.keys() - {main_table}:
+            rows[table_name] = self._keep_new(table_name, rows[table_name])
+        return rows
+
+    def _keep_new(self, table_name: str, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen, columns = self._seen[table_name], DEDUP_KEYS[table_name]
+        kept = []
+        for row in rows:
+            digest = _key_digest(row[column] for column in columns)
+            if digest in seen:
+                self.report.duplicates[table_name] += 1
+            else:
+                seen.add(digest)
+                kept.append(row)
+        return kept
+
+
+def _response_data(body: bytes | None) -> Any:
+    if not body:
+        raise UnusableBody("response body is empty")
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise UnusableBody(f"response body is not valid JSON ({len(body)} bytes)") from None
+    if not isinstance(envelope, dict):
+        raise UnusableBody("response body is not a JSON object")
+    data = envelope.get("data")
+    if data is None:
+        raise _missing_data(envelope.get("errors"))
+    return data
+
+
+def _missing_data(errors: Any) -> UnusableBody:
+    """A body without data: the vendor's first error when it sent one, else bad_body."""
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if isinstance(first, dict) and first.get("code") is not None:
+        message = first.get("message")
+        return UnusableBody(str(message) if message else "response has no data", str(first["code"]))
+    return UnusableBody("response has no data")
+
+
+def _require_object(data: Any) -> None:
+    if not isinstance(data, dict):
+        raise UnusableBody("response data is not an object")
+
+
+def _limit_of(request_path: str | None) -> int | None:
+    if not request_path:
+        return None
+    for name, value in parse_qsl(urlsplit(request_path).query):
+        if name.lower() == "limit" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _key_digest(parts: Iterable[Any]) -> bytes:
+    joined = "\x1f".join("\x00" if part is None else str(part) for part in parts)
+    return hashlib.blake2b(joined.encode(), digest_size=16).digest()

@@ -1,0 +1,140 @@
+"""API timestamps -> integer microseconds since the Unix epoch, UTC.
+
+The API sends instants as epoch numbers in seconds (up to 9 fractional digits) or,
+in places, in milliseconds, plus ISO-8601 twins with offsets. Timestamps are carried
+as ints through the normalizer and written as `timestamp[us, tz=UTC]`, so no
+datetime object is built on the epoch path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+# 1e11 seconds is the year 5138, while 1e11 milliseconds is March 1973: no real epoch
+# in seconds reaches it and no real one in milliseconds stays below it.
+MILLISECONDS_THRESHOLD = 100_000_000_000
+MICROS_PER_SECOND = 1_000_000
+MIN_MICROS = -62_135_596_800 * MICROS_PER_SECOND  # 0001-01-01T00:00:00Z
+MAX_MICROS = 253_402_300_800 * MICROS_PER_SECOND - 1  # 9999-12-31T23:59:59.999999Z
+
+YEAR_TOO_LARGE = "year > 9999"
+YEAR_TOO_SMALL = "year < 1"
+UNPARSEABLE = "unparseable"
+WRONG_TYPE = "wrong type"
+
+_UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+_ISO = re.compile(
+    r"\s*(?P<year>[+-]?\d{4,})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?)?"
+    r"\s*(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?\s*"
+)
+
+Parsed = tuple[int | None, str | None]
+"""(microseconds, None) on success, (None, reason) when the value cannot be used."""
+
+
+def to_micros(
+    value: object, warnings: Counter[str] | None = None, label: str = "timestamp"
+) -> int | None:
+    """Microseconds UTC of an epoch number, numeric string or ISO-8601 string.
+
+    None stays None. A value that cannot be used (garbage, year past 9999) gives None
+    and, when `warnings` is given, counts `"<label>: <reason>"` there.
+    """
+    micros, problem = parse_timestamp(value)
+    if problem is not None and warnings is not None:
+        warnings[f"{label}: {problem}"] += 1
+    return micros
+
+
+def parse_timestamp(value: object) -> Parsed:
+    """Like `to_micros`, but returns the reason a value was rejected instead of counting it."""
+    if type(value) is float or type(value) is int:
+        return epoch_to_micros(value)
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return None, WRONG_TYPE
+    if isinstance(value, int | float):
+        return epoch_to_micros(value)
+    if isinstance(value, str):
+        if _NUMERIC.fullmatch(value):
+            return _numeric_string_to_micros(value)
+        return iso_to_micros(value)
+    return None, WRONG_TYPE
+
+
+def epoch_to_micros(value: int | float) -> Parsed:
+    """Epoch seconds or milliseconds (|v| >= 1e11) to microseconds, rounded to the nearest one."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, UNPARSEABLE
+    milliseconds = abs(value) >= MILLISECONDS_THRESHOLD
+    scale = 1_000 if milliseconds else MICROS_PER_SECOND
+    # round(), not int(): the binary float nearest 1728281969.3 is 1728281969.29999995...
+    micros = value * scale if isinstance(value, int) else round(value * scale)
+    return _in_range(micros)
+
+
+def _numeric_string_to_micros(text: str) -> Parsed:
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return None, UNPARSEABLE
+    scale = 1_000 if abs(number) >= MILLISECONDS_THRESHOLD else MICROS_PER_SECOND
+    micros = int((number * scale).to_integral_value(rounding=ROUND_HALF_EVEN))
+    return _in_range(micros)
+
+
+def iso_to_micros(text: str) -> Parsed:
+    """ISO-8601 date-time (offset `Z`, `+05:30`, `+0530` or none = UTC) to microseconds."""
+    match = _ISO.fullmatch(text)
+    if match is None:
+        return None, UNPARSEABLE
+    parts = match.groupdict()
+    year = int(parts["year"])
+    if year > 9999:
+        return None, YEAR_TOO_LARGE
+    if year < 1:
+        return None, YEAR_TOO_SMALL
+    try:
+        day = dt.date(year, int(parts["month"]), int(parts["day"])).toordinal()
+    except ValueError:
+        return None, UNPARSEABLE
+    hour, minute, second = (int(parts[name] or 0) for name in ("hour", "minute", "second"))
+    if hour > 23 or minute > 59 or second > 59:
+        return None, UNPARSEABLE
+    seconds = (day - _UNIX_EPOCH_ORDINAL) * 86_400 + hour * 3_600 + minute * 60 + second
+    seconds -= _offset_seconds(parts["offset"])
+    return _in_range(seconds * MICROS_PER_SECOND + _fraction_micros(parts["fraction"]))
+
+
+def _offset_seconds(offset: str | None) -> int:
+    if offset is None or offset in ("Z", "z"):
+        return 0
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    sign = -1 if offset[0] == "-" else 1
+    return sign * (hours * 3_600 + minutes * 60)
+
+
+def _fraction_micros(fraction: str | None) -> int:
+    if not fraction:
+        return 0
+    if len(fraction) <= 6:
+        return int(fraction.ljust(6, "0"))
+    divisor = 10 ** (len(fraction) - 6)
+    return (int(fraction) * 2 + divisor) // (2 * divisor)  # round half up
+
+
+def _in_range(micros: int) -> Parsed:
+    if micros > MAX_MICROS:
+        return None, YEAR_TOO_LARGE
+    if micros < MIN_MICROS:
+        return None, YEAR_TOO_SMALL
+    return micros, None

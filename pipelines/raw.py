@@ -1,0 +1,132 @@
+"""The raw archive: every API response of a snapshot, as received.
+
+Each call the extractor makes ends as one `RawRecord`: a successful response with
+its body bytes untouched, or a failed call with what went wrong (those become
+`extract_errors` rows). Records are appended to Parquet files under
+`lake/raw/snapshot_date=D/`, so any snapshot can be normalized again without an
+API call. Request headers are never stored: the request is kept as path and
+query only, which carry no credentials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ENDPOINT_META = "badge_meta"
+ENDPOINT_LIST = "customer_badges"
+ENDPOINT_DETAIL = "customer_badge_detail"
+
+
+@dataclass
+class RawRecord:
+    endpoint: str
+    request_path: str
+    ok: bool
+    http_status: int | None = None
+    body: bytes | None = None
+    customer_id: str | None = None
+    identifier_type: str | None = None
+    badge_id: str | None = None
+    list_type: str | None = None
+    page: int | None = None
+    attempts: int = 1
+    error_code: str | None = None
+    error_message: str | None = None
+    received_at: dt.datetime | None = None
+    reused_from: dt.date | None = None  # detail body copied from an earlier snapshot
+
+
+RAW_SCHEMA = pa.schema(
+    [
+        ("endpoint", pa.string()),
+        ("request_path", pa.string()),
+        ("ok", pa.bool_()),
+        ("http_status", pa.int32()),
+        ("body", pa.binary()),
+        ("customer_id", pa.string()),
+        ("identifier_type", pa.string()),
+        ("badge_id", pa.string()),
+        ("list_type", pa.string()),
+        ("page", pa.int32()),
+        ("attempts", pa.int32()),
+        ("error_code", pa.string()),
+        ("error_message", pa.string()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("reused_from", pa.date32()),
+    ]
+)
+assert RAW_SCHEMA.names == [f.name for f in fields(RawRecord)]
+
+
+class RawArchiveWriter:
+    """Appends records to one Parquet file, flushing a row group every `batch_size`."""
+
+    def __init__(self, path: Path, batch_size: int = 2000) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._batch_size = batch_size
+        self._pending: list[RawRecord] = []
+        self._writer = pq.ParquetWriter(path, RAW_SCHEMA, compression="zstd")
+        self.records_written = 0
+        self.bytes_received = 0
+
+    def append(self, record: RawRecord) -> None:
+        self._pending.append(record)
+        if record.body:
+            self.bytes_received += len(record.body)
+        if len(self._pending) >= self._batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        columns = {name: [] for name in RAW_SCHEMA.names}
+        for record in self._pending:
+            for name, values in columns.items():
+                values.append(getattr(record, name))
+        self._writer.write_table(pa.table(columns, schema=RAW_SCHEMA))
+        self.records_written += len(self._pending)
+        self._pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()
+
+    def __enter__(self) -> RawArchiveWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iter_raw_batches(raw_dir: Path, batch_size: int = 2000) -> Iterator[list[RawRecord]]:
+    """Yields the archived records of a snapshot directory in bounded batches."""
+    for path in sorted(raw_dir.glob("*.parquet")):
+        parquet = pq.ParquetFile(path)
+        for batch in parquet.iter_batches(batch_size=batch_size):
+            yield [RawRecord(**row) for row in batch.to_pylist()]
+
+
+def list_totals(raw_dir: Path) -> dict[tuple[str, str, str], int]:
+    """What the API said each (customer, identifier type, list type) holds, from the archive.
+
+    Lists answered without a `pagination` block are absent: the API gave no total.
+    """
+    import duckdb
+
+    query = f"""
+        SELECT customer_id, identifier_type, list_type,
+               max(TRY_CAST(json_extract(decode(body), '$.data.pagination.total') AS BIGINT))
+        FROM read_parquet('{(raw_dir / "*.parquet").as_posix()}')
+        WHERE endpoint = '{ENDPOINT_LIST}' AND ok
+        GROUP BY ALL
+    """
+    with duckdb.connect() as con:
+        rows = con.execute(query).fetchall()
+    return {(c, i, t): total for c, i, t, total in rows if total is not None}

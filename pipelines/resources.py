@@ -1,0 +1,90 @@
+"""Dagster resources: the API source and the data directory, configured from the environment.
+
+Secrets are passed as `EnvVar` references, so Dagster stores the variable's name in
+run configuration, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster import ConfigurableResource, EnvVar
+
+from pipelines.client.settings import ClientTuning
+from pipelines.lake import DEFAULT_DATA_DIR, Lake
+from pipelines.source import SandboxSize, Source, SourceConfig, open_source
+
+
+class CapillaryApiResource(ConfigurableResource):
+    """The Badges API (or, with no base_url, the embedded sandbox) and the customers to pull."""
+
+    base_url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_key: str | None = None
+    client_secret: str | None = None
+    customers_file: str | None = None
+    concurrency: int = 32
+    requests_per_second: float = 0.0
+    page_size: int = 50
+    max_attempts: int = 6
+    transport: str = "aiohttp"
+    sandbox_customers: int = 300
+    sandbox_badges: int = 80
+    sandbox_seed: int = 7
+
+    @contextmanager
+    def open(self) -> Iterator[Source]:
+        tuning = ClientTuning(
+            concurrency=self.concurrency,
+            requests_per_second=self.requests_per_second,
+            page_size=self.page_size,
+            max_attempts=self.max_attempts,
+            transport=self.transport,
+        )
+        config = SourceConfig(
+            base_url=self.base_url,
+            username=self.username,
+            password=self.password,
+            client_key=self.client_key,
+            client_secret=self.client_secret,
+            customers_file=self.customers_file,
+            tuning=tuning,
+            sandbox=SandboxSize(self.sandbox_customers, self.sandbox_badges, self.sandbox_seed),
+        )
+        with open_source(config) as source:
+            yield source
+
+
+class LakeResource(ConfigurableResource):
+    """The data directory: the Parquet lake, the raw archive and the DuckDB warehouse."""
+
+    data_dir: str = DEFAULT_DATA_DIR
+
+    @property
+    def lake(self) -> Lake:
+        from pathlib import Path
+
+        return Lake(Path(self.data_dir).resolve())
+
+
+def _env(name: str) -> EnvVar | None:
+    return EnvVar(name) if os.environ.get(name) else None
+
+
+def resources_from_env() -> dict[str, ConfigurableResource]:
+    api_fields = {
+        "base_url": "CAPILLARY_BASE_URL",
+        "username": "CAPILLARY_USERNAME",
+        "password": "CAPILLARY_PASSWORD",
+        "client_key": "CAPILLARY_CLIENT_KEY",
+        "client_secret": "CAPILLARY_CLIENT_SECRET",
+        "customers_file": "CAPILLARY_CUSTOMERS",
+    }
+    api_config = {field: _env(var) for field, var in api_fields.items() if _env(var) is not None}
+    return {
+        "capillary_api": CapillaryApiResource(**api_config),
+        "lake": LakeResource(data_dir=_env("BADGES_DATA_DIR") or DEFAULT_DATA_DIR),
+    }

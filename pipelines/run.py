@@ -1,0 +1,90 @@
+"""Launch the nightly job for one day through Dagster and summarize what it did."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from dagster import DagsterInstance, MetadataValue
+
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass
+class RunOutcome:
+    snapshot_date: dt.date
+    run_id: str
+    published: bool
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset key -> values
+    failures: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if not self.published:
+            reasons = "\n".join(f"  {f}" for f in self.failures) or "  (no step reported why)"
+            return f"snapshot {self.snapshot_date} NOT published (run {self.run_id}):\n{reasons}"
+        extract = self.metadata.get("raw_api_responses", {})
+        lines = [f"snapshot {self.snapshot_date} published (run {self.run_id})"]
+        if extract.get("replayed_from_archive"):
+            lines.append("  rebuilt from the raw archive: no API call")
+        else:
+            lines += _extract_lines(extract)
+        lines.append("  rows:")
+        for key, values in sorted(self.metadata.items()):
+            if key.startswith("warehouse/"):
+                table = key.removeprefix("warehouse/")
+                lines.append(f"    {table:<28}{values.get('rows', 0):>12,}")
+        published = self.metadata.get("published_warehouse", {})
+        lines.append(f"  warehouse: {published.get('path')}")
+        return "\n".join(lines)
+
+
+def _extract_lines(extract: dict[str, Any]) -> list[str]:
+    calls = ", ".join(f"{k} {v:,}" for k, v in sorted(extract.get("calls", {}).items()))
+    get = extract.get
+    return [
+        f"  customers {get('customers', 0):,}, badges {get('badges', 0):,}, "
+        f"customer-badge pairs {get('pairs', 0):,}",
+        f"  calls: {calls}",
+        f"  requests {get('requests', 0):,} ({get('requests_per_second', 0):,}/s "
+        f"in {get('seconds', 0)}s), retries {get('retries', 0):,}, "
+        f"throttled {get('throttled_429', 0):,}",
+        f"  failed calls {get('failed_calls', 0):,} {get('errors_by_code', {})}",
+    ]
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, MetadataValue) else value
+
+
+def _failure_message(event: Any) -> str:
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else "unknown error"
+
+
+def run_snapshot(snapshot_date: dt.date) -> RunOutcome:
+    from pipelines.definitions import NIGHTLY_JOB, defs
+
+    job = defs.resolve_job_def(NIGHTLY_JOB)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=snapshot_date.isoformat(),
+            run_config=QUIET_CONSOLE,
+            raise_on_error=False,
+        )
+    outcome = RunOutcome(snapshot_date, result.run_id, published=False)
+    for event in result.all_events:
+        if event.is_step_materialization:
+            materialization = event.step_materialization_data.materialization
+            key = materialization.asset_key.to_user_string()
+            outcome.metadata[key] = {k: _plain(v) for k, v in materialization.metadata.items()}
+        elif event.is_step_failure:
+            outcome.failures.append(f"{event.step_key}: {_failure_message(event)}")
+    outcome.published = result.success and "published_warehouse" in outcome.metadata
+    return outcome

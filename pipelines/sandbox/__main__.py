@@ -1,0 +1,5 @@
+import sys
+
+from pipelines.sandbox.cli import main
+
+sys.exit(main())

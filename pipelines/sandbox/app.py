@@ -1,0 +1,197 @@
+"""The sandbox as a plain ASGI app: routing, auth, faults, and sending (or breaking) responses."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pipelines.sandbox.auth import Authenticator, SandboxCredentials
+from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.faults import Decision, FaultInjector, Faults, SandboxStats
+from pipelines.sandbox.handlers import Endpoints, Response
+from pipelines.sandbox.org import Org
+from pipelines.sandbox.render import error_body
+
+BADGES = "/api_gateway/v1/badges/"
+META = BADGES + "badgeMeta"
+CUSTOMER = BADGES + "customer/"
+MANAGEMENT = BADGES + "management/"
+TOKEN = "/v3/oauth/token/generate"
+JSON_HEADERS = [(b"content-type", b"application/json")]
+FAIL_MESSAGES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+# Endpoint names as counted in SandboxStats.requests
+ENDPOINT_META = "badge_meta"
+ENDPOINT_LIST = "customer_badges"
+ENDPOINT_DETAIL = "customer_badge_detail"
+ENDPOINT_UPDATE = "update_badge_meta"
+ENDPOINT_TOKEN = "oauth_token"
+
+
+class SandboxApp:
+    """ASGI callable; `stats` and `org` are live views for tests and benchmarks."""
+
+    def __init__(
+        self, org: Org, credentials: SandboxCredentials, faults: Faults, stats: SandboxStats
+    ) -> None:
+        self.org = org
+        self.stats = stats
+        self.auth = Authenticator(credentials)
+        self.credentials = credentials
+        self.injector = FaultInjector(faults, stats)
+        self.endpoints = Endpoints(org, self.injector)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        headers = dict(scope["headers"])
+        if path == TOKEN:
+            await self._token(method, receive, send)
+            return
+        endpoint = _endpoint_name(method, path)
+        if endpoint is None:
+            await _send(send, 404, error_body(404, "Not found"))
+            return
+        self.stats.requests[endpoint] += 1
+        decision = self.injector.decide()
+        if decision.delay_seconds:
+            await asyncio.sleep(decision.delay_seconds)
+        retry_after = self.injector.retry_after()
+        if retry_after is not None:
+            body = error_body(429, "Too many requests")
+            await _send(send, 429, body, [(b"retry-after", str(retry_after).encode())])
+            return
+        if decision.fail_status:
+            self.stats.failures += 1
+            status = decision.fail_status
+            await _send(send, status, error_body(status, FAIL_MESSAGES[status]))
+            return
+        reason = self.auth.failure(
+            headers.get(b"authorization"), headers.get(b"x-cap-api-oauth-token")
+        )
+        if reason is not None:
+            self.stats.auth_failures += 1
+            await _send(send, 401, error_body(401, reason))
+            return
+        raw_body = await _read_body(receive) if method in ("PUT", "POST") else b""
+        try:
+            status, body = self._route(method, path, headers, scope["query_string"], raw_body)
+        except SandboxApiError as error:
+            status, body = error.status, error_body(error.code, error.message)
+        await self._send_with_faults(send, status, body, decision)
+
+    def _route(
+        self, method: str, path: str, headers: dict, query: bytes, raw_body: bytes
+    ) -> Response:
+        params = dict(parse_qsl(query.decode("latin-1")))
+        identifier = headers.get(b"x-cap-customer-identifier")
+        identifier_type = identifier.decode("latin-1").strip() if identifier is not None else None
+        if path == META:
+            return self.endpoints.update(raw_body)
+        if path.startswith(META + "/"):
+            return self.endpoints.meta(path[len(META) + 1 :], params)
+        if path.startswith(CUSTOMER):
+            return self.endpoints.customer_list(path[len(CUSTOMER) :], identifier_type, params)
+        customer_value, _, badge_id = path[len(MANAGEMENT) :].partition("/badge/")
+        return self.endpoints.detail(customer_value, badge_id, identifier_type, params)
+
+    async def _token(self, method: str, receive: Receive, send: Send) -> None:
+        self.stats.requests[ENDPOINT_TOKEN] += 1
+        decision = self.injector.decide(oauth=True)
+        if decision.delay_seconds:
+            await asyncio.sleep(decision.delay_seconds)
+        if method != "POST":
+            await _send(send, 405, error_body(405, "Method not allowed"))
+            return
+        try:
+            request = orjson.loads(await _read_body(receive))
+        except orjson.JSONDecodeError:
+            request = None
+        if not isinstance(request, dict):
+            await _send(send, 400, error_body(400, "Invalid JSON body"))
+            return
+        token = self.auth.issue_token(request.get("key"), request.get("secret"))
+        if token is None:
+            self.stats.auth_failures += 1
+            await _send(send, 401, error_body(401, "authentication failed: invalid client"))
+            return
+        ttl = self.credentials.token_ttl_seconds
+        data = {"accessToken": token, "ttlSeconds": int(ttl) if ttl == int(ttl) else ttl}
+        await _send(send, 200, orjson.dumps({"data": data, "errors": [], "warnings": []}))
+
+    async def _send_with_faults(
+        self, send: Send, status: int, body: bytes, decision: Decision
+    ) -> None:
+        if decision.reset:
+            self.stats.resets += 1
+            await _send_start(send, status, len(body))
+            # Returning with the body incomplete makes the server drop the connection.
+            await send(
+                {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+            )
+            return
+        if decision.truncate:
+            self.stats.truncations += 1
+            body = body[: max(1, len(body) // 2)]
+        await _send(send, status, body)
+
+
+def _endpoint_name(method: str, path: str) -> str | None:
+    if method == "PUT" and path == META:
+        return ENDPOINT_UPDATE
+    if method != "GET":
+        return None
+    if path.startswith(META + "/") and len(path) > len(META) + 1:
+        return ENDPOINT_META
+    if path.startswith(CUSTOMER) and len(path) > len(CUSTOMER):
+        return ENDPOINT_LIST
+    if path.startswith(MANAGEMENT) and "/badge/" in path[len(MANAGEMENT) :]:
+        return ENDPOINT_DETAIL
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send_start(send: Send, status: int, length: int, extra: list | None = None) -> None:
+    headers = [*JSON_HEADERS, (b"content-length", str(length).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+
+
+async def _send(send: Send, status: int, body: bytes, extra: list | None = None) -> None:
+    await _send_start(send, status, len(body), extra)
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message: dict[str, Any] = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(
+    org: Org,
+    credentials: SandboxCredentials,
+    faults: Faults = Faults(),  # noqa: B008 (frozen, shared safely)
+    stats: SandboxStats | None = None,
+) -> ASGIApp:
+    """The sandbox ASGI app over `org`; its `stats` counts requests and injected faults."""
+    return SandboxApp(org, credentials, faults, stats or SandboxStats())

@@ -1,0 +1,93 @@
+"""Where a run's data comes from: the configured API, or the embedded sandbox.
+
+With `CAPILLARY_BASE_URL` unset the sandbox is started as a child process on
+127.0.0.1 with fresh random credentials and its own customer list, used for the
+run, and stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.client.settings import ApiSettings, ClientTuning
+from pipelines.extract.customers import CustomerRef, load_customers
+
+
+@dataclass(frozen=True)
+class SandboxSize:
+    customers: int = 300
+    badges: int = 80
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    base_url: str | None = None
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    client_key: str | None = field(default=None, repr=False)
+    client_secret: str | None = field(default=None, repr=False)
+    customers_file: str | None = None
+    tuning: ClientTuning = field(default_factory=ClientTuning)
+    sandbox: SandboxSize = field(default_factory=SandboxSize)
+
+
+@dataclass(frozen=True)
+class Source:
+    settings: ApiSettings
+    customers: list[CustomerRef]
+    is_sandbox: bool
+
+
+def _settings(config: SourceConfig, base_url: str, **credentials: str | None) -> ApiSettings:
+    return ApiSettings(base_url=base_url, tuning=config.tuning, **credentials)
+
+
+@contextmanager
+def open_source(config: SourceConfig) -> Iterator[Source]:
+    if config.base_url:
+        if not config.customers_file:
+            raise ValueError(
+                "CAPILLARY_CUSTOMERS is not set: with a real API (CAPILLARY_BASE_URL) the run "
+                "needs the customers file to extract"
+            )
+        settings = _settings(
+            config,
+            config.base_url,
+            username=config.username,
+            password=config.password,
+            client_key=config.client_key,
+            client_secret=config.client_secret,
+        )
+        yield Source(settings, load_customers(Path(config.customers_file)), is_sandbox=False)
+        return
+    with _embedded_sandbox(config) as source:
+        yield source
+
+
+@contextmanager
+def _embedded_sandbox(config: SourceConfig) -> Iterator[Source]:
+    from pipelines.sandbox import SandboxCredentials, SandboxProcess
+
+    credentials = SandboxCredentials.random()
+    with tempfile.TemporaryDirectory(prefix="badges-sandbox-") as tmp:
+        customers_csv = Path(config.customers_file or Path(tmp) / "customers.csv")
+        size = config.sandbox
+        with SandboxProcess(
+            customers=size.customers,
+            badges=size.badges,
+            seed=size.seed,
+            credentials=credentials,
+            customers_csv=None if config.customers_file else customers_csv,
+        ) as sandbox:
+            settings = _settings(
+                config,
+                sandbox.base_url,
+                client_key=credentials.client_key,
+                client_secret=credentials.client_secret,
+            )
+            yield Source(settings, load_customers(customers_csv), is_sandbox=True)

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: loading snapshots, publishing atomically, SQL models, checks."""

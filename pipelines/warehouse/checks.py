@@ -1,0 +1,147 @@
+"""Data quality checks over a loaded warehouse, as plain functions returning outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from pipelines.raw import ENDPOINT_META
+from pipelines.tables import TABLES, Table
+from pipelines.warehouse.ddl import quote
+
+SAMPLE_LIMIT = 20
+
+ListKey = tuple[str, str, str]  # (customer_id, identifier_type, list_type)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    passed: bool
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def check_unique_key(con: duckdb.DuckDBPyConnection, table: Table) -> CheckOutcome:
+    """No two rows of a contract table share its natural key (nulls compare equal)."""
+    key = ", ".join(quote(column) for column in table.key)
+    rows = con.execute(
+        f"SELECT {key}, count(*) AS n FROM main.{quote(table.name)} "
+        f"GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC, {key} LIMIT {SAMPLE_LIMIT}"
+    ).fetchall()
+    duplicated = _scalar(
+        con,
+        f"SELECT count(*) FROM (SELECT 1 FROM main.{quote(table.name)} "
+        f"GROUP BY {key} HAVING count(*) > 1)",
+    )
+    return CheckOutcome(
+        name=f"unique_key_{table.name}",
+        passed=duplicated == 0,
+        description=f"main.{table.name} has one row per ({', '.join(table.key)})",
+        metadata={
+            "duplicated_keys": duplicated,
+            "sample": [dict(zip([*table.key, "rows"], row, strict=True)) for row in rows],
+        },
+    )
+
+
+def check_unique_keys(con: duckdb.DuckDBPyConnection) -> list[CheckOutcome]:
+    """`check_unique_key` for every contract table."""
+    return [check_unique_key(con, table) for table in TABLES.values()]
+
+
+def check_listed_badges_have_meta(con: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Every badge in a customer list has a badges row or a failed badge meta call."""
+    query = """
+        SELECT DISTINCT cb.badge_id
+        FROM main.customer_badges AS cb
+        WHERE NOT EXISTS (SELECT 1 FROM main.badges AS b WHERE b.badge_id = cb.badge_id)
+          AND NOT EXISTS (
+              SELECT 1 FROM main.extract_errors AS x
+              WHERE x.endpoint = ? AND x.badge_id = cb.badge_id
+          )
+        ORDER BY cb.badge_id
+    """
+    orphans = [row[0] for row in con.execute(query, [ENDPOINT_META]).fetchall()]
+    return CheckOutcome(
+        name="listed_badges_have_meta",
+        passed=not orphans,
+        description=(
+            "every customer_badges.badge_id has a badges row or a badge_meta extract_errors row"
+        ),
+        metadata={"orphan_badges": len(orphans), "sample": orphans[:SAMPLE_LIMIT]},
+    )
+
+
+def check_list_totals(
+    con: duckdb.DuckDBPyConnection, expected_totals: Mapping[ListKey, int]
+) -> CheckOutcome:
+    """Rows per (customer, identifier_type, list_type) equal the API's pagination total."""
+    counts = {
+        (customer_id, identifier_type, list_type): rows
+        for customer_id, identifier_type, list_type, rows in con.execute(
+            "SELECT customer_id, identifier_type, list_type, count(*) "
+            "FROM main.customer_badges GROUP BY ALL"
+        ).fetchall()
+    }
+    mismatches = [
+        {
+            "customer_id": key[0],
+            "identifier_type": key[1],
+            "list_type": key[2],
+            "expected": total,
+            "loaded": counts.get(key, 0),
+        }
+        for key, total in sorted(expected_totals.items())
+        if counts.get(key, 0) != total
+    ]
+    return CheckOutcome(
+        name="list_totals_match_pagination",
+        passed=not mismatches,
+        description="customer_badges rows per customer and list equal the API's pagination total",
+        metadata={
+            "lists_checked": len(expected_totals),
+            "mismatched_lists": len(mismatches),
+            "sample": mismatches[:SAMPLE_LIMIT],
+        },
+    )
+
+
+def check_snapshot_date(con: duckdb.DuckDBPyConnection, expected: dt.date) -> CheckOutcome:
+    """`main.snapshot_info` holds exactly one row, for the expected snapshot date."""
+    rows = con.execute("SELECT snapshot_date FROM main.snapshot_info").fetchall()
+    dates = [row[0] for row in rows]
+    return CheckOutcome(
+        name="snapshot_date",
+        passed=dates == [expected],
+        description=f"main.snapshot_info is the snapshot of {expected.isoformat()}",
+        metadata={
+            "expected": expected.isoformat(),
+            "found": [d.isoformat() if d else None for d in dates],
+        },
+    )
+
+
+def run_all_checks(
+    con: duckdb.DuckDBPyConnection,
+    expected_date: dt.date,
+    expected_totals: Mapping[ListKey, int] | None = None,
+) -> list[CheckOutcome]:
+    """Every check; the pagination one only when totals are given."""
+    outcomes = [
+        check_snapshot_date(con, expected_date),
+        *check_unique_keys(con),
+        check_listed_badges_have_meta(con),
+    ]
+    if expected_totals is not None:
+        outcomes.append(check_list_totals(con, expected_totals))
+    return outcomes
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    row = con.execute(query).fetchone()
+    return int(row[0]) if row else 0

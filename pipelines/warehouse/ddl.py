@@ -1,0 +1,69 @@
+"""DuckDB DDL and Parquet reads derived from the contract in `pipelines.tables`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from pipelines.tables import Column, Table
+
+_SIMPLE_TYPES: dict[pa.DataType, str] = {
+    pa.string(): "VARCHAR",
+    pa.large_string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.int32(): "INTEGER",
+    pa.bool_(): "BOOLEAN",
+    pa.date32(): "DATE",
+    pa.float64(): "DOUBLE",
+}
+
+
+def duckdb_type(column: Column) -> str:
+    """The DuckDB type a contract column is stored as in the warehouse."""
+    if column.json:
+        return "JSON"
+    if pa.types.is_timestamp(column.type):
+        if column.type.tz is None:
+            raise ValueError(f"column {column.name} is a timestamp without a time zone")
+        return "TIMESTAMPTZ"
+    try:
+        return _SIMPLE_TYPES[column.type]
+    except KeyError:
+        raise ValueError(f"column {column.name} has unsupported type {column.type}") from None
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_string(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def create_table_sql(table: Table, schema: str = "main", name: str | None = None) -> str:
+    """DDL for a contract table (as `name` when given); schema "temp" makes it temporary."""
+    columns = ",\n    ".join(f"{quote(c.name)} {duckdb_type(c)}" for c in table.columns)
+    target = quote(name or table.name)
+    if schema == "temp":
+        return f"CREATE OR REPLACE TEMP TABLE {target} (\n    {columns}\n)"
+    return f"CREATE OR REPLACE TABLE {schema}.{target} (\n    {columns}\n)"
+
+
+def typed_select_list(table: Table) -> str:
+    """Every contract column, cast to its warehouse type, in contract order."""
+    return ", ".join(
+        f"CAST({quote(c.name)} AS {duckdb_type(c)}) AS {quote(c.name)}" for c in table.columns
+    )
+
+
+def parquet_source(files: list[Path]) -> str:
+    """A `read_parquet` call over an explicit list of files (never a glob that may match none).
+
+    Hive partitioning is off: `snapshot_date` is read from the file, not from the
+    `snapshot_date=` directory name, so a misplaced file is caught, not relabelled.
+    """
+    if not files:
+        raise ValueError("parquet_source needs at least one file")
+    paths = ", ".join(sql_string(f) for f in files)
+    return f"read_parquet([{paths}], hive_partitioning = false)"

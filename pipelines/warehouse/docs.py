@@ -1,0 +1,174 @@
+"""Generates docs/warehouse.md from the contract, the model headers and the built models.
+
+Run `uv run python -m pipelines.warehouse.docs` to rewrite the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lake import Lake
+from pipelines.tables import TABLES, Table
+from pipelines.warehouse.ddl import create_table_sql, duckdb_type
+from pipelines.warehouse.history import (
+    EVENT_TABLES,
+    HISTORY_SCHEMA,
+    VERSIONED_TABLES,
+    build_history,
+)
+from pipelines.warehouse.loader import (
+    SNAPSHOT_INFO_COLUMNS,
+    SNAPSHOT_INFO_GRAIN,
+    write_snapshot_info,
+)
+from pipelines.warehouse.models import (
+    MODEL_SCHEMA,
+    build_all_models,
+    model_dependencies,
+    model_header,
+    model_names,
+)
+
+DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
+_DOCS_DATE = dt.date(2000, 1, 1)  # any date: only column types are read from the empty build
+
+_TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
+
+HISTORY_COLUMNS = {
+    "version_number": "1 for the key's first version, counting up.",
+    "valid_from": "First snapshot that had this version.",
+    "valid_to": "First later snapshot that no longer had it (changed or absent); null if current.",
+    "is_current": "True when the latest snapshot still has this version.",
+    "first_seen_snapshot": "First snapshot the id appeared in.",
+    "last_seen_snapshot": "Last snapshot the id appeared in; the other columns are as seen then.",
+}
+
+
+def render_warehouse_docs() -> str:
+    """The full text of docs/warehouse.md."""
+    with duckdb.connect() as con, tempfile.TemporaryDirectory() as empty_lake:
+        _build_empty_warehouse(con, Lake(Path(empty_lake)))
+        sections = [
+            _intro(),
+            "## Schema `main`: the latest published snapshot\n",
+            *(_contract_section(table) for table in TABLES.values()),
+            _snapshot_info_section(),
+            f"## Schema `{MODEL_SCHEMA}`: SQL models (`sql/<name>.sql`)\n",
+            *(_model_section(con, name) for name in model_names()),
+            f"## Schema `{HISTORY_SCHEMA}`: changes across snapshots\n",
+            *(_history_section(con, name) for name in [*VERSIONED_TABLES, *EVENT_TABLES]),
+        ]
+    return "\n".join(sections).rstrip() + "\n"
+
+
+def write_warehouse_docs(path: Path = DOCS_PATH) -> Path:
+    """Writes the rendered docs to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_warehouse_docs(), encoding="utf-8")
+    return path
+
+
+def _build_empty_warehouse(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    for table in TABLES.values():
+        con.execute(create_table_sql(table))
+    write_snapshot_info(con, _DOCS_DATE, {name: 0 for name in TABLES})
+    build_all_models(con)
+    build_history(con, lake, _DOCS_DATE)
+
+
+def _intro() -> str:
+    return (
+        "# Warehouse reference\n\n"
+        "Generated from `pipelines/tables.py`, the headers of `sql/*.sql` and the built models;\n"
+        "regenerate with `uv run python -m pipelines.warehouse.docs`.\n\n"
+        "`warehouse.duckdb` under `$BADGES_DATA_DIR` is replaced as a whole by each nightly\n"
+        "publish (atomic rename). Open it with `duckdb.connect(path, read_only=True)`: an open\n"
+        "connection keeps the snapshot it opened; close every connection to the file in a\n"
+        "process and reconnect to see a newer one (DuckDB reuses an open database of the same\n"
+        "path within one process). Timestamps are `TIMESTAMPTZ` in UTC.\n"
+    )
+
+
+def _table_block(
+    header: str,
+    facts: dict[str, str],
+    rows: list[tuple[str, str, str]],
+    lead: str = "",
+) -> str:
+    lines = [header, ""]
+    if lead:
+        lines += [lead, ""]
+    lines += [f"- {label}: {value}" for label, value in facts.items()]
+    lines += ["", "| column | type | meaning |", "|---|---|---|"]
+    lines += [
+        f"| `{name}` | {type_} | {meaning.replace('|', '/')} |" for name, type_, meaning in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _contract_section(table: Table) -> str:
+    rows = [(c.name, duckdb_type(c), c.description) for c in table.columns]
+    facts = {"grain": table.grain, "key": ", ".join(table.key)}
+    return _table_block(f"### `main.{table.name}`", facts, rows)
+
+
+def _snapshot_info_section() -> str:
+    rows = [
+        (name, _snapshot_info_type(name), meaning)
+        for name, meaning in SNAPSHOT_INFO_COLUMNS.items()
+    ]
+    facts = {"grain": SNAPSHOT_INFO_GRAIN, "key": "(single row)"}
+    return _table_block("### `main.snapshot_info`", facts, rows)
+
+
+def _snapshot_info_type(name: str) -> str:
+    return {"snapshot_date": "DATE", "loaded_at": "TIMESTAMPTZ"}.get(name, "BIGINT")
+
+
+def _model_section(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    header = model_header(name)
+    built = _built_columns(con, MODEL_SCHEMA, name)
+    if list(header.columns) != list(built):
+        raise ValueError(
+            f"sql/{name}.sql header lists columns {list(header.columns)}, "
+            f"the model builds {list(built)}"
+        )
+    rows = [(column, built[column], meaning) for column, meaning in header.columns.items()]
+    facts = {
+        "grain": header.grain,
+        "key": ", ".join(header.key),
+        "reads": ", ".join(f"`{ref}`" for ref in sorted(model_dependencies(name))),
+    }
+    summary = header.summary[:1].upper() + header.summary[1:]
+    block = _table_block(f"### `{MODEL_SCHEMA}.{name}`", facts, rows, lead=summary)
+    notes = " ".join(header.notes)
+    return f"{block}\n{notes}\n" if notes else block
+
+
+def _history_section(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    table = TABLES[name]
+    meanings = {c.name: c.description for c in table.columns} | HISTORY_COLUMNS
+    built = _built_columns(con, HISTORY_SCHEMA, name)
+    rows = [(column, type_, meanings[column]) for column, type_ in built.items()]
+    if name in EVENT_TABLES:
+        grain, key = f"{table.grain}, kept once", EVENT_TABLES[name]
+    else:
+        grain, key = f"version of a {table.grain}", ", ".join([*table.key, "valid_from"])
+    return _table_block(f"### `{HISTORY_SCHEMA}.{name}`", {"grain": grain, "key": key}, rows)
+
+
+def _built_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return {column: _TYPE_NAMES.get(type_, type_) for column, type_ in rows}
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_warehouse_docs()}")

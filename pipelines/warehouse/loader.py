@@ -1,0 +1,150 @@
+"""Loads one snapshot's Parquet into a staging copy of the warehouse.
+
+The published `warehouse.duckdb` is never written: each load builds a fresh staging
+file under `lake.staging_dir`, seeded from a copy of the published file (so schemas
+such as `history` and `analytics` carry over), replaces every contract table in
+schema `main` with that date's Parquet, and leaves it for `publish` to swap in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lake import Lake
+from pipelines.tables import TABLES, Table
+from pipelines.warehouse.dbfiles import copy_database, read_snapshot_date, remove_database
+from pipelines.warehouse.ddl import create_table_sql, parquet_source, quote, typed_select_list
+
+
+class MissingTableDataError(FileNotFoundError):
+    """A contract table has no Parquet directory for the snapshot being loaded."""
+
+
+class SnapshotMismatchError(ValueError):
+    """A Parquet file holds rows of another snapshot than its directory names."""
+
+
+SNAPSHOT_INFO_GRAIN = "one row: the snapshot schema main holds"
+SNAPSHOT_INFO_COLUMNS = {
+    "snapshot_date": "Day (UTC) of the snapshot loaded into schema main.",
+    "loaded_at": "When the load ran (the only wall-clock value; models never read it).",
+    "<table>_rows": "Rows loaded into main.<table>, one column per contract table.",
+}
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    snapshot_date: dt.date
+    staging_path: Path
+    seeded_from_published: bool
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.row_counts.values())
+
+
+def staging_path(lake: Lake, snapshot_date: dt.date) -> Path:
+    """The staging database file a load of `snapshot_date` builds."""
+    return lake.staging_dir / f"warehouse-{snapshot_date.isoformat()}.duckdb"
+
+
+def table_files(lake: Lake, table: str, snapshot_date: dt.date) -> list[Path]:
+    """The Parquet files of one contract table and date; raises when the directory is missing."""
+    directory = lake.table_dir(table, snapshot_date)
+    if not directory.is_dir():
+        raise MissingTableDataError(
+            f"no Parquet directory for table {table!r} of snapshot {snapshot_date}: {directory}"
+        )
+    return sorted(directory.glob("*.parquet"))
+
+
+def load_snapshot(lake: Lake, snapshot_date: dt.date) -> LoadReport:
+    """Builds a fresh staging warehouse holding `snapshot_date` in schema `main`."""
+    files_by_table = {name: table_files(lake, name, snapshot_date) for name in TABLES}
+    staging = staging_path(lake, snapshot_date)
+    seeded = _start_staging(lake, staging)
+    with duckdb.connect(str(staging)) as con:
+        con.execute("BEGIN TRANSACTION")
+        row_counts = {
+            table.name: _load_table(con, table, files_by_table[table.name], snapshot_date)
+            for table in TABLES.values()
+        }
+        write_snapshot_info(con, snapshot_date, row_counts)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    return LoadReport(snapshot_date, staging, seeded, row_counts)
+
+
+def open_staging(lake: Lake, snapshot_date: dt.date) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to the staging file of `snapshot_date`.
+
+    When there is none but the published warehouse holds that snapshot, the staging
+    file is created as a copy of it (e.g. to rebuild models without reloading).
+    """
+    staging = staging_path(lake, snapshot_date)
+    if not staging.exists():
+        published = read_snapshot_date(lake.warehouse_path)
+        if published != snapshot_date:
+            raise FileNotFoundError(
+                f"no staging warehouse for {snapshot_date} at {staging} and the published "
+                f"warehouse holds {published}; load the snapshot first"
+            )
+        copy_database(lake.warehouse_path, staging)
+    return duckdb.connect(str(staging))
+
+
+def _start_staging(lake: Lake, staging: Path) -> bool:
+    remove_database(staging)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    if lake.warehouse_path.exists():
+        copy_database(lake.warehouse_path, staging)
+        return True
+    return False
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection, table: Table, files: list[Path], snapshot_date: dt.date
+) -> int:
+    con.execute(create_table_sql(table))
+    if not files:
+        return 0
+    target = f"main.{quote(table.name)}"
+    con.execute(
+        f"INSERT INTO {target} SELECT {typed_select_list(table)} FROM {parquet_source(files)}"
+    )
+    _check_snapshot_dates(con, target, snapshot_date)
+    row = con.execute(f"SELECT count(*) FROM {target}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _check_snapshot_dates(
+    con: duckdb.DuckDBPyConnection, target: str, snapshot_date: dt.date
+) -> None:
+    row = con.execute(
+        f"SELECT count(*) FROM {target} WHERE snapshot_date IS DISTINCT FROM ?", [snapshot_date]
+    ).fetchone()
+    if row and row[0]:
+        raise SnapshotMismatchError(
+            f"{target}: {row[0]} rows have a snapshot_date other than {snapshot_date}"
+        )
+
+
+def write_snapshot_info(
+    con: duckdb.DuckDBPyConnection, snapshot_date: dt.date, row_counts: dict[str, int]
+) -> None:
+    """(Re)creates the one-row `main.snapshot_info`: the date, load time and rows per table."""
+    count_columns = ", ".join(f"{quote(name + '_rows')} BIGINT" for name in row_counts)
+    con.execute(
+        "CREATE OR REPLACE TABLE main.snapshot_info "
+        f"(snapshot_date DATE NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, {count_columns})"
+    )
+    placeholders = ", ".join("?" for _ in row_counts)
+    con.execute(
+        f"INSERT INTO main.snapshot_info VALUES (?, now(), {placeholders})",
+        [snapshot_date, *row_counts.values()],
+    )

@@ -1,0 +1,88 @@
+"""End-to-end fixtures: a real sandbox server on 127.0.0.1 and real Dagster materializations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, materialize
+
+from assets.extract import raw_api_responses
+from assets.normalize import lake_tables
+from assets.warehouse import warehouse_assets
+from pipelines.lake import Lake
+from pipelines.resources import CapillaryApiResource, LakeResource
+from pipelines.sandbox import Faults, Org, SandboxCredentials, SandboxServer, generate_org
+
+ALL_ASSETS = [raw_api_responses, lake_tables, *warehouse_assets]
+TODAY = dt.datetime.now(dt.UTC).date()
+
+
+@dataclass
+class Pipeline:
+    """Runs the nightly assets against one sandbox, into one data directory."""
+
+    server: SandboxServer
+    credentials: SandboxCredentials
+    customers_csv: Path
+    lake: Lake
+
+    @property
+    def org(self) -> Org:
+        return self.server.org
+
+    def api(self, **overrides: object) -> CapillaryApiResource:
+        config = {
+            "base_url": self.server.base_url,
+            "username": self.credentials.username,
+            "password": self.credentials.password,
+            "customers_file": str(self.customers_csv),
+            "page_size": 10,
+            "concurrency": 16,
+            "max_attempts": 8,
+        }
+        config.update(overrides)
+        return CapillaryApiResource(**config)
+
+    def run(self, snapshot_date: dt.date = TODAY, **api_overrides: object):
+        return materialize(
+            ALL_ASSETS,
+            partition_key=snapshot_date.isoformat(),
+            resources={
+                "capillary_api": self.api(**api_overrides),
+                "lake": LakeResource(data_dir=str(self.lake.root)),
+            },
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.lake.warehouse_path), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def row_counts(self) -> dict[str, int]:
+        from pipelines.tables import TABLES
+
+        return {t: self.query(f"SELECT count(*) FROM main.{t}")[0][0] for t in TABLES}
+
+
+def start_pipeline(tmp_path: Path, org: Org, faults: Faults | None = None) -> Iterator[Pipeline]:
+    credentials = SandboxCredentials()
+    customers_csv = tmp_path / "customers.csv"
+    org.write_customers_csv(customers_csv)
+    with SandboxServer(org, credentials=credentials, faults=faults or Faults()) as server:
+        yield Pipeline(server, credentials, customers_csv, Lake(tmp_path / "data"))
+
+
+@pytest.fixture
+def small_org() -> Org:
+    return generate_org(customers=40, badges=24, seed=11, as_of=TODAY)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, small_org: Org) -> Iterator[Pipeline]:
+    yield from start_pipeline(tmp_path, small_org)

@@ -1,0 +1,63 @@
+"""`badges run` as a user runs it: a real process, real exit codes, readable output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from tests.e2e.conftest import TODAY, Pipeline
+
+CAPILLARY_VARIABLES = [v for v in os.environ if v.startswith(("CAPILLARY_", "BADGES_"))]
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in CAPILLARY_VARIABLES}
+    environment.update(
+        BADGES_DATA_DIR=str(tmp_path / "data"), DAGSTER_HOME=str(tmp_path / "dagster"), **env
+    )
+    (tmp_path / "dagster").mkdir(exist_ok=True)
+    (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_wrong_password_fails_clearly_without_traceback_or_secret(tmp_path, pipeline: Pipeline):
+    wrong = "not-the-password-8f3a"
+    done = run_cli(
+        tmp_path,
+        "run",
+        CAPILLARY_BASE_URL=pipeline.server.base_url,
+        CAPILLARY_USERNAME=pipeline.credentials.username,
+        CAPILLARY_PASSWORD=wrong,
+        CAPILLARY_CUSTOMERS=str(pipeline.customers_csv),
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "authentication failed" in output
+    assert "NOT published" in output
+    assert "Traceback" not in output
+    assert wrong not in output
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+
+
+def test_default_run_syncs_the_embedded_sandbox(tmp_path):
+    done = run_cli(tmp_path, "run")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"snapshot {TODAY} published" in done.stdout
+    assert "customer_badge_detail" in done.stdout  # calls per endpoint are summarized
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    assert str(warehouse) in done.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        customers = con.execute("SELECT count(DISTINCT customer_id) FROM customer_badges")
+        assert customers.fetchone()[0] > 100
+        assert con.execute("SELECT count(*) FROM analytics.badge_funnel").fetchone()[0] > 0

@@ -1,0 +1,114 @@
+"""Each fault flag has an observable effect; the OAuth call only ever gets latency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import orjson
+import pytest
+
+from pipelines.sandbox import LIST_TYPES, Faults, Org, SandboxServer
+from tests.sandbox.conftest import BASIC, CREDENTIALS, CUSTOMER, META
+
+TOKEN = "/v3/oauth/token/generate"
+TOKEN_BODY = {"key": CREDENTIALS.client_key, "secret": CREDENTIALS.client_secret}
+
+
+@contextmanager
+def faulty(org: Org, faults: Faults) -> Iterator[tuple[SandboxServer, httpx.Client]]:
+    with (
+        SandboxServer(org, CREDENTIALS, faults) as server,
+        httpx.Client(base_url=server.base_url, headers=BASIC) as client,
+    ):
+        yield server, client
+
+
+def _meta(org: Org) -> str:
+    return f"{META}/{next(iter(org.badges))}"
+
+
+def test_fail_rate_answers_5xx_envelopes_but_not_the_token_call(org: Org) -> None:
+    with faulty(org, Faults(fail_rate=1.0)) as (server, client):
+        responses = [client.get(_meta(org)) for _ in range(6)]
+        token = client.post(TOKEN, json=TOKEN_BODY)
+    assert {r.status_code for r in responses} <= {500, 502, 503}
+    assert all(r.json()["errors"][0]["code"] == r.status_code for r in responses)
+    assert token.status_code == 200
+    assert server.stats.failures == 6 and server.stats.faults_injected == 6
+
+
+def test_rate_limit_answers_429_with_retry_after(org: Org) -> None:
+    with faulty(org, Faults(rate_limit=0.01)) as (server, client):
+        first, second = client.get(_meta(org)), client.get(_meta(org))
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert int(second.headers["Retry-After"]) >= 1
+    assert server.stats.rate_limited == 1
+
+
+def test_reset_drops_the_connection_mid_body(org: Org) -> None:
+    with faulty(org, Faults(reset_rate=1.0)) as (server, client):
+        with pytest.raises(httpx.TransportError):
+            client.get(_meta(org))
+        token = client.post(TOKEN, json=TOKEN_BODY)
+    assert token.status_code == 200
+    assert server.stats.resets == 1
+
+
+def test_truncate_sends_valid_http_with_broken_json(org: Org) -> None:
+    with faulty(org, Faults(truncate_rate=1.0)) as (server, client):
+        response = client.get(_meta(org))
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(response.content)
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(response.content)
+    assert server.stats.truncations == 1
+
+
+def test_latency_is_added_around_the_mean(org: Org) -> None:
+    with faulty(org, Faults(latency_ms=4.0)) as (server, client):
+        for _ in range(5):
+            assert client.get(_meta(org)).status_code == 200
+    assert server.stats.delays == 5
+    assert 5 * 0.002 <= server.stats.delay_seconds <= 5 * 0.006
+
+
+def test_same_seed_same_request_order_same_faults(org: Org) -> None:
+    def statuses(seed: int) -> list[int]:
+        with faulty(org, Faults(fail_rate=0.5, seed=seed)) as (_, client):
+            return [client.get(_meta(org)).status_code for _ in range(16)]
+
+    first = statuses(3)
+    assert first == statuses(3)
+    assert 200 in first and set(first) - {200}
+
+
+def test_drift_makes_naive_paging_see_duplicates_and_misses(org: Org) -> None:
+    customer_id, list_type = max(
+        ((c.customer_id, t) for c in org.customers for t in LIST_TYPES),
+        key=lambda key: len(org.list_entries(*key)),
+    )
+    expected = [b.badge_id for b in org.list_entries(customer_id, list_type)]
+    params = {"badgeType": list_type, "limit": 10, "includeExpired": "true"}
+    with faulty(org, Faults(drift=True)) as (server, client):
+        seen = []
+        for page in range(-(-len(expected) // 10)):
+            response = client.get(f"{CUSTOMER}/{customer_id}", params={**params, "page": page})
+            seen += [e["badgeMetaId"] for e in response.json()["data"]["badges"]]
+        whole = {**params, "limit": len(expected)}
+        at_once = [
+            [
+                e["badgeMetaId"]
+                for e in client.get(f"{CUSTOMER}/{customer_id}", params=whole).json()["data"][
+                    "badges"
+                ]
+            ]
+            for _ in range(2)
+        ]
+    assert len(seen) == len(expected)
+    assert len(set(seen)) < len(seen)  # duplicates
+    assert set(expected) - set(seen)  # misses
+    assert at_once[0] == at_once[1] == expected
+    assert server.stats.drifted_pages == -(-len(expected) // 10)
