@@ -3,7 +3,14 @@
 import datetime as dt
 import logging
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    Config,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from assets.partitions import daily_snapshots
 from pipelines.client.errors import AuthenticationFailed
@@ -16,6 +23,10 @@ PAST_WITHOUT_ARCHIVE = (
     "no raw archive for {date}: the Badges API serves only current state, so a past "
     "snapshot can only be rebuilt from its archive, never fetched again"
 )
+
+
+class ExtractConfig(Config):
+    replay: bool = False  # rebuild from the raw archive even for today: no API call
 
 
 def snapshot_date_of(context: AssetExecutionContext) -> dt.date:
@@ -33,17 +44,20 @@ def _log_progress(context: AssetExecutionContext, line: str) -> None:
     description="Every API response of the snapshot (lists, badge meta, details), as received.",
 )
 def raw_api_responses(
-    context: AssetExecutionContext, capillary_api: CapillaryApiResource, lake: LakeResource
+    context: AssetExecutionContext,
+    config: ExtractConfig,
+    capillary_api: CapillaryApiResource,
+    lake: LakeResource,
 ) -> MaterializeResult:
     snapshot_date = snapshot_date_of(context)
     today = dt.datetime.now(dt.UTC).date()
     raw_dir = lake.lake.raw_dir(snapshot_date)
     if snapshot_date > today:
         raise Failure(f"snapshot date {snapshot_date} is in the future (today is {today}, UTC)")
-    if snapshot_date < today:
+    if snapshot_date < today or config.replay:
         if not raw_dir.exists():
             raise Failure(PAST_WITHOUT_ARCHIVE.format(date=snapshot_date), allow_retries=False)
-        context.log.info(f"{snapshot_date} is past: normalizing its raw archive, no API call")
+        context.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
         return MaterializeResult(metadata={"replayed_from_archive": True, "path": str(raw_dir)})
     try:
         with capillary_api.open() as source:

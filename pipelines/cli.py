@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialize the nightly snapshot job for one day")
     run.add_argument("--date", type=_date, default=None, help="snapshot day (UTC), default today")
+    replay = commands.add_parser(
+        "replay", help="rebuild one day's snapshot from its raw archive, without calling the API"
+    )
+    replay.add_argument("--date", type=_date, required=True, help="snapshot day (UTC)")
     sandbox = commands.add_parser("sandbox", help="the sandbox API")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     add_serve_arguments(sandbox_commands.add_parser("serve", help="serve the sandbox API"))
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.run import run_snapshot
 
     snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
-    outcome = run_snapshot(snapshot_date)
+    outcome = run_snapshot(snapshot_date, replay=args.command == "replay")
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(outcome.describe())

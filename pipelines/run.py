@@ -67,7 +67,7 @@ def _failure_message(event: Any) -> str:
     return error.message.strip() if error is not None else "unknown error"
 
 
-def run_snapshot(snapshot_date: dt.date) -> RunOutcome:
+def run_snapshot(snapshot_date: dt.date, replay: bool = False) -> RunOutcome:
     from pipelines.definitions import NIGHTLY_JOB, defs
 
     job = defs.resolve_job_def(NIGHTLY_JOB)
@@ -75,7 +75,10 @@ def run_snapshot(snapshot_date: dt.date) -> RunOutcome:
         result = job.execute_in_process(
             instance=instance,
             partition_key=snapshot_date.isoformat(),
-            run_config=QUIET_CONSOLE,
+            run_config={
+                **QUIET_CONSOLE,
+                "ops": {"raw_api_responses": {"config": {"replay": replay}}},
+            },
             raise_on_error=False,
         )
     outcome = RunOutcome(snapshot_date, result.run_id, published=False)
