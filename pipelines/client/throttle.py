@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 
 from aiolimiter import AsyncLimiter
 
@@ -27,7 +28,8 @@ def _limiter(rate: float) -> AsyncLimiter:
 
 
 class AdaptiveRate:
-    def __init__(self, budget: float = 0.0) -> None:
+    def __init__(self, budget: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self.budget = budget  # 0 = no budget
         self.rate = budget or None  # None = unlimited
         self._limiter = _limiter(budget) if budget else None
@@ -36,17 +38,17 @@ class AdaptiveRate:
         self._recent: deque[float] = deque()  # start times of the last second's requests
 
     async def acquire(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         if now < self._paused_until:
             await asyncio.sleep(self._paused_until - now)
-        self._recover(time.monotonic())
+        self._recover(self._clock())
         if self._limiter is not None:
             await self._limiter.acquire()
-        self._note_request(time.monotonic())
+        self._note_request(self._clock())
 
     def throttled(self, retry_after: float | None) -> None:
         """The API answered 429: pause everyone and lower the rate."""
-        now = time.monotonic()
+        now = self._clock()
         self._paused_until = max(self._paused_until, now + (retry_after or 1.0))
         if now - self._last_throttle < 0.5:
             return  # one burst of 429s is one signal, not many
