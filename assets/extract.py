@@ -14,7 +14,12 @@ from dagster import (
 
 from assets.partitions import daily_snapshots
 from pipelines.client.errors import AuthenticationFailed
-from pipelines.extract import CustomerFileError, extract_to_archive
+from pipelines.extract import (
+    CustomerFileError,
+    ReusePolicy,
+    extract_to_archive,
+    previous_snapshot,
+)
 from pipelines.resources import CapillaryApiResource, LakeResource
 
 progress_log = logging.getLogger("badges.progress")
@@ -27,6 +32,8 @@ PAST_WITHOUT_ARCHIVE = (
 
 class ExtractConfig(Config):
     replay: bool = False  # rebuild from the raw archive even for today: no API call
+    full_refresh: bool = False  # fetch every detail, reuse nothing from the last snapshot
+    refresh_days: int = 7  # every detail is fetched again at least this often
 
 
 def snapshot_date_of(context: AssetExecutionContext) -> dt.date:
@@ -70,6 +77,12 @@ def raw_api_responses(
                 source.customers,
                 raw_dir,
                 on_progress=lambda figures: _log_progress(context, figures.describe()),
+                reuse=ReusePolicy(
+                    snapshot_date,
+                    previous_snapshot(lake.lake, snapshot_date),
+                    config.refresh_days,
+                    config.full_refresh,
+                ),
             )
     except (AuthenticationFailed, CustomerFileError) as exc:
         raise Failure(str(exc), allow_retries=False) from None
@@ -86,6 +99,7 @@ def raw_api_responses(
             "failed_calls": report.failed_calls,
             "errors_by_code": MetadataValue.json(dict(report.errors_by_code)),
             "lists_refetched": report.lists_refetched,
+            "details_reused": report.details_reused,
             "token_renewals": report.token_renewals,
             "bytes_received": report.bytes_received,
             "seconds": round(report.seconds, 2),

@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.run import run_snapshot
 
     snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
-    outcome = run_snapshot(snapshot_date, replay=args.command == "replay")
+    outcome = run_snapshot(
+        snapshot_date,
+        replay=args.command == "replay",
+        full_refresh=getattr(args, "full_refresh", False),
+    )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(outcome.describe())

@@ -49,6 +49,8 @@ def _extract_lines(extract: dict[str, Any]) -> list[str]:
         f"  requests {get('requests', 0):,} ({get('requests_per_second', 0):,}/s "
         f"in {get('seconds', 0)}s), retries {get('retries', 0):,}, "
         f"throttled {get('throttled_429', 0):,}",
+        f"  details reused from the last snapshot {get('details_reused', 0):,}, "
+        f"lists fetched again after drift {get('lists_refetched', 0):,}",
         f"  failed calls {get('failed_calls', 0):,} {get('errors_by_code', {})}",
     ]
 
@@ -67,7 +69,9 @@ def _failure_message(event: Any) -> str:
     return error.message.strip() if error is not None else "unknown error"
 
 
-def run_snapshot(snapshot_date: dt.date, replay: bool = False) -> RunOutcome:
+def run_snapshot(
+    snapshot_date: dt.date, replay: bool = False, full_refresh: bool = False
+) -> RunOutcome:
     from pipelines.definitions import NIGHTLY_JOB, defs
 
     job = defs.resolve_job_def(NIGHTLY_JOB)
@@ -77,7 +81,11 @@ def run_snapshot(snapshot_date: dt.date, replay: bool = False) -> RunOutcome:
             partition_key=snapshot_date.isoformat(),
             run_config={
                 **QUIET_CONSOLE,
-                "ops": {"raw_api_responses": {"config": {"replay": replay}}},
+                "ops": {
+                    "raw_api_responses": {
+                        "config": {"replay": replay, "full_refresh": full_refresh}
+                    }
+                },
             },
             raise_on_error=False,
         )

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.client.http import ApiClient
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import CustomerRef
+from pipelines.extract.incremental import DetailPlan, PreviousSnapshot
 from pipelines.extract.progress import ProgressCallback
 from pipelines.extract.snapshot import ExtractReport, SnapshotExtractor
 from pipelines.raw import RawArchiveWriter
+
+
+@dataclass(frozen=True)
+class ReusePolicy:
+    """How much of the previous snapshot's details a run may reuse (see `incremental`)."""
+
+    snapshot_date: dt.date
+    previous: PreviousSnapshot | None
+    refresh_days: int = 7
+    full_refresh: bool = False
 
 
 def extract_to_archive(
@@ -21,16 +34,27 @@ def extract_to_archive(
     raw_dir: Path,
     on_progress: ProgressCallback | None = None,
     progress_every: float = 2.0,
+    reuse: ReusePolicy | None = None,
 ) -> ExtractReport:
     """Extracts into a temporary sibling of `raw_dir` that replaces it once complete.
 
-    A crash leaves the previous archive of the date (if any) untouched.
+    A crash leaves the previous archive of the date (if any) untouched. Without a
+    `reuse` policy every detail is fetched and no fingerprints are kept.
     """
     building = raw_dir.with_name(raw_dir.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
+    plan = None
+    if reuse is not None:
+        plan = DetailPlan(
+            reuse.snapshot_date, building, reuse.previous, reuse.refresh_days, reuse.full_refresh
+        )
     with RawArchiveWriter(building / "responses-0.parquet") as writer:
-        report = asyncio.run(_extract(settings, customers, writer, on_progress, progress_every))
+        report = asyncio.run(
+            _extract(settings, customers, writer, on_progress, progress_every, plan)
+        )
+    if plan is not None:
+        plan.finish()
     replace_directory(building, raw_dir)
     return report
 
@@ -41,10 +65,16 @@ async def _extract(
     writer: RawArchiveWriter,
     on_progress: ProgressCallback | None,
     progress_every: float,
+    plan: DetailPlan | None,
 ) -> ExtractReport:
     async with ApiClient(settings) as client:
         extractor = SnapshotExtractor(
-            client, writer, customers, on_progress=on_progress, progress_every=progress_every
+            client,
+            writer,
+            customers,
+            on_progress=on_progress,
+            progress_every=progress_every,
+            plan=plan,
         )
         return await extractor.run()
 

@@ -21,6 +21,7 @@ from pipelines.client.errors import ApiCallFailed, AuthenticationFailed
 from pipelines.client.http import ApiClient, ApiResponse
 from pipelines.client.paging import PagedList, PageNumberPaginator
 from pipelines.extract.customers import CustomerRef
+from pipelines.extract.incremental import DetailPlan, fingerprint, meta_stamp
 from pipelines.extract.progress import ProgressCallback, ProgressTracker
 from pipelines.raw import (
     ENDPOINT_DETAIL,
@@ -49,6 +50,7 @@ class ExtractReport:
     failed_calls: int = 0
     errors_by_code: Counter[str] = field(default_factory=Counter)
     lists_refetched: int = 0
+    details_reused: int = 0
     token_renewals: int = 0
     bytes_received: int = 0
     raw_records: int = 0
@@ -78,6 +80,7 @@ class SnapshotExtractor:
         *,
         on_progress: ProgressCallback | None = None,
         progress_every: float = 2.0,
+        plan: DetailPlan | None = None,
     ) -> None:
         self.client = client
         self.writer = writer
@@ -87,8 +90,8 @@ class SnapshotExtractor:
         self.progress = ProgressTracker(len(customers), client.stats)
         self._on_progress = on_progress
         self._progress_every = progress_every
-        self._seen_badges: set[str] = set()
-        self._meta_calls: list[asyncio.Task[None]] = []
+        self.plan = plan
+        self._meta_calls: dict[str, asyncio.Task[bytes | None]] = {}
         self.report = ExtractReport(customers=len(customers))
 
     async def run(self) -> ExtractReport:
@@ -108,20 +111,21 @@ class SnapshotExtractor:
             async with asyncio.TaskGroup() as group:
                 for _ in range(workers):
                     group.create_task(self._worker(queue))
-            await asyncio.gather(*self._meta_calls)
+            await asyncio.gather(*self._meta_calls.values())
         except* AuthenticationFailed as refused:
             raise refused.exceptions[0] from None  # every worker gets the same refusal
         finally:
             if reporter is not None:
                 reporter.cancel()
-            for task in self._meta_calls:
+            for task in self._meta_calls.values():
                 task.cancel()
         self.writer.flush()
         return self._finish(time.monotonic() - started)
 
     def _finish(self, seconds: float) -> ExtractReport:
         stats, report = self.client.stats, self.report
-        report.badges = len(self._seen_badges)
+        report.badges = len(self._meta_calls)
+        report.details_reused = self.plan.reused if self.plan else 0
         report.calls = Counter(stats.calls)
         report.requests, report.retries = stats.sent, stats.retries
         report.throttled, report.failed_calls = stats.throttled, stats.failed
@@ -140,17 +144,28 @@ class SnapshotExtractor:
 
     async def _extract_customer(self, customer: CustomerRef) -> None:
         lists = await asyncio.gather(*(self._fetch_list(customer, t) for t in LIST_TYPES))
-        badge_ids: dict[str, None] = {}
-        for paged in lists:
+        entries: dict[str, list[tuple[str, dict]]] = {}
+        for list_type, paged in zip(LIST_TYPES, lists, strict=True):
             for entry in paged.entries if paged else []:
                 if isinstance(entry.get("badgeMetaId"), str):
-                    badge_ids[entry["badgeMetaId"]] = None
-        for badge_id in badge_ids:
-            if badge_id not in self._seen_badges:
-                self._seen_badges.add(badge_id)
-                self._meta_calls.append(asyncio.create_task(self._fetch_meta(badge_id)))
-        self.report.pairs += len(badge_ids)
-        await asyncio.gather(*(self._fetch_detail(customer, b) for b in badge_ids))
+                    entries.setdefault(entry["badgeMetaId"], []).append((list_type, entry))
+        for badge_id in entries:
+            if badge_id not in self._meta_calls:
+                self._meta_calls[badge_id] = asyncio.create_task(self._fetch_meta(badge_id))
+        self.report.pairs += len(entries)
+        await asyncio.gather(*(self._detail(customer, b, e) for b, e in entries.items()))
+
+    async def _detail(
+        self, customer: CustomerRef, badge_id: str, entries: list[tuple[str, dict]]
+    ) -> None:
+        if self.plan is None:
+            await self._fetch_detail(customer, badge_id)
+            return
+        print_ = fingerprint(entries, await self._meta_calls[badge_id])
+        if self.plan.reusable(customer, badge_id, print_):
+            self.plan.reuse(customer, badge_id, print_)
+        elif await self._fetch_detail(customer, badge_id):
+            self.plan.fetched(customer, badge_id, print_)
 
     async def _fetch_list(self, customer: CustomerRef, list_type: str) -> PagedList | None:
         path = LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
@@ -175,16 +190,19 @@ class SnapshotExtractor:
             self._record_failure(ENDPOINT_LIST, failure, customer, list_type=list_type)
         return paged
 
-    async def _fetch_meta(self, badge_id: str) -> None:
+    async def _fetch_meta(self, badge_id: str) -> bytes | None:
+        """Archives the badge's meta; returns its change stamp (None when the call failed)."""
         path = META_PATH.format(badge=quote(badge_id, safe=""))
         try:
             response = await self.client.call(ENDPOINT_META, path, {"includeStatistics": "true"})
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_META, exc, None, badge_id=badge_id)
-            return
+            return None
         self._record_ok(ENDPOINT_META, response, None, badge_id=badge_id)
+        data = response.data.get("data") if isinstance(response.data, dict) else None
+        return meta_stamp(data) if isinstance(data, dict) else None
 
-    async def _fetch_detail(self, customer: CustomerRef, badge_id: str) -> None:
+    async def _fetch_detail(self, customer: CustomerRef, badge_id: str) -> bool:
         path = DETAIL_PATH.format(
             customer=quote(customer.customer_id, safe="@+"), badge=quote(badge_id, safe="")
         )
@@ -195,8 +213,9 @@ class SnapshotExtractor:
             )
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_DETAIL, exc, customer, badge_id=badge_id)
-            return
+            return False
         self._record_ok(ENDPOINT_DETAIL, response, customer, badge_id=badge_id)
+        return True
 
     def _record_ok(
         self, endpoint: str, response: ApiResponse, customer: CustomerRef | None, **where: object

@@ -47,6 +47,8 @@ Data rules (tests rely on them):
   is 0-based, default limit 10, default badgeType AVAILABLE_TO_ISSUE.
 - A list entry's `earnedCount` is the pair's number of earns in the detail (null when
   0); `lastEarnedOnDate`/`lastEarnEventDate` are the max over them (absent when none).
+  Meta statistics: `issuedCount` = the badge's ACTIVE issuals, `earnedCount` = all its
+  earns, over every customer (so a revocation shows in the badge's meta).
 - Quirks: each badge writes its epochs in one style: `1765185213.630000000`,
   `1728281969.3` or integers; some badges' ISO twins use `+05:30`; every 7th badge
   (position % 7 == 2) has detail `startsOn`/`expiresOn` in milliseconds with the broken

@@ -111,7 +111,7 @@ class Org:
         return {badge_id: sorted(times) for badge_id, times in by_badge.items()}
 
     def badge_totals(self, badge_id: str) -> tuple[int, int]:
-        """(issued count, earned count) of a badge over all customers."""
+        """(issued count, earned count) of a badge: ACTIVE issuals and all earns, over customers."""
         totals = self._cached("badge_totals", self._all_badge_totals)
         return totals.get(badge_id, (0, 0))
 
@@ -119,7 +119,8 @@ class Org:
         totals: dict[str, tuple[int, int]] = {}
         for (_, badge_id), history in self.histories.items():
             issued, earned = totals.get(badge_id, (0, 0))
-            totals[badge_id] = (issued + len(history.issuals), earned + len(history.earns))
+            active = sum(1 for issual in history.issuals if issual.status == "ACTIVE")
+            totals[badge_id] = (issued + active, earned + len(history.earns))
         return totals
 
     def constraint_times(

@@ -1,0 +1,124 @@
+"""Incremental nights: a rerun fetches details only for what changed, and loses nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import httpx
+import pyarrow.parquet as pq
+
+from pipelines.client.auth import basic_auth_header
+from pipelines.lake import Lake
+from pipelines.sandbox import SandboxApiError
+from pipelines.tables import TABLES
+from tests.e2e.conftest import TODAY, Pipeline
+
+DETAIL = "customer_badge_detail"
+
+
+def fetched_pairs(lake: Lake) -> set[tuple[str, str, str]]:
+    """Pairs whose detail was called in the archived run (not copied from the last one)."""
+    table = pq.read_table(
+        lake.raw_dir(TODAY),
+        columns=["endpoint", "ok", "customer_id", "identifier_type", "badge_id", "reused_from"],
+    )
+    return {
+        (r["customer_id"], r["identifier_type"], r["badge_id"])
+        for r in table.to_pylist()
+        if r["endpoint"] == DETAIL and r["ok"] and r["reused_from"] is None
+    }
+
+
+def changed_pairs(before: Path, after: Path) -> set[tuple[str, str, str]]:
+    """Pairs whose list rows differ, plus every pair of a badge whose meta changed."""
+    entry = "customer_id, identifier_type, badge_id, list_type, earned_count, last_earned_at, "
+    entry += "badge_name, badge_rank, is_active, CAST(extra AS VARCHAR)"
+    stamp = "badge_id, updated_at, issued_count, earned_count"
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{before}' AS before (READ_ONLY)")
+        con.execute(f"ATTACH '{after}' AS after (READ_ONLY)")
+        pairs = con.execute(
+            f"""SELECT DISTINCT customer_id, identifier_type, badge_id FROM (
+                  SELECT {entry} FROM after.main.customer_badges
+                  EXCEPT SELECT {entry} FROM before.main.customer_badges)
+                UNION
+                SELECT DISTINCT customer_id, identifier_type, badge_id
+                FROM after.main.customer_badges
+                WHERE badge_id IN (SELECT badge_id FROM (
+                  SELECT {stamp} FROM after.main.badges
+                  EXCEPT SELECT {stamp} FROM before.main.badges))"""
+        ).fetchall()
+    return set(pairs)
+
+
+def change_the_org(pipeline: Pipeline) -> list[str]:
+    """Adds an earn, revokes an issual and updates a badge through PUT badgeMeta."""
+    org = pipeline.org
+    by_id = {c.customer_id for c in org.customers}
+    pairs = sorted(p for p in org.listed_pairs() if p[0] in by_id)
+    changes = []
+    for customer_id, badge_id in pairs:
+        try:
+            org.add_earn(customer_id, badge_id)
+        except SandboxApiError:
+            continue
+        changes.append(f"earn {customer_id}/{badge_id}")
+        break
+    revocable = [p for p in reversed(pairs) if any(i.status == "ACTIVE" for i in org.issuals(*p))]
+    org.revoke_issual(*revocable[0])
+    changes.append(f"revoke {revocable[0]}")
+    badge_id = sorted(org.listed_badge_ids())[3]
+    response = httpx.put(
+        f"{pipeline.server.base_url}/api_gateway/v1/badges/badgeMeta",
+        json={"id": badge_id, "description": "Changed between two nights"},
+        headers=basic_auth_header(pipeline.credentials.username, pipeline.credentials.password),
+    )
+    assert response.status_code == 200, response.text
+    changes.append(f"update {badge_id}")
+    return changes
+
+
+def table_rows(path: Path, table: str) -> list[tuple]:
+    columns = ", ".join(
+        f"CAST({c.name} AS VARCHAR)" if c.json else c.name for c in TABLES[table].columns
+    )
+    with duckdb.connect(str(path), read_only=True) as con:
+        return sorted(con.execute(f"SELECT {columns} FROM main.{table}").fetchall(), key=repr)
+
+
+def test_second_night_fetches_only_changed_details_and_equals_a_full_refresh(
+    tmp_path: Path, pipeline: Pipeline
+):
+    first = pipeline.run()
+    assert first.success
+    before = tmp_path / "before.duckdb"
+    shutil.copy(pipeline.lake.warehouse_path, before)
+    all_pairs = fetched_pairs(pipeline.lake)
+
+    changes = change_the_org(pipeline)
+    second = pipeline.run()
+    assert second.success
+    metadata = second.asset_materializations_for_node("raw_api_responses")[0].metadata
+    calls = metadata["calls"].value
+
+    expected = changed_pairs(before, pipeline.lake.warehouse_path)
+    fetched = fetched_pairs(pipeline.lake)
+    assert expected, changes
+    assert fetched == expected
+    assert calls[DETAIL] == len(expected) < len(all_pairs) / 2
+    assert calls["customer_badges"] >= len(pipeline.org.customers) * 4  # lists always fetched
+    details = pipeline.row_counts()["customer_badge_details"]
+    assert metadata["details_reused"].value == details - len(fetched)
+
+    # a fresh data directory has nothing to reuse: every detail is fetched
+    full = Pipeline(
+        pipeline.server, pipeline.credentials, pipeline.customers_csv, Lake(tmp_path / "full")
+    )
+    assert full.run().success
+    assert len(fetched_pairs(full.lake)) == details
+    for table in TABLES:
+        assert table_rows(pipeline.lake.warehouse_path, table) == table_rows(
+            full.lake.warehouse_path, table
+        ), table
