@@ -18,6 +18,7 @@ from assets.analytics import analytics_key, analytics_model_assets
 from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
+from assets.report import earn_report
 from pipelines.raw import list_totals
 from pipelines.resources import LakeResource
 from pipelines.tables import TABLES
@@ -116,6 +117,7 @@ def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> Mat
         *(warehouse_key(n) for n in TABLES),
         *(analytics_key(m) for m in model_names()),
         AssetKey(["history", "snapshots"]),
+        earn_report.key,  # the report reads the staging file, so it must run before the swap
     ],
     check_specs=[AssetCheckSpec("snapshot_date", asset="published_warehouse")],
     description="The staging warehouse swapped in atomically as warehouse.duckdb.",
@@ -136,5 +138,6 @@ warehouse_assets = [
     warehouse_tables,
     warehouse_history,
     *analytics_model_assets(),
+    earn_report,
     published_warehouse,
 ]

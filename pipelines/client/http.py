@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from pipelines.client.auth import TOKEN_PATH, OAuthToken, basic_auth_header
 from pipelines.client.errors import ApiCallFailed, AuthenticationFailed, RetryableError
-from pipelines.client.settings import ApiSettings, ClientTuning
+from pipelines.client.senders import Sender, open_sender
+from pipelines.client.settings import ApiSettings
 from pipelines.client.throttle import AdaptiveRate
 
 _backoff = wait_random_exponential(multiplier=0.1, max=8.0)
@@ -52,19 +54,8 @@ class ClientStats:
         return self.sent / max(time.monotonic() - self.started, 1e-9)
 
 
-def _transport(tuning: ClientTuning) -> httpx.AsyncBaseTransport:
-    limits = httpx.Limits(
-        max_connections=tuning.concurrency, max_keepalive_connections=tuning.concurrency
-    )
-    if tuning.transport == "httpx":
-        return httpx.AsyncHTTPTransport(limits=limits)
-    from httpx_aiohttp import AiohttpTransport
-
-    return AiohttpTransport(limits=limits)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
@@ -87,7 +78,7 @@ class ApiClient:
         self.stats = ClientStats()
         self.rate = AdaptiveRate(settings.tuning.requests_per_second)
         self._slots = asyncio.Semaphore(settings.tuning.concurrency)
-        self._http: httpx.AsyncClient | None = None
+        self._sender: Sender | None = None
         self._token = OAuthToken(self._fetch_token) if settings.uses_oauth else None
         self._basic = (
             None
@@ -96,17 +87,12 @@ class ApiClient:
         )
 
     async def __aenter__(self) -> ApiClient:
-        self._http = httpx.AsyncClient(
-            base_url=self.settings.base_url.rstrip("/"),
-            transport=_transport(self.settings.tuning),
-            timeout=self.settings.tuning.timeout_seconds,
-            headers={"Accept": "application/json"},
-        )
+        self._sender = open_sender(self.settings.base_url, self.settings.tuning)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        if self._sender is not None:
+            await self._sender.close()
 
     @property
     def token_renewals(self) -> int:
@@ -122,6 +108,7 @@ class ApiClient:
         json: Any = None,
     ) -> ApiResponse:
         """One API call, retried until it succeeds or fails for good."""
+        target = f"{path}?{urlencode(params)}" if params else path
         attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.tuning.max_attempts),
@@ -135,14 +122,14 @@ class ApiClient:
                     attempts += 1
                     if attempts > 1:
                         self.stats.retries += 1
-                    response = await self._attempt(method, path, params, headers, json)
+                    response = await self._attempt(method, target, headers, json)
                     response.attempts = attempts
                     self.stats.calls[endpoint] += 1
                     return response
         except RetryableError as exc:
             self.stats.failed += 1
             raise ApiCallFailed(
-                _display(path, params),
+                target,
                 f"gave up after {attempts} attempts: {exc.message}",
                 http_status=exc.http_status,
                 error_code=exc.error_code,
@@ -169,46 +156,35 @@ class ApiClient:
         return self._basic
 
     async def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        headers: dict[str, str] | None,
-        json: Any,
+        self, method: str, target: str, headers: dict[str, str] | None, json: Any
     ) -> ApiResponse:
-        assert self._http is not None, "use the client inside 'async with'"
+        assert self._sender is not None, "use the client inside 'async with'"
         await self.rate.acquire()
         async with self._slots:
             auth = await self._auth_headers()
             self.stats.sent += 1
-            try:
-                response = await self._http.request(
-                    method, path, params=params, headers={**auth, **(headers or {})}, json=json
-                )
-            except httpx.TransportError as exc:
-                raise RetryableError(f"{type(exc).__name__} ({exc or 'no detail'})") from None
-        body = response.content
+            status, answer_headers, body = await self._sender.send(
+                method, target, {**auth, **headers} if headers else auth, json
+            )
         self.stats.bytes_received += len(body)
-        return await self._classify(response, body, path, params, auth)
+        return await self._classify(status, answer_headers, body, target, auth)
 
     async def _classify(
         self,
-        response: httpx.Response,
+        status: int,
+        headers: Mapping[str, str],
         body: bytes,
-        path: str,
-        params: dict[str, Any] | None,
+        target: str,
         auth: dict[str, str],
     ) -> ApiResponse:
-        status = response.status_code
-        shown = _display(path, params)
         if status == 401:
             if self._token is None:
-                raise AuthenticationFailed(f"authentication failed: HTTP 401 for {shown}")
+                raise AuthenticationFailed(f"authentication failed: HTTP 401 for {target}")
             await self._token.invalidate(auth)
             raise RetryableError("401: token rejected, renewed", http_status=401)
         if status == 429:
             self.stats.throttled += 1
-            retry_after = _retry_after(response)
+            retry_after = _retry_after(headers)
             self.rate.throttled(retry_after)
             raise RetryableError("429 Too Many Requests", http_status=429, retry_after=retry_after)
         if status >= 500:
@@ -225,30 +201,22 @@ class ApiClient:
         if status >= 400:
             code, message = _vendor_error(data)
             raise ApiCallFailed(
-                shown, message or f"HTTP {status}", http_status=status, error_code=code, body=body
+                target, message or f"HTTP {status}", http_status=status, error_code=code, body=body
             )
-        return ApiResponse(shown, status, body, data, attempts=1)
+        return ApiResponse(target, status, body, data, attempts=1)
 
     async def _fetch_token(self) -> tuple[str, float]:
-        assert self._http is not None
-        settings = self.settings
+        assert self._sender is not None
+        credentials = {"key": self.settings.client_key, "secret": self.settings.client_secret}
         try:
-            response = await self._http.post(
-                TOKEN_PATH, json={"key": settings.client_key, "secret": settings.client_secret}
+            status, _, body = await self._sender.send(
+                "POST", TOKEN_PATH, {"Content-Type": "application/json"}, credentials
             )
-        except httpx.TransportError as exc:
+        except RetryableError as exc:
             raise AuthenticationFailed(
-                f"authentication failed: token call could not reach the API ({type(exc).__name__})"
+                f"authentication failed: the token call could not reach the API ({exc.message})"
             ) from None
-        if response.status_code != 200:
-            raise AuthenticationFailed(
-                f"authentication failed: the token call answered HTTP {response.status_code}"
-            )
-        data = orjson.loads(response.content).get("data") or {}
+        if status != 200:
+            raise AuthenticationFailed(f"authentication failed: the token call answered {status}")
+        data = orjson.loads(body).get("data") or {}
         return data.get("accessToken") or "", float(data.get("ttlSeconds") or 300)
-
-
-def _display(path: str, params: dict[str, Any] | None) -> str:
-    if not params:
-        return path
-    return str(httpx.URL(path, params=params))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
+
 
 @dataclass(frozen=True)
 class ClientTuning:
@@ -12,7 +14,7 @@ class ClientTuning:
     page_size: int = 50
     timeout_seconds: float = 30.0
     max_attempts: int = 6
-    transport: str = "aiohttp"  # "aiohttp" (httpx-aiohttp) or "httpx" (httpx's own)
+    transport: str = "aiohttp"  # "aiohttp", "httpx-aiohttp" or "httpx" (see senders.py)
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -21,8 +23,10 @@ class ClientTuning:
             raise ValueError(f"page size must be at least 1, got {self.page_size}")
         if self.max_attempts < 1:
             raise ValueError(f"max attempts must be at least 1, got {self.max_attempts}")
-        if self.transport not in ("aiohttp", "httpx"):
-            raise ValueError(f"unknown HTTP transport {self.transport!r}: use 'aiohttp' or 'httpx'")
+        if self.transport not in TRANSPORTS:
+            raise ValueError(
+                f"unknown HTTP transport {self.transport!r}: use one of {', '.join(TRANSPORTS)}"
+            )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import shutil
 from dataclasses import dataclass
@@ -49,10 +50,16 @@ def extract_to_archive(
         plan = DetailPlan(
             reuse.snapshot_date, building, reuse.previous, reuse.refresh_days, reuse.full_refresh
         )
-    with RawArchiveWriter(building / "responses-0.parquet") as writer:
-        report = asyncio.run(
-            _extract(settings, customers, writer, on_progress, progress_every, plan)
-        )
+    # Everything loaded so far (Dagster, pyarrow...) lives as long as the process: keep
+    # the collector from walking it again and again while requests stream through.
+    gc.freeze()
+    try:
+        with RawArchiveWriter(building / "responses-0.parquet") as writer:
+            report = asyncio.run(
+                _extract(settings, customers, writer, on_progress, progress_every, plan)
+            )
+    finally:
+        gc.unfreeze()
     if plan is not None:
         plan.finish()
     replace_directory(building, raw_dir)

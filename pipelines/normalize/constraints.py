@@ -13,15 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from pipelines.normalize.fields import (
-    ObjectReader,
-    extra_json,
-    integer,
-    new_row,
-    text,
-    timestamp,
-    unit,
-)
+import orjson
+
+from pipelines.normalize.fields import integer, text, timestamp, unit
+from pipelines.normalize.reader import ObjectReader, extra_json, new_row
 from pipelines.tables import Table
 
 FIXED_VALUE = "FIXED_VALUE"
@@ -45,9 +40,11 @@ CYCLE_FIELDS = (timestamp("cycle_start_at", "startDate"), timestamp("cycle_end_a
 MAX_EARN = integer("max_earn_limit", "maxEarnLimit")
 FIXED_WINDOW_FIELDS = (unit("window_unit", "durationType"), integer("window_length", "refreshRate"))
 ROLLING_FIELDS = (unit("window_unit", "rollType"), integer("window_length", "rollValue"))
+LIMIT_FIELDS = (*ROLLING_FIELDS, MAX_EARN)
+MAX_EARN_ONLY = (MAX_EARN,)
 WINDOW_FIELDS_OF_KIND = {
     FIXED_WINDOW: (*FIXED_WINDOW_FIELDS, MAX_EARN),
-    ROLLING_WINDOW: (*ROLLING_FIELDS, MAX_EARN),
+    ROLLING_WINDOW: LIMIT_FIELDS,
 }
 CURRENT_EARN_COUNT = integer("current_earn_count", "currentEarnCount")
 
@@ -75,6 +72,7 @@ WINDOW_KEYS = (
     "maxEarnLimit",
     "rollingWindowLimits",
 )
+EMPTY_WHEN_UNMAPPED = WINDOW_KEYS + PAIR_KEYS
 STATS_KEYS = ("currentEarnCount", *(pair.current_count.keys[0] for pair in PAIRS))
 
 Window = tuple[dict[str, Any], dict[str, Any]]
@@ -99,21 +97,79 @@ def constraint_rows(
     """Rows of `table` for both constraint arrays of a badge object (`base` holds the keys)."""
     rows: list[dict[str, Any]] = []
     for array, level in LEVEL_OF_ARRAY.items():
-        for constraint in source.get(array) or ():
-            if isinstance(constraint, dict):
-                rows.extend(_rows_of_constraint(constraint, level, table, base, warnings))
+        constraints = source.get(array)
+        if not constraints:
+            continue
+        base_row = new_row(table, **base, constraint_level=level)
+        with_counts = "current_earn_count" in base_row
+        for columns in _columns_of_array(constraints, level, table.name, with_counts, warnings):
+            rows.append({**base_row, **columns})
     return rows
 
 
-def _rows_of_constraint(
+class _ArrayMemo:
+    """Column values (and warnings) of constraint arrays already seen, keyed by their JSON.
+
+    The same badge-level array comes with every customer's detail of that badge, and
+    customer-level ones repeat too: their rows differ only in the key columns. The
+    JSON text fixes every value and its type, so equal text means equal rows. Bounded:
+    the memo starts over when full.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[tuple[Any, ...], tuple[list[dict[str, Any]], Counter[str]]] = {}
+
+    def get(self, key: tuple[Any, ...]) -> tuple[list[dict[str, Any]], Counter[str]] | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[Any, ...], columns: list[dict[str, Any]], found: Counter[str]) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (columns, found)
+
+
+_memo = _ArrayMemo()
+
+
+def _columns_of_array(
+    constraints: Any, level: str, table: str, with_counts: bool, warnings: Counter[str]
+) -> list[dict[str, Any]]:
+    """Every window row's own columns for one constraint array (memoized on its JSON)."""
+    key = None
+    if type(constraints) is list:
+        try:
+            key = (table, level, with_counts, orjson.dumps(constraints))
+        except (orjson.JSONEncodeError, TypeError):
+            key = None  # not JSON (a caller's own dict): computed without the memo
+    cached = _memo.get(key) if key is not None else None
+    if cached is not None:
+        if cached[1]:
+            warnings.update(cached[1])
+        return cached[0]
+    found: Counter[str] = Counter()
+    columns = [
+        window
+        for constraint in constraints
+        if isinstance(constraint, dict)
+        for window in _columns_of_constraint(constraint, level, table, with_counts, found)
+    ]
+    if found:
+        warnings.update(found)
+    if key is not None:
+        _memo.put(key, columns, found)
+    return columns
+
+
+def _columns_of_constraint(
     constraint: dict[str, Any],
     level: str,
-    table: Table,
-    base: dict[str, Any],
+    table: str,
+    with_counts: bool,
     warnings: Counter[str],
 ) -> list[dict[str, Any]]:
-    reader = ObjectReader(constraint, table.name, warnings)
-    row = new_row(table, **base, constraint_level=level)
+    reader = ObjectReader(constraint, table, warnings)
+    row: dict[str, Any] = {"constraint_level": level}
     if constraint.get("constraintLevel") in (None, level):
         reader.use("constraintLevel")
     reader.fill(row, COMMON_FIELDS)
@@ -121,11 +177,9 @@ def _rows_of_constraint(
     kind = row["constraint_kind"] = constraint_kind(row["raw_constraint_type"])
     if kind is None:
         reader.warn("constraint_kind", "unknown constraintType")
-    stats = None
-    if "current_earn_count" in row:
-        stats = reader.child("earnConstraintBlockStatistics")
+    stats = reader.child("earnConstraintBlockStatistics") if with_counts else None
     windows = _windows(reader, kind, stats, warnings) or [({}, {})]
-    reader.use_if_empty(WINDOW_KEYS + PAIR_KEYS)
+    reader.use_if_empty(EMPTY_WHEN_UNMAPPED)
     if stats is not None:
         stats.use_if_empty(STATS_KEYS)
     shared_extra = reader.extra()
@@ -143,7 +197,7 @@ def _windows(
     if kind == ROLLING_WINDOW and reader.get("rollingWindowLimits"):
         return _limit_windows(reader, stats, warnings)
     columns: dict[str, Any] = {}
-    reader.fill(columns, WINDOW_FIELDS_OF_KIND.get(kind, (MAX_EARN,)))
+    reader.fill(columns, WINDOW_FIELDS_OF_KIND.get(kind, MAX_EARN_ONLY))
     if stats is not None:
         columns["current_earn_count"] = stats.read(CURRENT_EARN_COUNT)
     return [(columns, {})]
@@ -174,7 +228,7 @@ def _limit_windows(
     for limit in reader.objects("rollingWindowLimits"):
         item = ObjectReader(limit, reader.table, warnings, "rollingWindowLimits.")
         columns: dict[str, Any] = {}
-        item.fill(columns, (*ROLLING_FIELDS, MAX_EARN))
+        item.fill(columns, LIMIT_FIELDS)
         if stats is not None:
             count_field = COUNT_OF_UNIT.get(columns["window_unit"], CURRENT_EARN_COUNT)
             columns["current_earn_count"] = stats.read(count_field)

@@ -13,8 +13,10 @@ from typing import Any
 
 import orjson
 
+from pipelines.normalize.compiled import compiled_flat
 from pipelines.normalize.constraints import constraint_rows
-from pipelines.normalize.fields import ObjectReader, new_row
+from pipelines.normalize.detail import detail_plan, read_detail
+from pipelines.normalize.fields import Field
 from pipelines.normalize.mappings import (
     BADGE_FIELDS,
     CLAIM_FIELDS,
@@ -29,6 +31,7 @@ from pipelines.normalize.mappings import (
     ISSUED_COUNT,
     ISSUED_EXPIRY_FIELDS,
 )
+from pipelines.normalize.reader import ObjectReader, flat_row, new_row
 from pipelines.raw import RawRecord
 from pipelines.tables import (
     BADGE_CLAIMS,
@@ -42,6 +45,7 @@ from pipelines.tables import (
     CUSTOMER_BADGE_DETAILS,
     CUSTOMER_BADGES,
     EXTRACT_ERRORS,
+    Table,
 )
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -69,7 +73,7 @@ def flatten_badge_meta(
         new_row(BADGE_OWNERS, **keys, owner_type=owner)
         for owner in ownership.strings("restrictedToOwners")
     ]
-    claims = [_claim_row(claim, keys, warnings) for claim in ownership.objects("claims")]
+    claims = _flat_rows(BADGE_CLAIMS, CLAIM_FIELDS, ownership.objects("claims"), keys, warnings)
     custom_fields = [
         new_row(BADGE_CUSTOM_FIELDS, **keys, field_name=name, field_value=_field_value(value))
         for name, value in reader.mapping("customFields").items()
@@ -83,14 +87,6 @@ def flatten_badge_meta(
         BADGE_CUSTOM_FIELDS.name: custom_fields,
         BADGE_CONSTRAINTS.name: constraint_rows(data, BADGE_CONSTRAINTS, keys, warnings),
     }
-
-
-def _claim_row(claim: dict[str, Any], keys: dict[str, Any], warnings: Counter[str]) -> dict:
-    reader = ObjectReader(claim, BADGE_CLAIMS.name, warnings)
-    row = new_row(BADGE_CLAIMS, **keys)
-    reader.fill(row, CLAIM_FIELDS)
-    row["extra"] = reader.extra_json()
-    return row
 
 
 def _field_value(value: Any) -> str | None:
@@ -116,17 +112,16 @@ def flatten_customer_badge_list(
         "identifier_type": identifier_type,
         "list_type": list_type,
     }
+    fields = compiled_flat(CUSTOMER_BADGE_FIELDS, CUSTOMER_BADGES.name)
+    template = new_row(CUSTOMER_BADGES, **keys, list_position=None)
     rows = []
     for index, item in enumerate(badges):
         if not isinstance(item, dict):
             warnings[f"{CUSTOMER_BADGES.name}: list item not an object"] += 1
             continue
-        reader = ObjectReader(item, CUSTOMER_BADGES.name, warnings)
-        position = None if first_position is None else first_position + index
-        row = new_row(CUSTOMER_BADGES, **keys, list_position=position)
-        reader.fill(row, CUSTOMER_BADGE_FIELDS)
-        row["extra"] = reader.extra_json()
-        rows.append(row)
+        row = template.copy()
+        row["list_position"] = None if first_position is None else first_position + index
+        rows.append(flat_row(item, fields, row, warnings))
     return {CUSTOMER_BADGES.name: rows}
 
 
@@ -139,10 +134,9 @@ def flatten_customer_badge_detail(
     warnings: Counter[str],
 ) -> Rows:
     """A customer-badge detail `data` object -> details, customer constraints, issuals, earns."""
-    reader = ObjectReader(data, CUSTOMER_BADGE_DETAILS.name, warnings)
     own_id = data.get("id")
-    if own_id is None or own_id == badge_id or badge_id is None:
-        reader.use("id")
+    own_id_used = own_id is None or own_id == badge_id or badge_id is None
+    if own_id_used:
         badge_id = badge_id or (own_id if isinstance(own_id, str) else None)
     keys = {
         "snapshot_date": snapshot_date,
@@ -151,6 +145,32 @@ def flatten_customer_badge_detail(
         "badge_id": badge_id,
     }
     detail = new_row(CUSTOMER_BADGE_DETAILS, **keys)
+    plan = detail_plan(
+        DETAIL_FIELDS, EARN_EXPIRY_FIELDS, ISSUE_EXPIRY_FIELDS, ISSUED_COUNT, EARN_COUNT
+    )
+    if plan is not None:
+        issual_objects, earn_objects = read_detail(plan, data, detail, own_id_used, warnings)
+    else:
+        issual_objects, earn_objects = _read_detail(data, detail, own_id_used, warnings)
+    return {
+        CUSTOMER_BADGE_DETAILS.name: [detail],
+        CUSTOMER_BADGE_CONSTRAINTS.name: constraint_rows(
+            data, CUSTOMER_BADGE_CONSTRAINTS, keys, warnings
+        ),
+        BADGE_ISSUALS.name: _flat_rows(
+            BADGE_ISSUALS, ISSUAL_FIELDS, issual_objects, keys, warnings
+        ),
+        BADGE_EARNS.name: _flat_rows(BADGE_EARNS, EARN_FIELDS, earn_objects, keys, warnings),
+    }
+
+
+def _read_detail(
+    data: dict[str, Any], detail: dict[str, Any], own_id_used: bool, warnings: Counter[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The general path of `detail.read_detail`, for mappings that share a key."""
+    reader = ObjectReader(data, CUSTOMER_BADGE_DETAILS.name, warnings)
+    if own_id_used:
+        reader.use("id")
     reader.fill(detail, DETAIL_FIELDS)
     reader.child("earnExpiry", "earnedBadgeExpiry").fill(detail, EARN_EXPIRY_FIELDS)
     reader.child("issueExpiry", "issuedBadgeExpiry").fill(detail, ISSUE_EXPIRY_FIELDS)
@@ -158,40 +178,26 @@ def flatten_customer_badge_detail(
     detail["issued_count"] = issual_details.read(ISSUED_COUNT)
     earn_details = reader.child("earnDetails")
     detail["earn_count"] = earn_details.read(EARN_COUNT)
-    issuals = [
-        _event_row(BADGE_ISSUALS.name, issual, keys, warnings)
-        for issual in issual_details.objects("issuals")
-    ]
-    earns = [
-        _event_row(BADGE_EARNS.name, earn, keys, warnings) for earn in earn_details.objects("earns")
-    ]
+    issual_objects = issual_details.objects("issuals")
+    earn_objects = earn_details.objects("earns")
     reader.use("customerConstraints", "badgeConstraints")
     detail["extra"] = reader.extra_json()
-    return {
-        CUSTOMER_BADGE_DETAILS.name: [detail],
-        CUSTOMER_BADGE_CONSTRAINTS.name: constraint_rows(
-            data, CUSTOMER_BADGE_CONSTRAINTS, keys, warnings
-        ),
-        BADGE_ISSUALS.name: issuals,
-        BADGE_EARNS.name: earns,
-    }
+    return issual_objects, earn_objects
 
 
-def _event_row(
-    table_name: str, event: dict[str, Any], keys: dict[str, Any], warnings: Counter[str]
-) -> dict[str, Any]:
-    table, fields = EVENT_TABLES[table_name]
-    reader = ObjectReader(event, table_name, warnings)
-    row = new_row(table, **keys)
-    reader.fill(row, fields)
-    row["extra"] = reader.extra_json()
-    return row
-
-
-EVENT_TABLES = {
-    BADGE_ISSUALS.name: (BADGE_ISSUALS, ISSUAL_FIELDS),
-    BADGE_EARNS.name: (BADGE_EARNS, EARN_FIELDS),
-}
+def _flat_rows(
+    table: Table,
+    fields: tuple[Field, ...],
+    objects: list[dict[str, Any]],
+    keys: dict[str, Any],
+    warnings: Counter[str],
+) -> list[dict[str, Any]]:
+    """One row of `table` per object: the key columns, the fields and extra."""
+    if not objects:
+        return []
+    compiled = compiled_flat(fields, table.name)
+    template = new_row(table, **keys)
+    return [flat_row(item, compiled, template.copy(), warnings) for item in objects]
 
 
 def flatten_error(

@@ -12,6 +12,8 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +31,21 @@ OLD_PREFIX = ".old-"
 def rows_to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
     """Row dicts -> an Arrow table of `table`'s schema, one conversion per column."""
     schema = table.arrow_schema
-    columns = [
-        pa.array([row.get(name) for row in rows], type=field.type)
-        for name, field in zip(schema.names, schema, strict=True)
+    arrays = [
+        pa.array(values, type=field.type)
+        for values, field in zip(_columns(schema.names, rows), schema, strict=True)
     ]
-    return pa.Table.from_arrays(columns, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _columns(names: list[str], rows: list[dict[str, Any]]) -> list[Sequence[Any]]:
+    """The rows transposed into one value list per name (a row lacking a name has null)."""
+    if rows and len(names) > 1:
+        try:
+            return list(zip(*map(itemgetter(*names), rows), strict=True))
+        except KeyError:
+            pass
+    return [[row.get(name) for row in rows] for name in names]
 
 
 class BufferedTableWriter:

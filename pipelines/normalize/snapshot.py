@@ -10,16 +10,18 @@ at 16 bytes of digest per key).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from hashlib import blake2b
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
 from pipelines.normalize.flatten import (
     Rows,
@@ -29,7 +31,8 @@ from pipelines.normalize.flatten import (
     flatten_error,
 )
 from pipelines.normalize.parquet import BufferedTableWriter, SnapshotPartitions
-from pipelines.raw import ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord, iter_raw_batches
+from pipelines.normalize.records import iter_records
+from pipelines.raw import ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord
 from pipelines.tables import (
     BADGE_EARNS,
     BADGE_ISSUALS,
@@ -90,12 +93,12 @@ def normalize_snapshot(
     normalizer = RecordNormalizer(snapshot_date)
     writers = {t.name: BufferedTableWriter(t, paths[t.name], flush_rows) for t in tables}
     try:
-        for batch in iter_raw_batches(raw_dir, batch_size):
-            for record in batch:
-                for table_name, rows in normalizer.normalize(record).items():
-                    writers[table_name].extend(rows)
+        for record in iter_records(raw_dir, batch_size):
+            for table_name, rows in normalizer.normalize(record).items():
+                writers[table_name].extend(rows)
         for writer in writers.values():
             writer.close()
+        failpoint("normalize")  # every temp Parquet written, no partition swapped yet
     except BaseException:
         for writer in writers.values():
             writer.abort()
@@ -174,15 +177,16 @@ class RecordNormalizer:
         main_table = MAIN_TABLE.get(endpoint)
         if main_table is not None and not self._keep_new(main_table, rows[main_table]):
             return {}
-        for table_name in rows.keys() & DEDUP_KEYS.keys() - {main_table}:
-            rows[table_name] = self._keep_new(table_name, rows[table_name])
+        for table_name, table_rows in rows.items():
+            if table_rows and table_name in DEDUP_KEYS and table_name != main_table:
+                rows[table_name] = self._keep_new(table_name, table_rows)
         return rows
 
     def _keep_new(self, table_name: str, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        seen, columns = self._seen[table_name], DEDUP_KEYS[table_name]
+        seen, digest_of = self._seen[table_name], DIGEST_OF_TABLE[table_name]
         kept = []
         for row in rows:
-            digest = _key_digest(row[column] for column in columns)
+            digest = digest_of(row)
             if digest in seen:
                 self.report.duplicates[table_name] += 1
             else:
@@ -223,12 +227,34 @@ def _require_object(data: Any) -> None:
 def _limit_of(request_path: str | None) -> int | None:
     if not request_path:
         return None
-    for name, value in parse_qsl(urlsplit(request_path).query):
+    query = urlsplit(request_path).query
+    if "%" in query or "+" in query:  # encoded names or values: let parse_qsl decode them
+        pairs = parse_qsl(query)
+    else:
+        pairs = (part.split("=", 1) for part in query.split("&") if "=" in part)
+    for name, value in pairs:
         if name.lower() == "limit" and value.isdigit():
             return int(value)
     return None
 
 
 def _key_digest(parts: Iterable[Any]) -> bytes:
-    joined = "\x1f".join("\x00" if part is None else str(part) for part in parts)
-    return hashlib.blake2b(joined.encode(), digest_size=16).digest()
+    joined = "\x1f".join(["\x00" if part is None else str(part) for part in parts])
+    return blake2b(joined.encode(), digest_size=16).digest()
+
+
+def _row_digest(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], bytes]:
+    """`_key_digest` of a row's key columns, specialized for a one-column key."""
+    if len(columns) > 1:
+        key_parts = itemgetter(*columns)
+        return lambda row: _key_digest(key_parts(row))
+    (column,) = columns
+
+    def one_column_digest(row: dict[str, Any]) -> bytes:
+        value = row[column]
+        return blake2b(("\x00" if value is None else str(value)).encode(), digest_size=16).digest()
+
+    return one_column_digest
+
+
+DIGEST_OF_TABLE = {name: _row_digest(columns) for name, columns in DEDUP_KEYS.items()}

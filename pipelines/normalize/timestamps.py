@@ -35,6 +35,17 @@ _ISO = re.compile(
     r"\s*(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?\s*"
 )
 
+# The API's own ISO shape ("2026-11-06T07:01:28.632Z", "+05:30" offsets): parsed by
+# datetime.fromisoformat, which agrees with _ISO on every string this pattern admits
+# and raises on the invalid ones (hour 24, second 60, day 31 of a 30-day month, year
+# 0, a day-long offset), which then take the general path to be rejected with a reason.
+_COMMON_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3}|\.\d{6})?(?:Z|[+-]\d{2}:\d{2})",
+    re.ASCII,
+)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ONE_MICROSECOND = dt.timedelta(microseconds=1)
+
 Parsed = tuple[int | None, str | None]
 """(microseconds, None) on success, (None, reason) when the value cannot be used."""
 
@@ -93,6 +104,13 @@ def _numeric_string_to_micros(text: str) -> Parsed:
 
 def iso_to_micros(text: str) -> Parsed:
     """ISO-8601 date-time (offset `Z`, `+05:30`, `+0530` or none = UTC) to microseconds."""
+    if _COMMON_ISO.fullmatch(text):
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return _in_range((moment - _EPOCH) // _ONE_MICROSECOND)
     match = _ISO.fullmatch(text)
     if match is None:
         return None, UNPARSEABLE

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
 from pipelines.tables import TABLES, Table
 from pipelines.warehouse.dbfiles import copy_database, read_snapshot_date, remove_database
@@ -70,10 +71,13 @@ def load_snapshot(lake: Lake, snapshot_date: dt.date) -> LoadReport:
     seeded = _start_staging(lake, staging)
     with duckdb.connect(str(staging)) as con:
         con.execute("BEGIN TRANSACTION")
-        row_counts = {
-            table.name: _load_table(con, table, files_by_table[table.name], snapshot_date)
-            for table in TABLES.values()
-        }
+        row_counts: dict[str, int] = {}
+        for position, table in enumerate(TABLES.values()):
+            if position == len(TABLES) // 2:
+                failpoint("load")  # half the tables loaded, transaction still open
+            row_counts[table.name] = _load_table(
+                con, table, files_by_table[table.name], snapshot_date
+            )
         write_snapshot_info(con, snapshot_date, row_counts)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
 from pipelines.warehouse.dbfiles import (
     fsync_directory,
@@ -63,6 +64,7 @@ def publish(lake: Lake, snapshot_date: dt.date) -> PublishReport:
     previous = published_snapshot(lake)
     with shared_lock(target):
         removed_stale_wal = _remove_stale_wal(target)
+        failpoint("publish")  # staging checkpointed, closed and fsynced; not yet renamed
         os.replace(staging, target)
     fsync_directory(target.parent)
     if staging.parent != target.parent:

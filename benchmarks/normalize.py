@@ -1,0 +1,58 @@
+"""Normalizer throughput on a real raw archive: records/s and rows/s, best of a few runs.
+
+    uv run python benchmarks/normalize.py RAW_DIR [--repeat N] [--lake DIR]
+
+RAW_DIR is a snapshot's raw directory (`lake/raw/snapshot_date=D/`). Each run
+normalizes the whole archive with `normalize_snapshot` (reading the raw Parquet,
+flattening, deduplicating, writing every table) into a scratch lake, on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+from pathlib import Path
+
+from pipelines.lake import Lake
+from pipelines.normalize import NormalizeReport, normalize_snapshot
+
+
+def snapshot_date_of(raw_dir: Path) -> dt.date:
+    """The date in a `snapshot_date=YYYY-MM-DD` directory name, else today (UTC)."""
+    _, _, text = raw_dir.name.partition("snapshot_date=")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return dt.datetime.now(dt.UTC).date()
+
+
+def timed_run(raw_dir: Path, lake: Lake, snapshot_date: dt.date) -> tuple[float, NormalizeReport]:
+    started = time.perf_counter()
+    report = normalize_snapshot(raw_dir, lake, snapshot_date)
+    return time.perf_counter() - started, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("raw_dir", type=Path)
+    parser.add_argument("--repeat", type=int, default=3, help="runs; the fastest one counts")
+    parser.add_argument("--lake", type=Path, default=None, help="write the tables here (kept)")
+    args = parser.parse_args()
+    snapshot_date = snapshot_date_of(args.raw_dir)
+    with tempfile.TemporaryDirectory(prefix="normalize-bench-") as scratch:
+        lake = Lake(args.lake or Path(scratch))
+        runs = [timed_run(args.raw_dir, lake, snapshot_date) for _ in range(max(1, args.repeat))]
+    seconds, report = min(runs, key=lambda run: run[0])
+    rows = sum(report.rows.values())
+    print(f"archive  {args.raw_dir}")
+    print(
+        f"records  {report.records_read:,}   rows {rows:,}   best of {len(runs)}: {seconds:.3f} s"
+    )
+    print(f"records/s {report.records_read / seconds:,.0f}")
+    print(f"rows/s    {rows / seconds:,.0f}")
+
+
+if __name__ == "__main__":
+    main()

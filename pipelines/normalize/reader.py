@@ -1,0 +1,182 @@
+"""Reading one API object into rows without losing anything.
+
+An `ObjectReader` walks one source object: it fills columns (through the compiled
+fields of `compiled.py`), remembers which keys it used, and hands back every other
+key as `extra` (nested objects it entered add their own leftovers under dotted
+names). A value of the wrong shape becomes null in its column, stays in `extra`
+under its source key and is counted in `warnings`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from pipelines.normalize.compiled import FlatFields, compiled_fill, compiled_read
+from pipelines.normalize.fields import Field
+from pipelines.normalize.timestamps import WRONG_TYPE
+from pipelines.tables import Table
+
+EMPTY_VALUES = (None, [], {})
+
+_EMPTY_ROWS: dict[str, dict[str, Any]] = {}
+
+
+def new_row(table: Table, **values: Any) -> dict[str, Any]:
+    """A row with every column of `table` (in table order), null unless given."""
+    empty = _EMPTY_ROWS.get(table.name)
+    if empty is None:
+        empty = _EMPTY_ROWS[table.name] = dict.fromkeys(table.column_names)
+    row = empty.copy()
+    row.update(values)
+    return row
+
+
+def extra_json(extra: dict[str, Any]) -> str | None:
+    return orjson.dumps(extra).decode() if extra else None
+
+
+def leftovers(source: dict[str, Any], used: set[str], prefix: str = "") -> dict[str, Any]:
+    """Every key of `source` not in `used`, in source order, named `<prefix><key>`."""
+    if used.issuperset(source):
+        return {}
+    if prefix:
+        return {f"{prefix}{key}": value for key, value in source.items() if key not in used}
+    return {key: value for key, value in source.items() if key not in used}
+
+
+def unused_keys(
+    source: dict[str, Any], consumed: frozenset[str], kept: list[str], prefix: str = ""
+) -> dict[str, Any]:
+    """Every key of `source` no field maps (not in `consumed`, or `kept` unused), prefixed."""
+    if not kept and source.keys() <= consumed:
+        return {}
+    if prefix:
+        return {
+            f"{prefix}{key}": value
+            for key, value in source.items()
+            if key not in consumed or key in kept
+        }
+    return {key: value for key, value in source.items() if key not in consumed or key in kept}
+
+
+def flat_row(
+    source: dict[str, Any], fields: FlatFields, row: dict[str, Any], warnings: Counter[str]
+) -> dict[str, Any]:
+    """`row` filled from an object with no nested reads, its unmapped keys as extra."""
+    extra = unused_keys(source, fields.consumed, fields.fill(source, row, warnings))
+    row["extra"] = orjson.dumps(extra).decode() if extra else None
+    return row
+
+
+class ObjectReader:
+    """Reads one API object into rows of `table`, tracking which keys were used."""
+
+    __slots__ = ("_children", "_prefix", "_source", "_table", "_used", "_warnings")
+
+    def __init__(
+        self, source: dict[str, Any], table: str, warnings: Counter[str], prefix: str = ""
+    ) -> None:
+        self._source = source
+        self._table = table
+        self._warnings = warnings
+        self._prefix = prefix
+        self._used: set[str] = set()
+        self._children: list[ObjectReader] = []
+
+    @property
+    def table(self) -> str:
+        return self._table
+
+    def fill(self, row: dict[str, Any], fields: Iterable[Field]) -> None:
+        """Sets each field's column in `row` (first non-null key wins, see compiled.py)."""
+        if type(fields) is not tuple:
+            fields = tuple(fields)
+        compiled_fill(fields, self._table)(self._source, self._used, row, self._warnings)
+
+    def read(self, field: Field) -> Any:
+        return compiled_read(field, self._table)(self._source, self._used, self._warnings)
+
+    def warn(self, column: str, problem: str) -> None:
+        self._warnings[f"{self._table}.{column}: {problem}"] += 1
+
+    def get(self, key: str) -> Any:
+        """Peeks at a value without marking it used."""
+        return self._source.get(key)
+
+    def use(self, *keys: str) -> None:
+        """Marks keys as mapped (their content went to a column or another table)."""
+        self._used.update(keys)
+
+    def use_if_empty(self, keys: Iterable[str]) -> None:
+        """Marks keys as mapped when they carry nothing (null, [] or {}); others stay for extra."""
+        source = self._source
+        self._used.update(key for key in keys if source.get(key) in EMPTY_VALUES)
+
+    def child(self, *keys: str) -> ObjectReader:
+        """Reader of the first nested object among `keys` (empty when absent or not an object).
+
+        Its unused keys join this reader's extra as `<key>.<inner key>`.
+        """
+        source, used = self._source, self._used
+        for key in keys:
+            value = source.get(key)
+            if value is None:
+                used.add(key)
+                continue
+            if not isinstance(value, dict):
+                self.warn(key, WRONG_TYPE)
+                break
+            used.add(key)
+            nested = ObjectReader(value, self._table, self._warnings, f"{self._prefix}{key}.")
+            self._children.append(nested)
+            return nested
+        return ObjectReader({}, self._table, self._warnings)
+
+    def objects(self, key: str) -> list[dict[str, Any]]:
+        """The objects of a list-valued key. A list holding anything else stays in extra."""
+        return self._items(key, dict, "non-object items")
+
+    def strings(self, key: str) -> list[str]:
+        """The strings of a list-valued key. A list holding anything else stays in extra."""
+        return self._items(key, str, "non-string items")
+
+    def _items(self, key: str, kind: type, problem: str) -> list[Any]:
+        value = self._source.get(key)
+        if value is None:
+            self._used.add(key)
+            return []
+        if not isinstance(value, list):
+            self.warn(key, WRONG_TYPE)
+            return []
+        items = [item for item in value if isinstance(item, kind)]
+        if len(items) == len(value):
+            self._used.add(key)
+        else:
+            self.warn(key, problem)
+        return items
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        """An open map such as customFields. Anything but an object stays in extra."""
+        value = self._source.get(key)
+        if value is None:
+            self._used.add(key)
+            return {}
+        if not isinstance(value, dict):
+            self.warn(key, WRONG_TYPE)
+            return {}
+        self._used.add(key)
+        return value
+
+    def extra(self) -> dict[str, Any]:
+        """Every unused key, with nested readers' leftovers under dotted names."""
+        extra = leftovers(self._source, self._used, self._prefix)
+        for nested in self._children:
+            extra.update(nested.extra())
+        return extra
+
+    def extra_json(self) -> str | None:
+        return extra_json(self.extra())

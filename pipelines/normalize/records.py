@@ -1,0 +1,39 @@
+"""Reading the raw archive for normalization: records built column by column.
+
+`pipelines.raw.iter_raw_batches` builds each record from a dict of every column,
+converting `received_at` into a datetime on the way. The normalizer needs neither
+`received_at` nor `reused_from`, so it reads the other columns only and builds
+records positionally; those two fields stay None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from pipelines.raw import RAW_SCHEMA, RawRecord
+
+NOT_NEEDED = ("received_at", "reused_from")
+NEEDED_COLUMNS = [name for name in RAW_SCHEMA.names if name not in NOT_NEEDED]
+# Positional construction relies on the needed columns being RawRecord's leading fields.
+assert RAW_SCHEMA.names[: len(NEEDED_COLUMNS)] == NEEDED_COLUMNS
+
+
+def iter_records(raw_dir: Path, batch_size: int = 2000) -> Iterator[RawRecord]:
+    """Every archived record of a snapshot directory, file by file, in archive order."""
+    for path in sorted(raw_dir.glob("*.parquet")):
+        parquet = pq.ParquetFile(path)
+        if not set(NEEDED_COLUMNS) <= set(parquet.schema_arrow.names):
+            yield from _records_by_name(path, batch_size)
+            continue
+        for batch in parquet.iter_batches(batch_size=batch_size, columns=NEEDED_COLUMNS):
+            yield from map(RawRecord, *(column.to_pylist() for column in batch.columns))
+
+
+def _records_by_name(path: Path, batch_size: int) -> Iterator[RawRecord]:
+    """A file lacking some column, read as `iter_raw_batches` does (missing fields: defaults)."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+        for row in batch.to_pylist():
+            yield RawRecord(**row)
