@@ -2,8 +2,9 @@
 
 Interpreting a `Field` per value (loop over keys, call the converter, which calls
 the timestamp parser, which calls the range check...) costs more than the work it
-does. `compiled_fill` turns a tuple of fields into one generated function with the
-exact semantics of reading them one after the other:
+does. `compiled_fill` (for an ObjectReader), `compiled_flat` (for an object read on
+its own) and `compiled_read` (one field) turn fields into one generated function with
+the exact semantics of reading them one after the other:
 
 - the first key with a non-null value feeds the column; the null or absent keys
   before it count as used, the keys after it are not visited (they stay for extra);

@@ -4,7 +4,7 @@ A `Field` names a column, the source keys that may feed it (aliases across
 endpoints, first non-null wins) and the converter that types the value. Converters
 return `(value, None)` or `(None, problem)`: a value of the wrong shape becomes null
 in its column, stays in `extra` under its source key and is counted as a warning
-(see `reader.ObjectReader` and `compiled.compile_fields`).
+(see `reader.ObjectReader` and `compiled.py`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ import orjson
 
 from pipelines.normalize.compiled import compiled_flat
 from pipelines.normalize.constraints import constraint_rows
-from pipelines.normalize.detail import detail_plan, read_detail
 from pipelines.normalize.fields import Field
 from pipelines.normalize.mappings import (
     BADGE_FIELDS,
@@ -145,13 +144,7 @@ def flatten_customer_badge_detail(
         "badge_id": badge_id,
     }
     detail = new_row(CUSTOMER_BADGE_DETAILS, **keys)
-    plan = detail_plan(
-        DETAIL_FIELDS, EARN_EXPIRY_FIELDS, ISSUE_EXPIRY_FIELDS, ISSUED_COUNT, EARN_COUNT
-    )
-    if plan is not None:
-        issual_objects, earn_objects = read_detail(plan, data, detail, own_id_used, warnings)
-    else:
-        issual_objects, earn_objects = _read_detail(data, detail, own_id_used, warnings)
+    issual_objects, earn_objects = _read_detail(data, detail, own_id_used, warnings)
     return {
         CUSTOMER_BADGE_DETAILS.name: [detail],
         CUSTOMER_BADGE_CONSTRAINTS.name: constraint_rows(
@@ -167,7 +160,7 @@ def flatten_customer_badge_detail(
 def _read_detail(
     data: dict[str, Any], detail: dict[str, Any], own_id_used: bool, warnings: Counter[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The general path of `detail.read_detail`, for mappings that share a key."""
+    """Fills `detail` (its key columns set) from `data`; returns the issual and earn objects."""
     reader = ObjectReader(data, CUSTOMER_BADGE_DETAILS.name, warnings)
     if own_id_used:
         reader.use("id")

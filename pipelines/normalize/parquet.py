@@ -12,8 +12,6 @@ import datetime as dt
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +36,12 @@ def rows_to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _columns(names: list[str], rows: list[dict[str, Any]]) -> list[Sequence[Any]]:
+def _columns(names: list[str], rows: list[dict[str, Any]]) -> list[list[Any]]:
     """The rows transposed into one value list per name (a row lacking a name has null)."""
-    if rows and len(names) > 1:
-        try:
-            return list(zip(*map(itemgetter(*names), rows), strict=True))
-        except KeyError:
-            pass
-    return [[row.get(name) for row in rows] for name in names]
+    try:
+        return [[row[name] for row in rows] for name in names]
+    except KeyError:
+        return [[row.get(name) for row in rows] for name in names]
 
 
 class BufferedTableWriter:

@@ -49,17 +49,11 @@ def leftovers(source: dict[str, Any], used: set[str], prefix: str = "") -> dict[
 
 
 def unused_keys(
-    source: dict[str, Any], consumed: frozenset[str], kept: list[str], prefix: str = ""
+    source: dict[str, Any], consumed: frozenset[str], kept: list[str]
 ) -> dict[str, Any]:
-    """Every key of `source` no field maps (not in `consumed`, or `kept` unused), prefixed."""
+    """Every key of `source` no field maps: not in `consumed`, or in it but `kept` unused."""
     if not kept and source.keys() <= consumed:
         return {}
-    if prefix:
-        return {
-            f"{prefix}{key}": value
-            for key, value in source.items()
-            if key not in consumed or key in kept
-        }
     return {key: value for key, value in source.items() if key not in consumed or key in kept}
 
 
@@ -67,8 +61,9 @@ def flat_row(
     source: dict[str, Any], fields: FlatFields, row: dict[str, Any], warnings: Counter[str]
 ) -> dict[str, Any]:
     """`row` filled from an object with no nested reads, its unmapped keys as extra."""
-    extra = unused_keys(source, fields.consumed, fields.fill(source, row, warnings))
-    row["extra"] = orjson.dumps(extra).decode() if extra else None
+    row["extra"] = extra_json(
+        unused_keys(source, fields.consumed, fields.fill(source, row, warnings))
+    )
     return row
 
 

@@ -75,9 +75,11 @@ def parse_timestamp(value: object) -> Parsed:
     if isinstance(value, int | float):
         return epoch_to_micros(value)
     if isinstance(value, str):
+        if _COMMON_ISO.fullmatch(value):  # never numeric: checked first, as the commoner
+            return _common_iso_to_micros(value)
         if _NUMERIC.fullmatch(value):
             return _numeric_string_to_micros(value)
-        return iso_to_micros(value)
+        return _any_iso_to_micros(value)
     return None, WRONG_TYPE
 
 
@@ -105,12 +107,19 @@ def _numeric_string_to_micros(text: str) -> Parsed:
 def iso_to_micros(text: str) -> Parsed:
     """ISO-8601 date-time (offset `Z`, `+05:30`, `+0530` or none = UTC) to microseconds."""
     if _COMMON_ISO.fullmatch(text):
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            return _in_range((moment - _EPOCH) // _ONE_MICROSECOND)
+        return _common_iso_to_micros(text)
+    return _any_iso_to_micros(text)
+
+
+def _common_iso_to_micros(text: str) -> Parsed:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return _any_iso_to_micros(text)  # an invalid value: the general parser says why
+    return _in_range((moment - _EPOCH) // _ONE_MICROSECOND)
+
+
+def _any_iso_to_micros(text: str) -> Parsed:
     match = _ISO.fullmatch(text)
     if match is None:
         return None, UNPARSEABLE
