@@ -20,6 +20,7 @@ from pipelines.extract import (
     extract_to_archive,
     previous_snapshot,
 )
+from pipelines.normalize.handoff import record_streamed_normalization
 from pipelines.resources import CapillaryApiResource, LakeResource
 
 progress_log = logging.getLogger("badges.progress")
@@ -72,7 +73,7 @@ def raw_api_responses(
                 f"extracting {len(source.customers)} customers from "
                 f"{'the embedded sandbox' if source.is_sandbox else source.settings.base_url}"
             )
-            report = extract_to_archive(
+            report, normalized = extract_to_archive(
                 source.settings,
                 source.customers,
                 raw_dir,
@@ -83,9 +84,12 @@ def raw_api_responses(
                     config.refresh_days,
                     config.full_refresh,
                 ),
+                normalize_into=(lake.lake, snapshot_date),
             )
     except (AuthenticationFailed, CustomerFileError) as exc:
         raise Failure(str(exc), allow_retries=False) from None
+    if normalized is not None:
+        record_streamed_normalization(raw_dir, context.run.run_id, normalized)
     return MaterializeResult(
         metadata={
             "customers": report.customers,

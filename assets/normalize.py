@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from assets.extract import raw_api_responses, snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.normalize import normalize_snapshot
+from pipelines.normalize.handoff import streamed_normalization
 from pipelines.resources import LakeResource
 from pipelines.tables import TABLES
 
@@ -27,7 +28,12 @@ def lake_key(table: str) -> AssetKey:
 )
 def lake_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
-    report = normalize_snapshot(lake.lake.raw_dir(snapshot_date), lake.lake, snapshot_date)
+    raw_dir = lake.lake.raw_dir(snapshot_date)
+    report = streamed_normalization(raw_dir, context.run.run_id)
+    if report is None:
+        report = normalize_snapshot(raw_dir, lake.lake, snapshot_date)
+    else:
+        context.log.info("the lake was written while extracting: nothing left to normalize")
     if report.warnings:
         context.log.warning(f"normalizer warnings: {dict(report.warnings)}")
     for name in TABLES:

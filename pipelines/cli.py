@@ -1,7 +1,8 @@
-"""`badges`: run the nightly job for a day, or serve the sandbox API.
+"""`badges`: run the nightly job for a day, replay one from its archive, or serve the sandbox.
 
-badges run [--date YYYY-MM-DD]      materialize the nightly snapshot through Dagster
-badges sandbox serve [...]           the sandbox API, standalone
+badges run [--date YYYY-MM-DD] [--full-refresh]   the nightly snapshot, through Dagster
+badges replay --date YYYY-MM-DD                   rebuild a snapshot from its raw archive
+badges sandbox serve [...]                        the sandbox API, standalone
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialize the nightly snapshot job for one day")
     run.add_argument("--date", type=_date, default=None, help="snapshot day (UTC), default today")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="fetch every customer-badge detail again instead of reusing unchanged ones",
+    )
     replay = commands.add_parser(
         "replay", help="rebuild one day's snapshot from its raw archive, without calling the API"
     )

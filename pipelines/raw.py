@@ -11,7 +11,7 @@ query only, which carry no credentials.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -67,9 +67,15 @@ assert RAW_SCHEMA.names == [f.name for f in fields(RawRecord)]
 class RawArchiveWriter:
     """Appends records to one Parquet file, flushing a row group every `batch_size`."""
 
-    def __init__(self, path: Path, batch_size: int = 2000) -> None:
+    def __init__(
+        self,
+        path: Path,
+        batch_size: int = 2000,
+        on_batch: Callable[[pa.Table], None] | None = None,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._on_batch = on_batch  # sees every batch as it is written
         self._batch_size = batch_size
         self._pending: list[RawRecord] = []
         self._writer = pq.ParquetWriter(path, RAW_SCHEMA, compression="zstd")
@@ -90,7 +96,10 @@ class RawArchiveWriter:
         for record in self._pending:
             for name, values in columns.items():
                 values.append(getattr(record, name))
-        self._writer.write_table(pa.table(columns, schema=RAW_SCHEMA))
+        batch = pa.table(columns, schema=RAW_SCHEMA)
+        self._writer.write_table(batch)
+        if self._on_batch is not None:
+            self._on_batch(batch)
         self.records_written += len(self._pending)
         self._pending.clear()
 

@@ -36,6 +36,7 @@ from pipelines.lake import Lake
 from pipelines.raw import ENDPOINT_DETAIL, RAW_SCHEMA
 
 STATE_FILE = Path("_state") / "detail_fingerprints.parquet"
+REUSED_FILE = "responses-reused.parquet"  # sorts after the fetched responses
 STATE_SCHEMA = pa.schema(
     [
         ("customer_id", pa.string()),
@@ -163,7 +164,7 @@ class DetailPlan:
             for name in RAW_SCHEMA.names
         )
         source = (self.previous.raw_dir / "*.parquet").as_posix()
-        target = (self.building_dir / "responses-reused.parquet").as_posix()
+        target = (self.building_dir / REUSED_FILE).as_posix()
         with duckdb.connect() as con:
             con.execute(
                 f"""COPY (

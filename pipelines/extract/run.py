@@ -13,9 +13,12 @@ from pathlib import Path
 from pipelines.client.http import ApiClient
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import CustomerRef
-from pipelines.extract.incremental import DetailPlan, PreviousSnapshot
+from pipelines.extract.incremental import REUSED_FILE, DetailPlan, PreviousSnapshot
 from pipelines.extract.progress import ProgressCallback
 from pipelines.extract.snapshot import ExtractReport, SnapshotExtractor
+from pipelines.lake import Lake
+from pipelines.normalize.snapshot import NormalizeReport
+from pipelines.normalize.streaming import StreamingNormalizer
 from pipelines.raw import RawArchiveWriter
 
 
@@ -36,11 +39,14 @@ def extract_to_archive(
     on_progress: ProgressCallback | None = None,
     progress_every: float = 2.0,
     reuse: ReusePolicy | None = None,
-) -> ExtractReport:
+    normalize_into: tuple[Lake, dt.date] | None = None,
+) -> tuple[ExtractReport, NormalizeReport | None]:
     """Extracts into a temporary sibling of `raw_dir` that replaces it once complete.
 
     A crash leaves the previous archive of the date (if any) untouched. Without a
-    `reuse` policy every detail is fetched and no fingerprints are kept.
+    `reuse` policy every detail is fetched and no fingerprints are kept. With
+    `normalize_into` the archive is also normalized into that lake and date while it
+    is written, and its partitions are published right after the archive.
     """
     building = raw_dir.with_name(raw_dir.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
@@ -50,20 +56,31 @@ def extract_to_archive(
         plan = DetailPlan(
             reuse.snapshot_date, building, reuse.previous, reuse.refresh_days, reuse.full_refresh
         )
+    normalizer = StreamingNormalizer(*normalize_into) if normalize_into else None
     # Everything loaded so far (Dagster, pyarrow...) lives as long as the process: keep
     # the collector from walking it again and again while requests stream through.
     gc.freeze()
     try:
-        with RawArchiveWriter(building / "responses-0.parquet") as writer:
+        on_batch = normalizer.submit if normalizer else None
+        with RawArchiveWriter(building / "responses-0.parquet", on_batch=on_batch) as writer:
             report = asyncio.run(
                 _extract(settings, customers, writer, on_progress, progress_every, plan)
             )
+        if plan is not None:
+            plan.finish()
+        if normalizer is not None:
+            reused = building / REUSED_FILE
+            if reused.exists():
+                normalizer.submit_file(reused)
+            normalizer.close()
+    except BaseException:
+        if normalizer is not None:
+            normalizer.abort()
+        raise
     finally:
         gc.unfreeze()
-    if plan is not None:
-        plan.finish()
     replace_directory(building, raw_dir)
-    return report
+    return report, normalizer.publish() if normalizer else None
 
 
 async def _extract(

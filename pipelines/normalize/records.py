@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.raw import RAW_SCHEMA, RawRecord
@@ -37,3 +38,8 @@ def _records_by_name(path: Path, batch_size: int) -> Iterator[RawRecord]:
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
         for row in batch.to_pylist():
             yield RawRecord(**row)
+
+
+def records_of_table(table: pa.Table) -> Iterator[RawRecord]:
+    """The records of an in-memory batch of the raw archive (RAW_SCHEMA columns)."""
+    return map(RawRecord, *(table.column(name).to_pylist() for name in NEEDED_COLUMNS))

@@ -87,27 +87,51 @@ def normalize_snapshot(
     """
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"no raw archive directory {raw_dir}")
-    tables = list(TABLES.values())
-    partitions = SnapshotPartitions(lake, snapshot_date, tables)
-    paths = partitions.prepare()
-    normalizer = RecordNormalizer(snapshot_date)
-    writers = {t.name: BufferedTableWriter(t, paths[t.name], flush_rows) for t in tables}
+    normalizer = SnapshotNormalizer(lake, snapshot_date, flush_rows)
     try:
-        for record in iter_records(raw_dir, batch_size):
-            for table_name, rows in normalizer.normalize(record).items():
+        normalizer.feed(iter_records(raw_dir, batch_size))
+        normalizer.close()
+    except BaseException:
+        normalizer.abort()
+        raise
+    return normalizer.publish()
+
+
+class SnapshotNormalizer:
+    """Normalizes records as they are fed into temporary partitions of every table.
+
+    `close` completes the Parquet files; `publish` swaps them in as the date's
+    partitions; `abort` leaves the previous partitions untouched.
+    """
+
+    def __init__(self, lake: Lake, snapshot_date: dt.date, flush_rows: int = 20_000) -> None:
+        tables = list(TABLES.values())
+        self._partitions = SnapshotPartitions(lake, snapshot_date, tables)
+        paths = self._partitions.prepare()
+        self._records = RecordNormalizer(snapshot_date)
+        self._writers = {t.name: BufferedTableWriter(t, paths[t.name], flush_rows) for t in tables}
+
+    def feed(self, records: Iterable[RawRecord]) -> None:
+        writers, normalize = self._writers, self._records.normalize
+        for record in records:
+            for table_name, rows in normalize(record).items():
                 writers[table_name].extend(rows)
-        for writer in writers.values():
+
+    def close(self) -> None:
+        for writer in self._writers.values():
             writer.close()
         failpoint("normalize")  # every temp Parquet written, no partition swapped yet
-    except BaseException:
-        for writer in writers.values():
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
             writer.abort()
-        partitions.discard()
-        raise
-    partitions.publish()
-    report = normalizer.report
-    report.rows = {name: writer.rows_written for name, writer in writers.items()}
-    return report
+        self._partitions.discard()
+
+    def publish(self) -> NormalizeReport:
+        self._partitions.publish()
+        report = self._records.report
+        report.rows = {name: writer.rows_written for name, writer in self._writers.items()}
+        return report
 
 
 class RecordNormalizer:
