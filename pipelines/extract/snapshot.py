@@ -220,38 +220,41 @@ class SnapshotExtractor:
     def _record_ok(
         self, endpoint: str, response: ApiResponse, customer: CustomerRef | None, **where: object
     ) -> None:
-        self.writer.append(
-            RawRecord(
-                endpoint=endpoint,
-                request_path=response.path,
-                ok=True,
-                http_status=response.status,
-                body=response.body,
-                customer_id=customer.customer_id if customer else None,
-                identifier_type=customer.identifier_type if customer else None,
-                attempts=response.attempts,
-                received_at=_now(),
-                **where,  # type: ignore[arg-type]
-            )
+        self._archive(
+            endpoint,
+            customer,
+            request_path=response.path,
+            ok=True,
+            http_status=response.status,
+            body=response.body,
+            attempts=response.attempts,
+            **where,
         )
 
     def _record_failure(
         self, endpoint: str, exc: ApiCallFailed, customer: CustomerRef | None, **where: object
     ) -> None:
         self.report.errors_by_code[exc.error_code or f"http_{exc.http_status}"] += 1
+        self._archive(
+            endpoint,
+            customer,
+            request_path=exc.path,
+            ok=False,
+            http_status=exc.http_status,
+            body=exc.body,
+            attempts=exc.attempts,
+            error_code=exc.error_code,
+            error_message=exc.message,
+            **where,
+        )
+
+    def _archive(self, endpoint: str, customer: CustomerRef | None, **fields: object) -> None:
         self.writer.append(
             RawRecord(
                 endpoint=endpoint,
-                request_path=exc.path,
-                ok=False,
-                http_status=exc.http_status,
-                body=exc.body,
                 customer_id=customer.customer_id if customer else None,
                 identifier_type=customer.identifier_type if customer else None,
-                attempts=exc.attempts,
-                error_code=exc.error_code,
-                error_message=exc.message,
                 received_at=_now(),
-                **where,  # type: ignore[arg-type]
+                **fields,  # type: ignore[arg-type]
             )
         )

@@ -9,7 +9,6 @@ the previous partitions untouched, and leftovers are cleaned up by the next run.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.durable import fsync_path
 from pipelines.lake import Lake
 from pipelines.tables import Table
 
@@ -69,7 +69,7 @@ class BufferedTableWriter:
     def close(self) -> None:
         self.flush()
         self._writer.close()
-        _fsync(self.path)
+        fsync_path(self.path)
 
     def abort(self) -> None:
         """Closes the file without writing what is pending (it is about to be discarded)."""
@@ -107,7 +107,7 @@ class SnapshotPartitions:
             if target.exists():
                 target.rename(old)
             self.temp_dir(table).rename(target)
-            _fsync(target.parent)
+            fsync_path(target.parent)
             shutil.rmtree(old, ignore_errors=True)
 
     def discard(self) -> None:
@@ -128,11 +128,3 @@ class SnapshotPartitions:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 old.rename(target)
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -41,22 +41,6 @@ def copy_database(source: Path, target: Path) -> None:
         shutil.copyfile(wal_path(source), wal_path(target))
 
 
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @contextlib.contextmanager
 def shared_lock(database: Path) -> Iterator[None]:
     """Holds a shared lock on an existing database file, as a read-only DuckDB reader does.

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.durable import fsync_path
 from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
 from pipelines.warehouse.dbfiles import (
-    fsync_directory,
-    fsync_file,
     read_snapshot_date,
     shared_lock,
     wal_path,
@@ -57,7 +56,7 @@ def publish(lake: Lake, snapshot_date: dt.date) -> PublishReport:
     if not staging.exists():
         raise FileNotFoundError(f"no staging warehouse to publish for {snapshot_date}: {staging}")
     _checkpoint_and_verify(staging, snapshot_date)
-    fsync_file(staging)
+    fsync_path(staging)
     target = lake.warehouse_path
     with shared_lock(target):
         pass  # fails fast, before any change, when a writer holds the published file
@@ -66,9 +65,9 @@ def publish(lake: Lake, snapshot_date: dt.date) -> PublishReport:
         removed_stale_wal = _remove_stale_wal(target)
         failpoint("publish")  # staging checkpointed, closed and fsynced; not yet renamed
         os.replace(staging, target)
-    fsync_directory(target.parent)
+    fsync_path(target.parent)
     if staging.parent != target.parent:
-        fsync_directory(staging.parent)
+        fsync_path(staging.parent)
     return PublishReport(snapshot_date, previous, target, target.stat().st_size, removed_stale_wal)
 
 
