@@ -36,6 +36,9 @@ class RunOutcome:
                 lines.append(f"    {table:<28}{values.get('rows', 0):>12,}")
         published = self.metadata.get("published_warehouse", {})
         lines.append(f"  warehouse: {published.get('path')}")
+        report = self.metadata.get("earn_report", {})
+        if report.get("path"):
+            lines.append(f"  earn report: {report['path']}")
         return "\n".join(lines)
 
 
