@@ -1,27 +1,32 @@
 """The earn report: charts of the snapshot's earns and funnel, written beside the warehouse."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from assets.analytics import analytics_key
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.report import write_earn_report
 from pipelines.resources import LakeResource
-from pipelines.warehouse.loader import open_staging
+from pipelines.warehouse.publish import published_snapshot
 
 
 @asset(
     group_name="analytics",
     partitions_def=daily_snapshots,
-    deps=[analytics_key("earns_daily"), analytics_key("badge_funnel")],
+    deps=[AssetKey("published_warehouse")],
     description=(
         "HTML report under reports/: earns per day of the top badges and the badge funnel, "
-        "as inline SVG charts, read from the staging warehouse before it is published."
+        "as inline SVG charts, read from the published warehouse (analytics.earns_daily, "
+        "analytics.badge_funnel). A failed report never holds back the night's data."
     ),
 )
 def earn_report(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
     snapshot_date = snapshot_date_of(context)
-    with open_staging(lake.lake, snapshot_date) as con:
+    published = published_snapshot(lake.lake)
+    if published != snapshot_date:
+        context.log.info(f"the published snapshot is {published}: no report for {snapshot_date}")
+        return MaterializeResult(metadata={"skipped": f"published snapshot is {published}"})
+    with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         report = write_earn_report(con, lake.lake.root, snapshot_date)
     return MaterializeResult(
         metadata={

@@ -29,10 +29,11 @@ from pipelines.warehouse.checks import (
     check_snapshot_date,
     check_unique_keys,
 )
+from pipelines.warehouse.dbfiles import remove_database
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, build_history
-from pipelines.warehouse.loader import load_snapshot, open_staging
+from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
 from pipelines.warehouse.models import model_names
-from pipelines.warehouse.publish import publish
+from pipelines.warehouse.publish import publish, published_snapshot
 
 
 def warehouse_key(table: str) -> AssetKey:
@@ -117,19 +118,38 @@ def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> Mat
         *(warehouse_key(n) for n in TABLES),
         *(analytics_key(m) for m in model_names()),
         AssetKey(["history", "snapshots"]),
-        earn_report.key,  # the report reads the staging file, so it must run before the swap
     ],
     check_specs=[AssetCheckSpec("snapshot_date", asset="published_warehouse")],
-    description="The staging warehouse swapped in atomically as warehouse.duckdb.",
+    description=(
+        "The staging warehouse swapped in atomically as warehouse.duckdb. Publishing only "
+        "moves forward: rebuilding an older date leaves the newer published snapshot in place."
+    ),
 )
 def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
     snapshot_date = snapshot_date_of(context)
+    newest = published_snapshot(lake.lake)
+    if newest is not None and newest > snapshot_date:
+        remove_database(staging_path(lake.lake, snapshot_date))
+        context.log.info(f"{snapshot_date} rebuilt; the newer snapshot {newest} stays published")
+        kept = CheckOutcome(
+            "snapshot_date",
+            True,
+            f"{snapshot_date} is older than the published {newest}, which stays published",
+            {"expected": snapshot_date.isoformat(), "published": newest.isoformat()},
+        )
+        return MaterializeResult(
+            metadata={"published": False, "kept_snapshot": str(newest)},
+            check_results=[check_result(AssetKey("published_warehouse"), kept)],
+        )
     publish(lake.lake, snapshot_date)
-
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)
     return MaterializeResult(
-        metadata={"path": str(lake.lake.warehouse_path), "snapshot_date": str(snapshot_date)},
+        metadata={
+            "published": True,
+            "path": str(lake.lake.warehouse_path),
+            "snapshot_date": str(snapshot_date),
+        },
         check_results=[check_result(AssetKey("published_warehouse"), outcome)],
     )
 

@@ -111,3 +111,23 @@ def test_past_date_without_archive_fails_and_writes_nothing(replay_pipeline: Pip
     assert past.isoformat() in messages[0]
     assert replay_pipeline.server.stats.total_requests == 0
     assert not replay_pipeline.lake.root.exists()
+
+
+def test_an_older_backfill_rebuilds_its_lake_but_keeps_the_newer_snapshot_published(
+    replay_pipeline: Pipeline,
+):
+    lake = replay_pipeline.lake
+    assert materialize_date(replay_pipeline, TODAY).success
+    yesterday = TODAY - dt.timedelta(days=1)
+    archive_under(lake, TODAY, yesterday)
+
+    result = materialize_date(replay_pipeline, yesterday)
+    assert result.success, failure_descriptions(result)
+    published = result.asset_materializations_for_node("published_warehouse")[0].metadata
+    assert published["published"].value is False
+    assert published["kept_snapshot"].value == TODAY.isoformat()
+    assert badge_names(lake, yesterday) == badge_names(lake, TODAY)  # its lake was rebuilt
+    assert replay_pipeline.query("SELECT snapshot_date FROM main.snapshot_info") == [(TODAY,)]
+    assert not list(lake.staging_dir.glob("*.duckdb"))  # its staging file is gone
+    report = result.asset_materializations_for_node("earn_report")[0].metadata
+    assert "skipped" in report
