@@ -3,6 +3,7 @@ import base64
 import hashlib
 
 from pipelines.client.auth import OAuthToken, basic_auth_header
+from tests.client.fake_clock import FakeClock
 
 
 def test_basic_header_sends_md5_hex_of_password():
@@ -12,16 +13,8 @@ def test_basic_header_sends_md5_hex_of_password():
     assert "s3cret" not in decoded
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_one_renewal_serves_every_concurrent_waiter():
-    clock = Clock()
+    clock = FakeClock()
     issued: list[str] = []
 
     async def fetch() -> tuple[str, float]:
@@ -39,7 +32,7 @@ def test_one_renewal_serves_every_concurrent_waiter():
 
 
 def test_token_is_renewed_before_expiry_and_after_rejection():
-    clock = Clock()
+    clock = FakeClock()
     issued: list[str] = []
 
     async def fetch() -> tuple[str, float]:

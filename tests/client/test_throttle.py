@@ -1,18 +1,11 @@
 import asyncio
 
 from pipelines.client.throttle import AdaptiveRate
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.client.fake_clock import FakeClock
 
 
 def test_a_429_slows_the_whole_client_then_it_recovers_to_the_budget():
-    clock = Clock()
+    clock = FakeClock()
     rate = AdaptiveRate(budget=100.0, clock=clock)
     assert rate.rate == 100.0
 
@@ -36,7 +29,7 @@ def test_a_429_slows_the_whole_client_then_it_recovers_to_the_budget():
 
 
 def test_without_a_budget_a_429_imposes_one_and_it_is_lifted_again():
-    clock = Clock()
+    clock = FakeClock()
     rate = AdaptiveRate(budget=0.0, clock=clock)
 
     async def scenario() -> tuple[float | None, float | None]:
