@@ -11,7 +11,7 @@ Every endpoint goes through `ApiClient.call`, which
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,16 +42,12 @@ class ApiResponse:
 
 @dataclass
 class ClientStats:
-    started: float = field(default_factory=time.monotonic)
     sent: int = 0  # HTTP requests sent, retries included
     calls: Counter[str] = field(default_factory=Counter)  # completed calls per endpoint
     retries: int = 0
     throttled: int = 0  # 429 answers
     failed: int = 0  # calls that ended in ApiCallFailed
     bytes_received: int = 0
-
-    def requests_per_second(self) -> float:
-        return self.sent / max(time.monotonic() - self.started, 1e-9)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -72,8 +68,6 @@ def _vendor_error(data: Any) -> tuple[str | None, str | None]:
 
 class ApiClient:
     def __init__(self, settings: ApiSettings) -> None:
-        import asyncio
-
         self.settings = settings
         self.stats = ClientStats()
         self.rate = AdaptiveRate(settings.tuning.requests_per_second)

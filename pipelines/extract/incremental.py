@@ -37,6 +37,7 @@ from pipelines.raw import ENDPOINT_DETAIL, RAW_SCHEMA
 
 STATE_FILE = Path("_state") / "detail_fingerprints.parquet"
 REUSED_FILE = "responses-reused.parquet"  # sorts after the fetched responses
+REUSED_PAIRS_FILE = Path("_state") / "reused_pairs.parquet"  # join keys, removed once copied
 STATE_SCHEMA = pa.schema(
     [
         ("customer_id", pa.string()),
@@ -101,10 +102,9 @@ class DetailPlan:
         self.reused = 0
         self._today_slot = snapshot_date.toordinal() % refresh_days
         self._known = self._load_previous()
-        self._rows: list[tuple[str, str, str, str, dt.date]] = []
         (building_dir / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
-        self._state = pq.ParquetWriter(building_dir / STATE_FILE, STATE_SCHEMA)
-        self._reuse: list[tuple[str, str, str, str, dt.date]] = []
+        self._state = _StateRows(building_dir / STATE_FILE)
+        self._reused_pairs = _StateRows(building_dir / REUSED_PAIRS_FILE)
 
     def _load_previous(self) -> dict[PairKey, tuple[str, dt.date]]:
         if self.previous is None:
@@ -129,36 +129,25 @@ class DetailPlan:
         return age == 0 or refresh_slot(key, self.refresh_days) != self._today_slot
 
     def fetched(self, customer: CustomerRef, badge_id: str, print_: str) -> None:
-        self._add((*_key(customer, badge_id), print_, self.snapshot_date))
+        self._state.add((*_key(customer, badge_id), print_, self.snapshot_date))
 
     def reuse(self, customer: CustomerRef, badge_id: str, print_: str) -> None:
         key = _key(customer, badge_id)
         row = (*key, print_, self._known[key][1])
-        self._add(row)
-        self._reuse.append(row)
+        self._state.add(row)
+        self._reused_pairs.add(row)
         self.reused += 1
-
-    def _add(self, row: tuple[str, str, str, str, dt.date]) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= 10_000:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._rows:
-            columns = list(zip(*self._rows, strict=True))
-            self._state.write_table(pa.table(columns, schema=STATE_SCHEMA))
-            self._rows.clear()
 
     def finish(self) -> None:
         """Writes the fingerprints and copies the reused details into the new archive."""
-        self._flush()
         self._state.close()
-        if self._reuse and self.previous and any(self.previous.raw_dir.glob("*.parquet")):
+        self._reused_pairs.close()
+        if self.reused and self.previous and any(self.previous.raw_dir.glob("*.parquet")):
             self._copy_reused()
+        (self.building_dir / REUSED_PAIRS_FILE).unlink()
 
     def _copy_reused(self) -> None:
-        keys = self.building_dir / "_state" / "reused_pairs.parquet"
-        pq.write_table(pa.table(list(zip(*self._reuse, strict=True)), schema=STATE_SCHEMA), keys)
+        keys = self.building_dir / REUSED_PAIRS_FILE
         columns = ", ".join(
             "k.fetched_on AS reused_from" if name == "reused_from" else f"r.{name}"
             for name in RAW_SCHEMA.names
@@ -175,7 +164,30 @@ class DetailPlan:
                     WHERE r.endpoint = '{ENDPOINT_DETAIL}' AND r.ok
                 ) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"""
             )
-        keys.unlink()
+
+
+class _StateRows:
+    """Rows of STATE_SCHEMA appended to a Parquet file in bounded batches."""
+
+    def __init__(self, path: Path, batch_rows: int = 10_000) -> None:
+        self._writer = pq.ParquetWriter(path, STATE_SCHEMA)
+        self._rows: list[tuple[str, str, str, str, dt.date]] = []
+        self._batch_rows = batch_rows
+
+    def add(self, row: tuple[str, str, str, str, dt.date]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self._batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            columns = list(zip(*self._rows, strict=True))
+            self._writer.write_table(pa.table(columns, schema=STATE_SCHEMA))
+            self._rows.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
 
 
 def _key(customer: CustomerRef, badge_id: str) -> PairKey:
