@@ -209,17 +209,26 @@ def _serve_args(
     customers_csv: Path | None,
     as_of: dt.date | None,
 ) -> list[str]:
-    args = ["--host", LOOPBACK, "--port", "0", "--customers", str(customers)]
-    args += ["--badges", str(badges), "--seed", str(seed)]
-    args += ["--username", credentials.username, "--client-key", credentials.client_key]
-    args += ["--token-ttl", str(credentials.token_ttl_seconds)]
-    args += ["--latency-ms", str(faults.latency_ms), "--fail-rate", str(faults.fail_rate)]
-    args += ["--rate-limit", str(faults.rate_limit), "--reset-rate", str(faults.reset_rate)]
-    args += ["--truncate-rate", str(faults.truncate_rate), "--fault-seed", str(faults.seed)]
+    options = {
+        "host": LOOPBACK,
+        "port": 0,
+        "customers": customers,
+        "badges": badges,
+        "seed": seed,
+        "username": credentials.username,
+        "client-key": credentials.client_key,
+        "token-ttl": credentials.token_ttl_seconds,
+        "latency-ms": faults.latency_ms,
+        "fail-rate": faults.fail_rate,
+        "rate-limit": faults.rate_limit,
+        "reset-rate": faults.reset_rate,
+        "truncate-rate": faults.truncate_rate,
+        "fault-seed": faults.seed,
+        "as-of": as_of.isoformat() if as_of is not None else None,
+        "customers-csv": customers_csv,
+    }
+    # `--name=value`: a random key may begin with "-", which argparse would read as an option.
+    args = [f"--{name}={value}" for name, value in options.items() if value is not None]
     if faults.drift:
         args.append("--drift")
-    if as_of is not None:
-        args += ["--as-of", as_of.isoformat()]
-    if customers_csv is not None:
-        args += ["--customers-csv", str(customers_csv)]
     return args

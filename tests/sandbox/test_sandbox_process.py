@@ -42,3 +42,26 @@ def test_process_serves_the_same_org_and_stops(tmp_path: Path) -> None:
     for row in rows:
         customer = org.find_customer(row["customer_id"], row["identifier_type"])
         assert customer is not None
+
+
+def test_credentials_that_look_like_options_reach_the_child(tmp_path: Path) -> None:
+    # Random URL-safe secrets begin with "-" one time in 64; the child must not read them as flags.
+    credentials = SandboxCredentials(
+        username="-user", password="-pass", client_key="-key", client_secret="--secret"
+    )
+    org = generate_org(customers=5, badges=4, seed=5, as_of=AS_OF)
+    badge = next(iter(org.badges.values()))
+    path = f"{META}/{badge.badge_id}"
+    with SandboxProcess(5, 4, 5, credentials, as_of=AS_OF) as child:
+        basic = httpx.get(
+            child.base_url + path,
+            headers={"Authorization": basic_header(credentials.username, credentials.password)},
+        )
+        grant = {"key": credentials.client_key, "secret": credentials.client_secret}
+        token = httpx.post(child.base_url + "/v3/oauth/token/generate", json=grant)
+        oauth = httpx.get(
+            child.base_url + path,
+            headers={"X-CAP-API-OAUTH-TOKEN": token.json()["data"]["accessToken"]},
+        )
+    assert (basic.status_code, token.status_code, oauth.status_code) == (200, 200, 200)
+    assert basic.content == oauth.content == meta_body(org, badge, include_statistics=False)
