@@ -1,9 +1,10 @@
 """The floor: a bare async loop replaying a fixed request set, bodies read and discarded.
 
 No parsing, no retries, no archive: what an HTTP client alone can do against the same
-server at the same concurrency. Three clients can be compared: plain aiohttp (what the
-pipeline's client sends through by default), httpx over the httpx-aiohttp transport, and
-httpx with its own transport.
+server at the same concurrency. The requests go through the pipeline's own senders
+(`pipelines.client.senders`), so the floor and the extraction share their wire code.
+Three clients can be compared: plain aiohttp (the pipeline's default), httpx over the
+httpx-aiohttp transport, and httpx with its own transport.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-import httpx
 import pyarrow.parquet as pq
-import yarl
 
 from benchmarks.measure import own_cpu_seconds
+from pipelines.client.senders import open_sender
+from pipelines.client.settings import ClientTuning
+from pipelines.extract.snapshot import identifier_headers
 
 CLIENTS = ("httpx+aiohttp", "httpx", "aiohttp")
 # The pipeline's `ClientTuning.transport` -> the floor client speaking through the same stack.
 CLIENT_OF_TRANSPORT = {"aiohttp": "aiohttp", "httpx-aiohttp": "httpx+aiohttp", "httpx": "httpx"}
-IDENTIFIER_HEADER = "X-CAP-CUSTOMER-IDENTIFIER"
-TIMEOUT_SECONDS = 30.0
+TRANSPORT_OF_CLIENT = {client: transport for transport, client in CLIENT_OF_TRANSPORT.items()}
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,7 @@ class FloorResult:
 
 
 def replay_request(path: str, identifier_type: str | None) -> ReplayRequest:
-    if identifier_type in (None, "id"):
-        return ReplayRequest(path, {})
-    return ReplayRequest(path, {IDENTIFIER_HEADER: identifier_type})
+    return ReplayRequest(path, identifier_headers(identifier_type))
 
 
 def requests_from_archive(raw_dir: Path) -> list[ReplayRequest]:
@@ -87,57 +85,6 @@ async def _drain(send: Send, requests: list[ReplayRequest], concurrency: int) ->
     )
 
 
-def _httpx_transport(client: str, concurrency: int) -> httpx.AsyncBaseTransport:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    if client == "httpx":
-        return httpx.AsyncHTTPTransport(limits=limits)
-    from httpx_aiohttp import AiohttpTransport
-
-    return AiohttpTransport(limits=limits)
-
-
-async def _with_httpx(
-    client: str,
-    base_url: str,
-    auth_headers: dict[str, str],
-    requests: list[ReplayRequest],
-    concurrency: int,
-) -> FloorResult:
-    async with httpx.AsyncClient(
-        base_url=base_url,
-        transport=_httpx_transport(client, concurrency),
-        timeout=TIMEOUT_SECONDS,
-        headers={"Accept": "application/json", **auth_headers},
-    ) as http:
-
-        async def send(request: ReplayRequest) -> tuple[int, int]:
-            response = await http.get(request.path, headers=request.headers)
-            return response.status_code, len(response.content)
-
-        return await _drain(send, requests, concurrency)
-
-
-async def _with_aiohttp(
-    base_url: str,
-    auth_headers: dict[str, str],
-    requests: list[ReplayRequest],
-    concurrency: int,
-) -> FloorResult:
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
-        headers={"Accept": "application/json", **auth_headers},
-    ) as session:
-
-        async def send(request: ReplayRequest) -> tuple[int, int]:
-            url = yarl.URL(base_url + request.path, encoded=True)  # keep the archived encoding
-            async with session.get(url, headers=request.headers) as response:
-                return response.status, len(await response.read())
-
-        return await _drain(send, requests, concurrency)
-
-
 async def run_floor(
     client: str,
     base_url: str,
@@ -146,10 +93,18 @@ async def run_floor(
     concurrency: int,
 ) -> FloorResult:
     """Replays `requests` through `client` (one of CLIENTS) with `concurrency` in flight."""
-    request_list = list(requests)
-    base_url = base_url.rstrip("/")
-    if client == "aiohttp":
-        return await _with_aiohttp(base_url, auth_headers, request_list, concurrency)
-    if client in CLIENTS:
-        return await _with_httpx(client, base_url, auth_headers, request_list, concurrency)
-    raise ValueError(f"unknown client {client!r}: use one of {', '.join(CLIENTS)}")
+    transport = TRANSPORT_OF_CLIENT.get(client)
+    if transport is None:
+        raise ValueError(f"unknown client {client!r}: use one of {', '.join(CLIENTS)}")
+    sender = open_sender(base_url, ClientTuning(concurrency=concurrency, transport=transport))
+
+    async def send(request: ReplayRequest) -> tuple[int, int]:
+        status, _, body = await sender.send(
+            "GET", request.path, {**auth_headers, **request.headers}
+        )
+        return status, len(body)
+
+    try:
+        return await _drain(send, list(requests), concurrency)
+    finally:
+        await sender.close()

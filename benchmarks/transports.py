@@ -25,18 +25,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from benchmarks.floor import CLIENTS, ReplayRequest, replay_request, run_floor
 from benchmarks.target import Target, sandbox_target
+from pipelines.client.settings import ClientTuning
 from pipelines.extract import load_customers
+from pipelines.extract.snapshot import DETAIL_PATH, LIST_PATH, LIST_TYPES, META_PATH
 from pipelines.sandbox import basic_header
 
-LIST_TYPES = ("AVAILABLE_TO_ISSUE", "AVAILABLE", "EARNED", "EXPIRED")
-BADGES = "/api_gateway/v1/badges"
-PAGE_SIZE = 50
+PAGE_SIZE = ClientTuning().page_size
+STATISTICS = "?includeStatistics=true"
 
 
 def _list_requests(target: Target) -> list[ReplayRequest]:
     requests = []
     for customer in load_customers(target.customers_csv):
-        path = f"{BADGES}/customer/{quote(customer.customer_id, safe='@+')}"
+        path = LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
         for list_type in LIST_TYPES:
             query = f"badgeType={list_type}&page=0&limit={PAGE_SIZE}&includeExpired=true"
             requests.append(replay_request(f"{path}?{query}", customer.identifier_type))
@@ -68,10 +69,10 @@ def build_request_set(target: Target, auth: dict[str, str]) -> list[ReplayReques
     for request, body in zip(lists, bodies, strict=True):
         customer = request.path.split("?")[0].rsplit("/", 1)[1]
         for badge in _listed_badges(body):
-            detail = f"{BADGES}/management/{customer}/badge/{badge}?includeStatistics=true"
+            detail = DETAIL_PATH.format(customer=customer, badge=badge) + STATISTICS
             pairs.setdefault((customer, badge), ReplayRequest(detail, request.headers))
     badges = sorted({badge for _, badge in pairs})
-    metas = [ReplayRequest(f"{BADGES}/badgeMeta/{b}?includeStatistics=true", {}) for b in badges]
+    metas = [ReplayRequest(META_PATH.format(badge=b) + STATISTICS, {}) for b in badges]
     return [*lists, *pairs.values(), *metas]
 
 

@@ -42,6 +42,8 @@ class RawRecord:
     reused_from: dt.date | None = None  # detail body copied from an earlier snapshot
 
 
+BATCH_ROWS = 2000  # records per Parquet row group, read and written
+
 RAW_SCHEMA = pa.schema(
     [
         ("endpoint", pa.string()),
@@ -70,7 +72,7 @@ class RawArchiveWriter:
     def __init__(
         self,
         path: Path,
-        batch_size: int = 2000,
+        batch_size: int = BATCH_ROWS,
         on_batch: Callable[[pa.Table], None] | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +116,7 @@ class RawArchiveWriter:
         self.close()
 
 
-def iter_raw_batches(raw_dir: Path, batch_size: int = 2000) -> Iterator[list[RawRecord]]:
+def iter_raw_batches(raw_dir: Path, batch_size: int = BATCH_ROWS) -> Iterator[list[RawRecord]]:
     """Yields the archived records of a snapshot directory in bounded batches."""
     for path in sorted(raw_dir.glob("*.parquet")):
         parquet = pq.ParquetFile(path)

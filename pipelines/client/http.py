@@ -203,9 +203,7 @@ class ApiClient:
         assert self._sender is not None
         credentials = {"key": self.settings.client_key, "secret": self.settings.client_secret}
         try:
-            status, _, body = await self._sender.send(
-                "POST", TOKEN_PATH, {"Content-Type": "application/json"}, credentials
-            )
+            status, _, body = await self._sender.send("POST", TOKEN_PATH, {}, credentials)
         except RetryableError as exc:
             raise AuthenticationFailed(
                 f"authentication failed: the token call could not reach the API ({exc.message})"

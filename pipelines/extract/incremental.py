@@ -110,16 +110,14 @@ class DetailPlan:
         if self.previous is None:
             return {}
         table = pq.read_table(self.previous.raw_dir / STATE_FILE)
-        return {
-            (row["customer_id"], row["identifier_type"], row["badge_id"]): (
-                row["fingerprint"],
-                row["fetched_on"],
-            )
-            for row in table.to_pylist()
-        }
+        customer_id, identifier_type, badge_id, print_, fetched_on = (
+            table.column(name).to_pylist() for name in STATE_SCHEMA.names
+        )
+        keys = zip(customer_id, identifier_type, badge_id, strict=True)
+        return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
 
     def reusable(self, customer: CustomerRef, badge_id: str, print_: str) -> bool:
-        key = (customer.customer_id, customer.identifier_type, badge_id)
+        key = _key(customer, badge_id)
         known = self._known.get(key)
         if known is None or known[0] != print_:
             return False

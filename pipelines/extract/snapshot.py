@@ -65,10 +65,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _customer_headers(customer: CustomerRef) -> dict[str, str]:
-    if customer.identifier_type == "id":
+def identifier_headers(identifier_type: str | None) -> dict[str, str]:
+    """The lookup header for a customer not identified by id (none for an id)."""
+    if identifier_type in (None, "id"):
         return {}
-    return {IDENTIFIER_HEADER: customer.identifier_type}
+    return {IDENTIFIER_HEADER: identifier_type}
 
 
 class SnapshotExtractor:
@@ -169,11 +170,15 @@ class SnapshotExtractor:
 
     async def _fetch_list(self, customer: CustomerRef, list_type: str) -> PagedList | None:
         path = LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
-        headers = _customer_headers(customer)
+        headers = identifier_headers(customer.identifier_type)
 
         async def fetch_page(page: int, limit: int) -> ApiResponse:
-            params = {"badgeType": list_type, "page": page, "limit": limit}
-            params["includeExpired"] = "true"
+            params = {
+                "badgeType": list_type,
+                "page": page,
+                "limit": limit,
+                "includeExpired": "true",
+            }
             return await self.client.call(ENDPOINT_LIST, path, params, headers)
 
         try:
@@ -209,7 +214,7 @@ class SnapshotExtractor:
         params = {"includeStatistics": "true"}
         try:
             response = await self.client.call(
-                ENDPOINT_DETAIL, path, params, _customer_headers(customer)
+                ENDPOINT_DETAIL, path, params, identifier_headers(customer.identifier_type)
             )
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_DETAIL, exc, customer, badge_id=badge_id)

@@ -49,26 +49,23 @@ _by_value: dict[tuple[tuple[Field, ...], str, str], Any] = {}
 
 def compiled_fill(fields: tuple[Field, ...], table: str) -> Fill:
     """The generated fill of `fields` for `table` (warning names start with the table)."""
-    cached = _by_identity.get((id(fields), table, READER))
-    if cached is not None and cached[0] is fields:
-        return cached[1]
-    return _compiled(fields, tuple(fields), table, READER)
+    return _cached(fields, table, READER) or _compiled(fields, tuple(fields), table, READER)
 
 
 def compiled_flat(fields: tuple[Field, ...], table: str) -> FlatFields:
     """The generated fill of `fields` for objects read with no other key lookups."""
-    cached = _by_identity.get((id(fields), table, FLAT))
-    if cached is not None and cached[0] is fields:
-        return cached[1]
-    return _compiled(fields, tuple(fields), table, FLAT)
+    return _cached(fields, table, FLAT) or _compiled(fields, tuple(fields), table, FLAT)
 
 
 def compiled_read(field: Field, table: str) -> Read:
     """The generated read of one field for `table`."""
-    cached = _by_identity.get((id(field), table, READ))
-    if cached is not None and cached[0] is field:
-        return cached[1]
-    return _compiled(field, (field,), table, READ)
+    return _cached(field, table, READ) or _compiled(field, (field,), table, READ)
+
+
+def _cached(spec: Any, table: str, shape: str) -> Any:
+    """The function compiled for this very `spec` object, or None."""
+    cached = _by_identity.get((id(spec), table, shape))
+    return cached[1] if cached is not None and cached[0] is spec else None
 
 
 def compiled_source(fields: tuple[Field, ...], table: str, shape: str = READER) -> str:

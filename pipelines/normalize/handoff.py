@@ -6,6 +6,7 @@ backfill or a later run normalizes the archive again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,7 @@ NOTE = Path("_state") / "normalized.json"
 def record_streamed_normalization(raw_dir: Path, run_id: str, report: NormalizeReport) -> None:
     note = {
         "run_id": run_id,
+        "snapshot_date": report.snapshot_date.isoformat(),
         "records_read": report.records_read,
         "rows": report.rows,
         "warnings": dict(report.warnings),
@@ -36,7 +38,7 @@ def streamed_normalization(raw_dir: Path, run_id: str) -> NormalizeReport | None
     note = json.loads(path.read_text())
     if note.get("run_id") != run_id:
         return None
-    report = NormalizeReport(snapshot_date=None)  # type: ignore[arg-type]
+    report = NormalizeReport(snapshot_date=dt.date.fromisoformat(note["snapshot_date"]))
     report.records_read = note["records_read"]
     report.rows = note["rows"]
     report.warnings = Counter(note["warnings"])

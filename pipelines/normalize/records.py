@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.raw import RAW_SCHEMA, RawRecord
+from pipelines.raw import BATCH_ROWS, RAW_SCHEMA, RawRecord
 
 NOT_NEEDED = ("received_at", "reused_from")
 NEEDED_COLUMNS = [name for name in RAW_SCHEMA.names if name not in NOT_NEEDED]
@@ -22,7 +22,7 @@ NEEDED_COLUMNS = [name for name in RAW_SCHEMA.names if name not in NOT_NEEDED]
 assert RAW_SCHEMA.names[: len(NEEDED_COLUMNS)] == NEEDED_COLUMNS
 
 
-def iter_records(raw_dir: Path, batch_size: int = 2000) -> Iterator[RawRecord]:
+def iter_records(raw_dir: Path, batch_size: int = BATCH_ROWS) -> Iterator[RawRecord]:
     """Every archived record of a snapshot directory, file by file, in archive order."""
     for path in sorted(raw_dir.glob("*.parquet")):
         parquet = pq.ParquetFile(path)

@@ -32,7 +32,7 @@ from pipelines.normalize.flatten import (
 )
 from pipelines.normalize.parquet import BufferedTableWriter, SnapshotPartitions
 from pipelines.normalize.records import iter_records
-from pipelines.raw import ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord
+from pipelines.raw import BATCH_ROWS, ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord
 from pipelines.tables import (
     BADGE_EARNS,
     BADGE_ISSUALS,
@@ -77,7 +77,7 @@ def normalize_snapshot(
     raw_dir: Path,
     lake: Lake,
     snapshot_date: dt.date,
-    batch_size: int = 2000,
+    batch_size: int = BATCH_ROWS,
     flush_rows: int = 20_000,
 ) -> NormalizeReport:
     """Normalizes the raw archive in `raw_dir` into every contract table's partition of the date.

@@ -24,6 +24,7 @@ from pipelines.failpoints import KILL_AT_VARIABLE, failpoint
 from pipelines.lake import Lake
 from pipelines.normalize.records import records_of_table
 from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer
+from pipelines.raw import BATCH_ROWS
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -48,7 +49,7 @@ class StreamingNormalizer:
         self._inbox.put(("batch", batch))
 
     def submit_file(self, path: Path) -> None:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=2000):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
             self.submit(pa.Table.from_batches([batch]))
 
     def close(self) -> None:

@@ -75,11 +75,9 @@ def parse_timestamp(value: object) -> Parsed:
     if isinstance(value, int | float):
         return epoch_to_micros(value)
     if isinstance(value, str):
-        if _COMMON_ISO.fullmatch(value):  # never numeric: checked first, as the commoner
-            return _common_iso_to_micros(value)
         if _NUMERIC.fullmatch(value):
             return _numeric_string_to_micros(value)
-        return _any_iso_to_micros(value)
+        return iso_to_micros(value)
     return None, WRONG_TYPE
 
 
