@@ -12,12 +12,19 @@ from dagster import (
     asset,
 )
 
+from assets.catalog import COLUMN_SCHEMA, declared_model_types, model_metadata, model_schema
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.resources import LakeResource
 from pipelines.tables import TABLES
 from pipelines.warehouse.loader import open_staging
-from pipelines.warehouse.models import build_model, model_dependencies, model_names, model_sql
+from pipelines.warehouse.models import (
+    build_model,
+    model_dependencies,
+    model_header,
+    model_names,
+    model_sql,
+)
 
 
 def analytics_key(model: str) -> AssetKey:
@@ -42,14 +49,15 @@ def _model_asset(model: str) -> AssetsDefinition:
         group_name="analytics",
         partitions_def=daily_snapshots,
         deps=_dependency_keys(model),
-        description=f"analytics.{model}, built from sql/{model}.sql.",
+        description=f"analytics.{model}: {model_header(model).summary} Built from sql/{model}.sql.",
+        metadata={COLUMN_SCHEMA: model_schema(model, declared_model_types().get(model, {}))},
     )
     def _build(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
         with open_staging(lake.lake, snapshot_date_of(context)) as con:
             rows = build_model(con, model)
-        return MaterializeResult(
-            metadata={"rows": rows, "sql": MetadataValue.md(f"```sql\n{model_sql(model)}\n```")}
-        )
+            metadata = model_metadata(con, model, rows)
+        sql = MetadataValue.md(f"```sql\n{model_sql(model)}\n```")
+        return MaterializeResult(metadata=metadata | {"sql": sql})
 
     return _build
 

@@ -1,9 +1,13 @@
-"""The extract stage: every API response of the day's snapshot, archived raw."""
+"""The extract stage: every API response of the day's snapshot, archived raw, past the gates."""
 
 import datetime as dt
 import logging
+import os
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     Config,
     Failure,
@@ -11,17 +15,19 @@ from dagster import (
     MetadataValue,
     asset,
 )
+from pydantic import Field
 
 from assets.partitions import daily_snapshots
-from pipelines.client.errors import AuthenticationFailed
-from pipelines.extract import (
-    CustomerFileError,
-    ReusePolicy,
-    extract_to_archive,
-    previous_snapshot,
-)
+from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
+from pipelines.extract import CustomerFileError, ExtractReport
+from pipelines.extract.gate import SnapshotRefused, max_failed_share_from_env
+from pipelines.extract.night import DEFAULT_NIGHT_HOURS, NightOptions, prepare_night
+from pipelines.extract.run import NightOutcome, VolumeRefused, run_night
+from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
+from pipelines.ratespec import RateSpecError
 from pipelines.resources import CapillaryApiResource, LakeResource
+from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 
 progress_log = logging.getLogger("badges.progress")
 
@@ -29,27 +35,80 @@ PAST_WITHOUT_ARCHIVE = (
     "no raw archive for {date}: the Badges API serves only current state, so a past "
     "snapshot can only be rebuilt from its archive, never fetched again"
 )
+NIGHT_HOURS_VARIABLE = "BADGES_NIGHT_HOURS"
+STOPPING = (
+    AuthenticationFailed,
+    ApiUnavailable,
+    SnapshotRefused,
+    CustomerFileError,
+    RateSpecError,
+    CarryForwardError,
+)
 
 
 class ExtractConfig(Config):
-    replay: bool = False  # rebuild from the raw archive even for today: no API call
-    full_refresh: bool = False  # fetch every detail, reuse nothing from the last snapshot
-    refresh_days: int = 7  # every detail is fetched again at least this often
+    replay: bool = Field(False, description="Rebuild from the raw archive even for today.")
+    full_refresh: bool = Field(False, description="Fetch every detail; reuse nothing.")
+    refresh_days: int = Field(7, description="Every detail is fetched again this often.")
+    rate_limit: str | None = Field(
+        None, description="The vendor's limits, e.g. 100/min; default CAPILLARY_RATE_LIMIT."
+    )
+    rotation_nights: int | None = Field(
+        None, description="Fetch each customer's lists every N nights; default: the planner's."
+    )
+    night_hours: float | None = Field(
+        None, description=f"The night's window; default {NIGHT_HOURS_VARIABLE} or 6."
+    )
+    max_failed_share: float | None = Field(
+        None, description="Failed calls allowed; default BADGES_MAX_FAILED_SHARE or 0.005."
+    )
+    max_drop_share: float = Field(DEFAULT_MAX_DROP_SHARE, description="Volume drop allowed.")
+    accept_drop: bool = Field(False, description="Publish even when volumes collapsed.")
+
+    def night_options(self) -> NightOptions:
+        hours = self.night_hours or float(
+            os.environ.get(NIGHT_HOURS_VARIABLE) or DEFAULT_NIGHT_HOURS
+        )
+        failed_share = self.max_failed_share
+        return NightOptions(
+            refresh_days=self.refresh_days,
+            full_refresh=self.full_refresh,
+            rotation_nights=self.rotation_nights,
+            night_hours=hours,
+            max_failed_share=max_failed_share_from_env() if failed_share is None else failed_share,
+            max_drop_share=self.max_drop_share,
+            accept_drop=self.accept_drop,
+        )
 
 
 def snapshot_date_of(context: AssetExecutionContext) -> dt.date:
     return dt.date.fromisoformat(context.partition_key)
 
 
-def _log_progress(context: AssetExecutionContext, line: str) -> None:
+def _log(context: AssetExecutionContext, line: str) -> None:
     context.log.info(line)
     progress_log.info(line)
+
+
+def _volume_result(check: VolumeCheck) -> AssetCheckResult:
+    return AssetCheckResult(
+        asset_key="raw_api_responses",
+        check_name=VOLUME_CHECK,
+        passed=check.passed,
+        severity=AssetCheckSeverity.ERROR,
+        description=check.description,
+        metadata=check.metadata,
+    )
 
 
 @asset(
     group_name="extract",
     partitions_def=daily_snapshots,
-    description="Every API response of the snapshot (lists, badge meta, details), as received.",
+    check_specs=[AssetCheckSpec(VOLUME_CHECK, asset="raw_api_responses", blocking=True)],
+    description=(
+        "Every API response of the snapshot (lists, badge meta, details), as received; "
+        "published only when few enough calls failed and no volume collapsed."
+    ),
 )
 def raw_api_responses(
     context: AssetExecutionContext,
@@ -66,47 +125,78 @@ def raw_api_responses(
         if not raw_dir.exists():
             raise Failure(PAST_WITHOUT_ARCHIVE.format(date=snapshot_date), allow_retries=False)
         context.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
-        return MaterializeResult(metadata={"replayed_from_archive": True, "path": str(raw_dir)})
+        replayed = VolumeCheck(True, "rebuilt from the archive: not compared")
+        return MaterializeResult(
+            metadata={"replayed_from_archive": True, "path": str(raw_dir)},
+            check_results=[_volume_result(replayed)],
+        )
+    options = config.night_options()
     try:
-        with capillary_api.open() as source:
-            context.log.info(
-                f"extracting {len(source.customers)} customers from "
-                f"{'the embedded sandbox' if source.is_sandbox else source.settings.base_url}"
-            )
-            report, normalized = extract_to_archive(
-                source.settings,
+        with capillary_api.open(config.rate_limit) as source:
+            night = prepare_night(
+                lake.lake,
+                snapshot_date,
                 source.customers,
-                raw_dir,
-                on_progress=lambda figures: _log_progress(context, figures.describe()),
-                reuse=ReusePolicy(
-                    snapshot_date,
-                    previous_snapshot(lake.lake, snapshot_date),
-                    config.refresh_days,
-                    config.full_refresh,
-                ),
-                normalize_into=(lake.lake, snapshot_date),
+                source.active_customers,
+                source.settings.base_url,
+                source.settings.tuning.rate_limits,
+                source.settings.tuning.page_size,
+                options,
             )
-    except (AuthenticationFailed, CustomerFileError) as exc:
+            where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
+            _log(context, f"extracting from {where}\n{night.plan.describe()}")
+            plan = night.plan.as_metadata()
+            try:
+                outcome = run_night(
+                    source.settings, night, options, lambda f: _log(context, f.describe())
+                )
+            except VolumeRefused as refused:
+                context.log.error(str(refused))
+                return MaterializeResult(
+                    metadata={**plan, **_extract_metadata(refused.report)},
+                    check_results=[_volume_result(refused.check)],
+                )
+    except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
-    if normalized is not None:
-        record_streamed_normalization(raw_dir, context.run.run_id, normalized)
+    record_streamed_normalization(raw_dir, context.run.run_id, outcome.normalized)
     return MaterializeResult(
-        metadata={
-            "customers": report.customers,
-            "badges": report.badges,
-            "pairs": report.pairs,
-            "calls": MetadataValue.json(dict(report.calls)),
-            "requests": report.requests,
-            "requests_per_second": round(report.requests_per_second, 1),
-            "retries": report.retries,
-            "throttled_429": report.throttled,
-            "failed_calls": report.failed_calls,
-            "errors_by_code": MetadataValue.json(dict(report.errors_by_code)),
-            "lists_refetched": report.lists_refetched,
-            "details_reused": report.details_reused,
-            "token_renewals": report.token_renewals,
-            "bytes_received": report.bytes_received,
-            "seconds": round(report.seconds, 2),
-            "path": str(raw_dir),
-        }
+        metadata={**plan, **_extract_metadata(outcome.report), **_night_metadata(outcome)},
+        check_results=[_volume_result(outcome.volume)],
     )
+
+
+def _extract_metadata(report: ExtractReport) -> dict[str, object]:
+    return {
+        "customers_fetched": report.customers,
+        "badges": report.badges,
+        "pairs": report.pairs,
+        "calls": MetadataValue.json(dict(report.calls)),
+        "calls_resumed": report.calls_resumed,
+        "requests": report.requests,
+        "requests_per_second": round(report.requests_per_second, 1),
+        "retries": report.retries,
+        "throttled_429": report.throttled,
+        "failed_calls": report.failed_calls,
+        "failures_by_kind": MetadataValue.json(dict(report.failures)),
+        "vendor_answers": report.vendor_answers,
+        "errors_by_code": MetadataValue.json(dict(report.errors_by_code)),
+        "lists_refetched": report.lists_refetched,
+        "details_reused": report.details_reused,
+        "token_renewals": report.token_renewals,
+        "bytes_received": report.bytes_received,
+        "seconds": round(report.seconds, 2),
+        "found_rates_per_minute": MetadataValue.json(
+            {api: round(rate * 60, 1) for api, rate in report.found_rates.items()}
+        ),
+    }
+
+
+def _night_metadata(outcome: NightOutcome) -> dict[str, object]:
+    note = outcome.note
+    return {
+        "customers": note.customers,
+        "rotation_nights": note.rotation_nights,
+        "oldest_fetched_on": note.oldest_fetched_on,
+        "carried_from": note.carried_from,
+        "rows_carried": MetadataValue.json(outcome.normalized.carried),
+    }

@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
+from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from assets.extract import raw_api_responses, snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.normalize import normalize_snapshot
@@ -21,6 +22,7 @@ def lake_key(table: str) -> AssetKey:
             group_name="normalize",
             deps=[raw_api_responses],
             description=f"Parquet, one row per {table.grain}, one partition per snapshot date.",
+            metadata={COLUMN_SCHEMA: lake_schema(table)},
         )
         for name, table in TABLES.items()
     ],
@@ -41,7 +43,7 @@ def lake_tables(context: AssetExecutionContext, lake: LakeResource):
         yield MaterializeResult(
             asset_key=lake_key(name),
             metadata={
-                "rows": report.rows.get(name, 0),
+                **lake_table_metadata(name, report.rows.get(name, 0)),
                 "warnings": sum(warnings.values()),
                 "path": str(lake.lake.table_dir(name, snapshot_date)),
             },

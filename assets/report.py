@@ -1,4 +1,4 @@
-"""The earn report: charts of the snapshot's earns and funnel, written beside the warehouse."""
+"""The earn report: four charts of the published snapshot, written beside the warehouse."""
 
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -15,9 +15,10 @@ from pipelines.warehouse.publish import published_snapshot
     partitions_def=daily_snapshots,
     deps=[AssetKey("published_warehouse")],
     description=(
-        "HTML report under reports/: earns per day of the top badges and the badge funnel, "
-        "as inline SVG charts, read from the published warehouse (analytics.earns_daily, "
-        "analytics.badge_funnel). A failed report never holds back the night's data."
+        "HTML report under reports/, read from the published warehouse: earns per week (per "
+        "day over short spans) of the top badges, the badge funnel, time to earn and the "
+        "earns expiring in the next 30 days, as embedded PNG charts that open offline. "
+        "A failed report never holds back the night's data."
     ),
 )
 def earn_report(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
@@ -31,7 +32,7 @@ def earn_report(context: AssetExecutionContext, lake: LakeResource) -> Materiali
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(report.path)),
-            "top_badges": MetadataValue.json([s.label for s in report.top_badges]),
+            "top_badges": MetadataValue.json(report.top_badge_names),
             "report": MetadataValue.md(report.summary_markdown()),
         }
     )

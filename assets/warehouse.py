@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from assets.analytics import analytics_key, analytics_model_assets
+from assets.catalog import contract_table_metadata, history_metadata, warehouse_summary
 from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
@@ -91,7 +92,9 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
         if key == CUSTOMER_BADGES:
             results += [check_result(key, outcome) for outcome in listed]
         yield MaterializeResult(
-            asset_key=key, metadata={"rows": report.row_counts[name]}, check_results=results
+            asset_key=key,
+            metadata=contract_table_metadata(name, report.row_counts[name]),
+            check_results=results,
         )
 
 
@@ -108,7 +111,9 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
     with open_staging(lake.lake, snapshot_date_of(context)) as con:
         rows = build_history(con, lake.lake, snapshot_date_of(context))
-    return MaterializeResult(metadata={f"history.{name}": count for name, count in rows.items()})
+    return MaterializeResult(
+        metadata=history_metadata(staging_path(lake.lake, snapshot_date_of(context)), rows)
+    )
 
 
 @asset(
@@ -149,6 +154,7 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
             "published": True,
             "path": str(lake.lake.warehouse_path),
             "snapshot_date": str(snapshot_date),
+            "tables": warehouse_summary(lake.lake.warehouse_path),
         },
         check_results=[check_result(AssetKey("published_warehouse"), outcome)],
     )

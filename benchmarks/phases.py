@@ -44,7 +44,7 @@ def extract_phase(
     started, cpu_started = time.monotonic(), own_cpu_seconds()
     if profiler is not None:
         profiler.enable()
-    report, _ = extract_to_archive(settings, customers, raw_dir)
+    report = extract_to_archive(settings, customers, raw_dir)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(profile_to)

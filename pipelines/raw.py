@@ -38,8 +38,8 @@ class RawRecord:
     attempts: int = 1
     error_code: str | None = None
     error_message: str | None = None
-    received_at: dt.datetime | None = None
     reused_from: dt.date | None = None  # detail body copied from an earlier snapshot
+    received_at: dt.datetime | None = None
 
 
 BATCH_ROWS = 2000  # records per Parquet row group, read and written
@@ -59,11 +59,39 @@ RAW_SCHEMA = pa.schema(
         ("attempts", pa.int32()),
         ("error_code", pa.string()),
         ("error_message", pa.string()),
-        ("received_at", pa.timestamp("us", tz="UTC")),
         ("reused_from", pa.date32()),
+        ("received_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 assert RAW_SCHEMA.names == [f.name for f in fields(RawRecord)]
+PAGINATION_MISMATCH = "pagination_mismatch"
+BAD_BODY_CODE = "bad_body"
+
+
+def is_answer(record: RawRecord) -> bool:
+    """Whether the call got an answer: a body, or the vendor's error envelope about the data.
+
+    The other failed records (transport failures, 5xx, 429 or broken bodies after every
+    retry) are calls to make again, never data.
+    """
+    if record.ok or record.error_code == PAGINATION_MISMATCH:
+        return True
+    status = record.http_status
+    return (
+        status is not None
+        and 400 <= status < 500
+        and status != 429
+        and record.error_code != BAD_BODY_CODE
+    )
+
+
+def records_to_table(records: list[RawRecord]) -> pa.Table:
+    """Records as one Arrow table of RAW_SCHEMA, built column by column."""
+    columns: dict[str, list] = {name: [] for name in RAW_SCHEMA.names}
+    for record in records:
+        for name, values in columns.items():
+            values.append(getattr(record, name))
+    return pa.table(columns, schema=RAW_SCHEMA)
 
 
 class RawArchiveWriter:
@@ -94,11 +122,7 @@ class RawArchiveWriter:
     def flush(self) -> None:
         if not self._pending:
             return
-        columns = {name: [] for name in RAW_SCHEMA.names}
-        for record in self._pending:
-            for name, values in columns.items():
-                values.append(getattr(record, name))
-        batch = pa.table(columns, schema=RAW_SCHEMA)
+        batch = records_to_table(self._pending)
         self._writer.write_table(batch)
         if self._on_batch is not None:
             self._on_batch(batch)

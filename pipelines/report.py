@@ -1,8 +1,9 @@
-"""The earn report: earns per day of the top badges and the badge funnel, drawn as SVG.
+"""The earn report: four charts of a published snapshot in one self-contained HTML page.
 
-Reads `analytics.earns_daily` and `analytics.badge_funnel` of a warehouse connection and
-writes one self-contained HTML file (inline SVG, no script, no external file) under
-`<data dir>/reports/`. Plain Python: no plotting library.
+Reads the models of schema `analytics` (`pipelines.report_data`), draws them with
+matplotlib (`pipelines.report_charts`) and writes `<data dir>/reports/earn_report-D.html`:
+PNG images embedded as base64 above the numbers they show, no script and no external
+file, so the page opens with no network. A chart without data gets a note instead.
 """
 
 from __future__ import annotations
@@ -10,65 +11,53 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import numbers
 import os
-from dataclasses import dataclass, field
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 
-TOP_BADGES = 5
-FUNNEL_BADGES = 10
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
-FUNNEL_STAGES = (("available", "#9ecae1"), ("issued", "#4292c6"), ("earned", "#08519c"))
-FONT = 'font-family="sans-serif" font-size="11"'
-LABEL_CHARS = 30
+from pipelines import report_charts as charts
+from pipelines import report_data as data
+from pipelines.report_data import TOP_BADGES
 
+__all__ = ["TOP_BADGES", "Chart", "EarnReport", "report_path", "write_earn_report"]
 
-@dataclass(frozen=True)
-class BadgeSeries:
-    badge_id: str
-    label: str
-    total_earns: int
-    earns_by_day: dict[dt.date, int] = field(default_factory=dict)
+NO_DATA = "No data"
 
 
 @dataclass(frozen=True)
-class FunnelRow:
-    badge_id: str
-    label: str
-    available: int
-    issued: int
-    earned: int
-    issue_to_earn_rate: float | None
+class Chart:
+    title: str
+    png: bytes | None  # None when the model has nothing to draw
+    note: str  # "No data: ..." in place of the image when there is none
+    table: pd.DataFrame  # the numbers behind the chart, as shown under it
 
 
 @dataclass(frozen=True)
 class EarnReport:
     snapshot_date: dt.date
     path: Path
-    top_badges: list[BadgeSeries]
-    funnel: list[FunnelRow]
-    earns_svg: str
-    funnel_svg: str
+    top_badges: pd.DataFrame  # badge_id, badge, earns: the badges with the most earns
+    charts: dict[str, Chart]  # earns, funnel, time_to_earn, expiring
+
+    @property
+    def top_badge_names(self) -> list[str]:
+        return list(self.top_badges["badge"])
 
     def summary_markdown(self) -> str:
-        """The top badges as a Markdown table, then both charts as inline images."""
-        rates = {row.badge_id: row.issue_to_earn_rate for row in self.funnel}
-        lines = [
-            f"**Earn report {self.snapshot_date}**: `{self.path}`",
-            "",
-            "| badge | earns | issue to earn |",
-            "|---|---:|---:|",
-        ]
-        for series in self.top_badges:
-            label = series.label.replace("|", "\\|")
-            lines.append(
-                f"| {label} | {series.total_earns:,} | {_rate(rates.get(series.badge_id))} |"
-            )
-        if not self.top_badges:
-            lines.append("| (no earns in this snapshot) | 0 | |")
-        lines += ["", _markdown_image("earns per day", self.earns_svg)]
-        lines += ["", _markdown_image("badge funnel", self.funnel_svg)]
+        """The file's path, then every chart as an inline PNG (or its no-data note)."""
+        lines = [f"**Earn report {self.snapshot_date}**: `{self.path}`"]
+        for chart in self.charts.values():
+            lines += ["", f"#### {chart.title}", ""]
+            if chart.png is None:
+                lines.append(f"_{chart.note}_")
+            else:
+                lines.append(f"![{chart.title}]({png_data_uri(chart.png)})")
         return "\n".join(lines)
 
 
@@ -77,159 +66,102 @@ def report_path(data_dir: Path, snapshot_date: dt.date) -> Path:
     return data_dir / "reports" / f"earn_report-{snapshot_date.isoformat()}.html"
 
 
-def read_top_badge_series(
-    con: duckdb.DuckDBPyConnection, limit: int = TOP_BADGES
-) -> list[BadgeSeries]:
-    """Daily earns of the `limit` badges with the most earns (ties: badge id)."""
-    rows = con.execute(
-        """
-        WITH top AS (
-            SELECT badge_id, any_value(badge_name) AS badge_name, sum(earns) AS total
-            FROM analytics.earns_daily
-            GROUP BY badge_id
-            ORDER BY total DESC, badge_id
-            LIMIT ?
-        )
-        SELECT top.badge_id, top.badge_name, top.total, daily.day, daily.earns
-        FROM top JOIN analytics.earns_daily AS daily USING (badge_id)
-        ORDER BY top.total DESC, top.badge_id, daily.day
-        """,
-        [limit],
-    ).fetchall()
-    series: dict[str, BadgeSeries] = {}
-    for badge_id, badge_name, total, day, earns in rows:
-        if badge_id not in series:
-            series[badge_id] = BadgeSeries(badge_id, badge_name or badge_id, int(total))
-        series[badge_id].earns_by_day[day] = int(earns)
-    return list(series.values())
+def png_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def read_funnel(con: duckdb.DuckDBPyConnection, limit: int = FUNNEL_BADGES) -> list[FunnelRow]:
-    """The funnel of the `limit` badges most customers earned."""
-    rows = con.execute(
-        """
-        SELECT badge_id, badge_name, customers_available, customers_issued, customers_earned,
-               issue_to_earn_rate
-        FROM analytics.badge_funnel
-        ORDER BY customers_earned DESC, customers_available DESC, badge_id
-        LIMIT ?
-        """,
-        [limit],
-    ).fetchall()
-    return [
-        FunnelRow(badge_id, name or badge_id, int(available), int(issued), int(earned), rate)
-        for badge_id, name, available, issued, earned, rate in rows
-    ]
+def build_report(con: duckdb.DuckDBPyConnection, path: Path, snapshot_date: dt.date) -> EarnReport:
+    """Reads every model the report shows and draws its charts."""
+    top = data.read_top_badges(con)
+    drawn = {
+        "earns": earns_chart(con, top),
+        "funnel": funnel_chart(data.read_funnel(con)),
+        "time_to_earn": time_to_earn_chart(*data.read_time_to_earn(con)),
+        "expiring": expiring_chart(con, snapshot_date),
+    }
+    return EarnReport(snapshot_date, path, top[["badge_id", "badge", "earns"]], drawn)
 
 
-def earns_chart_svg(series: list[BadgeSeries], width: int = 880, height: int = 320) -> str:
-    """One line per badge: earns per UTC day, zero on days without earns."""
-    left, right, top, bottom = 50, 200, 30, 40
-    plot_width, plot_height = width - left - right, height - top - bottom
-    parts = [_svg_open(width, height), _text(left, 18, "Earns per day, top badges", bold=True)]
-    days = sorted({day for s in series for day in s.earns_by_day})
-    if not days:
-        parts.append(_text(left, top + plot_height / 2, "no earns in this snapshot"))
-        return "".join(parts) + "</svg>"
-    first, span = days[0], max((days[-1] - days[0]).days, 1)
-    peak = max(max(s.earns_by_day.values()) for s in series)
-
-    def x(day: dt.date) -> float:
-        return left + plot_width * (day - first).days / span
-
-    def y(value: float) -> float:
-        return top + plot_height * (1 - value / peak)
-
-    parts.append(_axes(left, top, plot_width, plot_height))
-    for value in sorted({0, peak // 2, peak}):
-        parts.append(_text(left - 6, y(value) + 4, str(value), anchor="end"))
-    for step in range(6):
-        day = first + dt.timedelta(days=round(span * step / 5))
-        parts.append(_text(x(day), top + plot_height + 16, day.isoformat(), anchor="middle"))
-    for position, badge in enumerate(series):
-        color = PALETTE[position % len(PALETTE)]
-        every_day = (first + dt.timedelta(days=n) for n in range(span + 1))
-        points = " ".join(
-            f"{x(day):.1f},{y(badge.earns_by_day.get(day, 0)):.1f}" for day in every_day
-        )
-        parts.append(
-            f'<polyline fill="none" stroke="{color}" stroke-width="1.2" points="{points}"/>'
-        )
-        legend_x, legend_y = width - right + 12, top + 14 * position
-        parts.append(_swatch(legend_x, legend_y, color))
-        label = f"{_short(badge.label)} ({badge.total_earns:,})"
-        parts.append(_text(legend_x + 14, legend_y + 9, label))
-    return "".join(parts) + "</svg>"
+def earns_chart(con: duckdb.DuckDBPyConnection, top: pd.DataFrame) -> Chart:
+    earns, bucket = data.read_earns_by_period(con, list(top["badge_id"]))
+    table = pd.DataFrame(
+        {
+            "badge": top["badge"],
+            "earns": top["earns"],
+            "first earn (UTC day)": top["first_day"].astype(str),
+            "last earn (UTC day)": top["last_day"].astype(str),
+        }
+    )
+    png = charts.earns_over_time_png(earns, top, bucket) if len(top) else None
+    title = f"Earns per {bucket}, top {len(top) or TOP_BADGES} badges by earns"
+    return Chart(title, png, f"{NO_DATA}: no earns in this snapshot.", table)
 
 
-def funnel_chart_svg(rows: list[FunnelRow], width: int = 880) -> str:
-    """Per badge, three bars: customers it was available to, issued to, and who earned it."""
-    label_width, top, bar, gap = 210, 46, 9, 10
-    height = top + len(rows) * (bar * len(FUNNEL_STAGES) + gap) + 10
-    parts = [_svg_open(width, height), _text(10, 18, "Badge funnel (customers)", bold=True)]
-    for position, (stage, color) in enumerate(FUNNEL_STAGES):
-        legend_x = label_width + 110 * position
-        parts.append(_swatch(legend_x, 26, color))
-        parts.append(_text(legend_x + 14, 35, stage))
-    peak = max((max(r.available, r.issued, r.earned) for r in rows), default=0) or 1
-    scale = (width - label_width - 60) / peak
-    for position, row in enumerate(rows):
-        row_top = top + position * (bar * len(FUNNEL_STAGES) + gap)
-        parts.append(_text(label_width - 8, row_top + bar * 2, _short(row.label), anchor="end"))
-        values = (row.available, row.issued, row.earned)
-        for stage_index, ((_, color), value) in enumerate(zip(FUNNEL_STAGES, values, strict=True)):
-            bar_top = row_top + stage_index * bar
-            parts.append(
-                f'<rect x="{label_width}" y="{bar_top}" width="{value * scale:.1f}" '
-                f'height="{bar - 1}" fill="{color}"/>'
-            )
-            parts.append(_text(label_width + value * scale + 4, bar_top + bar - 1, f"{value:,}"))
-    if not rows:
-        parts.append(_text(label_width, top + 12, "no badges in this snapshot"))
-    return "".join(parts) + "</svg>"
+def funnel_chart(funnel: pd.DataFrame) -> Chart:
+    table = pd.DataFrame(
+        {
+            "badge": funnel["badge"],
+            "available to": funnel["customers_available"],
+            "issued to": funnel["customers_issued"],
+            "earned by": funnel["customers_earned"],
+            "issue to earn": [_percent(rate) for rate in funnel["issue_to_earn_rate"]],
+        }
+    )
+    png = charts.funnel_png(funnel) if len(funnel) else None
+    title = "Badge funnel: customers available to, issued to, earned by"
+    return Chart(title, png, f"{NO_DATA}: no badges in this snapshot.", table)
+
+
+def time_to_earn_chart(times: pd.DataFrame, unit: str) -> Chart:
+    table = pd.DataFrame(
+        {
+            "badge": times["badge"],
+            "customers measured": times["customers_measured"],
+            "customers issued": times["customers_issued"],
+            f"median ({unit})": times["median"].round(1),
+            f"90th percentile ({unit})": times["p90"].round(1),
+        }
+    )
+    png = charts.time_to_earn_png(times, unit) if len(times) else None
+    note = f"{NO_DATA}: no customer earned a badge after being issued it."
+    return Chart("Time from first issual to first earn", png, note, table)
+
+
+def expiring_chart(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> Chart:
+    per_day = data.read_expiring(con, snapshot_date)
+    by_badge = data.read_expiring_by_badge(con)
+    table = pd.DataFrame(
+        {
+            "badge": by_badge["badge"],
+            "active earns expiring": by_badge["earns"],
+            "customers": by_badge["customers"],
+            "first expiry in (days)": by_badge["soonest_days"],
+        }
+    )
+    png = charts.expiring_png(per_day, snapshot_date) if per_day["earns"].sum() else None
+    days = data.EXPIRY_WINDOW_DAYS
+    note = f"{NO_DATA}: no active earn expires in the {days} days from {snapshot_date}."
+    return Chart(f"Active earns expiring in the next {days} days", png, note, table)
 
 
 def render_html(report: EarnReport) -> str:
-    """The whole report as one HTML page: both charts, then their numbers as tables."""
-    title = f"Earn report {report.snapshot_date}"
-    top_rows = [[s.label, f"{s.total_earns:,}"] for s in report.top_badges]
-    funnel_rows = [
-        [r.label, f"{r.available:,}", f"{r.issued:,}", f"{r.earned:,}", _rate(r.issue_to_earn_rate)]
-        for r in report.funnel
-    ]
+    """The whole report as one HTML page: each chart, then its numbers as a table."""
+    title = html.escape(f"Earn report {report.snapshot_date}")
+    sections = "\n".join(_section(key, chart) for key, chart in report.charts.items())
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>body{{font-family:sans-serif}}"
-        "td,th{padding:2px 10px;text-align:right}td:first-child{text-align:left}</style>"
-        f"</head><body><h1>{title}</h1>\n{report.earns_svg}\n"
-        + _html_table(["badge", "earns"], top_rows)
-        + f"\n{report.funnel_svg}\n"
-        + _html_table(["badge", "available", "issued", "earned", "issue to earn"], funnel_rows)
-        + "\n</body></html>\n"
+        f"<title>{title}</title><style>{_CSS}</style></head><body>\n<h1>{title}</h1>\n"
+        "<p>Read from schema <code>analytics</code> of the published warehouse; "
+        "days and weeks are UTC.</p>\n"
+        f"{sections}\n</body></html>\n"
     )
-
-
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def write_earn_report(
     con: duckdb.DuckDBPyConnection, data_dir: Path, snapshot_date: dt.date
 ) -> EarnReport:
     """Builds the report from the connection's analytics models and writes it atomically."""
-    top_badges, funnel = read_top_badge_series(con), read_funnel(con)
-    report = EarnReport(
-        snapshot_date,
-        report_path(data_dir, snapshot_date),
-        top_badges,
-        funnel,
-        earns_chart_svg(top_badges),
-        funnel_chart_svg(funnel),
-    )
+    report = build_report(con, report_path(data_dir, snapshot_date), snapshot_date)
     report.path.parent.mkdir(parents=True, exist_ok=True)
     partial = report.path.with_name(report.path.name + ".partial")
     partial.write_text(render_html(report), encoding="utf-8")
@@ -237,38 +169,48 @@ def write_earn_report(
     return report
 
 
-def _svg_open(width: int, height: int) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><rect width="100%" height="100%" fill="white"/>'
+_CSS = (
+    "body{font-family:sans-serif;max-width:1040px;margin:1em auto;padding:0 1em;color:#222}"
+    "section{margin:2em 0}img{display:block;max-width:100%;height:auto}"
+    "table{border-collapse:collapse;margin-top:.6em;font-size:.9em}"
+    "td,th{padding:2px 10px;text-align:right;border-bottom:1px solid #eee}"
+    "td:first-child,th:first-child{text-align:left}.no-data{color:#666;font-style:italic}"
+)
+
+
+def _section(key: str, chart: Chart) -> str:
+    title = html.escape(chart.title)
+    if chart.png is None:
+        body = f'<p class="no-data">{html.escape(chart.note)}</p>'
+    else:
+        width, height = _png_size(chart.png)
+        body = (
+            f'<img src="{png_data_uri(chart.png)}" alt="{title}" width="{width}" height="{height}">'
+        )
+    table = _html_table(chart.table) if len(chart.table) else ""
+    return f'<section id="{key}"><h2>{title}</h2>\n{body}\n{table}</section>'
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
     )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _axes(left: float, top: float, plot_width: float, plot_height: float) -> str:
-    bottom = top + plot_height
-    return f'<path d="M{left},{top} V{bottom} H{left + plot_width}" fill="none" stroke="#444"/>'
+def _cell(value: object) -> str:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
+        return f"{value:,}"
+    return "" if pd.isna(value) else str(value)
 
 
-def _swatch(x: float, y: float, color: str) -> str:
-    return f'<rect x="{x}" y="{y}" width="10" height="10" fill="{color}"/>'
+def _percent(rate: float | None) -> str:
+    return "" if rate is None or pd.isna(rate) else f"{rate:.0%}"
 
 
-def _text(x: float, y: float, content: str, anchor: str = "start", bold: bool = False) -> str:
-    weight = ' font-weight="bold"' if bold else ""
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT}{weight}>'
-        f"{html.escape(content)}</text>"
-    )
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "\u2026"
-
-
-def _rate(rate: float | None) -> str:
-    return "" if rate is None else f"{rate:.0%}"
-
-
-def _markdown_image(alt: str, svg: str) -> str:
-    encoded = base64.b64encode(svg.encode()).decode()
-    return f"![{alt}](data:image/svg+xml;base64,{encoded})"
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from the PNG's IHDR chunk."""
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height

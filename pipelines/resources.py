@@ -14,6 +14,7 @@ from dagster import ConfigurableResource, EnvVar
 
 from pipelines.client.settings import ClientTuning
 from pipelines.lake import DEFAULT_DATA_DIR, Lake
+from pipelines.ratespec import parse_rate_limits
 from pipelines.source import SandboxSize, Source, SourceConfig, open_source
 
 
@@ -26,8 +27,9 @@ class CapillaryApiResource(ConfigurableResource):
     client_key: str | None = None
     client_secret: str | None = None
     customers_file: str | None = None
+    active_customers_file: str | None = None
+    rate_limit: str | None = None  # the vendor's limits: "100/min" or "customer_badges=600/min,..."
     concurrency: int = 32
-    requests_per_second: float = 0.0
     page_size: int = 50
     max_attempts: int = 6
     transport: str = "aiohttp"
@@ -36,10 +38,11 @@ class CapillaryApiResource(ConfigurableResource):
     sandbox_seed: int = 7
 
     @contextmanager
-    def open(self) -> Iterator[Source]:
+    def open(self, rate_limit: str | None = None) -> Iterator[Source]:
+        """The source; `rate_limit` (when given) replaces the configured limits."""
         tuning = ClientTuning(
             concurrency=self.concurrency,
-            requests_per_second=self.requests_per_second,
+            rate_limits=parse_rate_limits(rate_limit or self.rate_limit),
             page_size=self.page_size,
             max_attempts=self.max_attempts,
             transport=self.transport,
@@ -51,6 +54,7 @@ class CapillaryApiResource(ConfigurableResource):
             client_key=self.client_key,
             client_secret=self.client_secret,
             customers_file=self.customers_file,
+            active_customers_file=self.active_customers_file,
             tuning=tuning,
             sandbox=SandboxSize(self.sandbox_customers, self.sandbox_badges, self.sandbox_seed),
         )
@@ -82,6 +86,8 @@ def resources_from_env() -> dict[str, ConfigurableResource]:
         "client_key": "CAPILLARY_CLIENT_KEY",
         "client_secret": "CAPILLARY_CLIENT_SECRET",
         "customers_file": "CAPILLARY_CUSTOMERS",
+        "active_customers_file": "CAPILLARY_ACTIVE_CUSTOMERS",
+        "rate_limit": "CAPILLARY_RATE_LIMIT",
     }
     api_config = {field: _env(var) for field, var in api_fields.items() if _env(var) is not None}
     return {

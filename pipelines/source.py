@@ -32,6 +32,7 @@ class SourceConfig:
     client_key: str | None = field(default=None, repr=False)
     client_secret: str | None = field(default=None, repr=False)
     customers_file: str | None = None
+    active_customers_file: str | None = None
     tuning: ClientTuning = field(default_factory=ClientTuning)
     sandbox: SandboxSize = field(default_factory=SandboxSize)
 
@@ -41,6 +42,7 @@ class Source:
     settings: ApiSettings
     customers: list[CustomerRef]
     is_sandbox: bool
+    active_customers: list[CustomerRef] = field(default_factory=list)
 
 
 def _settings(config: SourceConfig, base_url: str, **credentials: str | None) -> ApiSettings:
@@ -63,7 +65,8 @@ def open_source(config: SourceConfig) -> Iterator[Source]:
             client_key=config.client_key,
             client_secret=config.client_secret,
         )
-        yield Source(settings, load_customers(Path(config.customers_file)), is_sandbox=False)
+        customers = load_customers(Path(config.customers_file))
+        yield Source(settings, customers, is_sandbox=False, active_customers=_active(config))
         return
     with _embedded_sandbox(config) as source:
         yield source
@@ -90,4 +93,12 @@ def _embedded_sandbox(config: SourceConfig) -> Iterator[Source]:
                 client_key=credentials.client_key,
                 client_secret=credentials.client_secret,
             )
-            yield Source(settings, load_customers(customers_csv), is_sandbox=True)
+            customers = load_customers(customers_csv)
+            yield Source(settings, customers, is_sandbox=True, active_customers=_active(config))
+
+
+def _active(config: SourceConfig) -> list[CustomerRef]:
+    """The active-customers file (`CAPILLARY_ACTIVE_CUSTOMERS`), or none."""
+    if not config.active_customers_file:
+        return []
+    return load_customers(Path(config.active_customers_file))

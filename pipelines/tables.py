@@ -52,6 +52,18 @@ CUSTOMER = (
     _c("identifier_type", S, "What customer_id is: id, email, mobile, externalId, cardNumber."),
 )
 BADGE_ID = _c("badge_id", S, "Badge meta id (24 hex characters).")
+LIST_FETCHED_ON = _c(
+    "fetched_on",
+    D,
+    "Night (UTC) the customer's lists were last fetched; before snapshot_date when the row "
+    "was carried forward from an earlier snapshot (rotation over several nights).",
+)
+DETAIL_FETCHED_ON = _c(
+    "fetched_on",
+    D,
+    "Night (UTC) the customer-badge detail was last fetched from the API; before "
+    "snapshot_date when it was reused or carried forward unchanged.",
+)
 
 
 def _expiry(prefix: str, what: str) -> tuple[Column, ...]:
@@ -156,6 +168,7 @@ CUSTOMER_BADGES = Table(
     ("customer_id", "identifier_type", "badge_id", "list_type"),
     (
         SNAPSHOT,
+        LIST_FETCHED_ON,
         *CUSTOMER,
         BADGE_ID,
         _c("list_type", S, "AVAILABLE_TO_ISSUE, AVAILABLE, EARNED or EXPIRED."),
@@ -182,6 +195,7 @@ CUSTOMER_BADGE_DETAILS = Table(
     ("customer_id", "identifier_type", "badge_id"),
     (
         SNAPSHOT,
+        DETAIL_FETCHED_ON,
         *CUSTOMER,
         BADGE_ID,
         _c("badge_name", S, "Badge name."),
@@ -221,6 +235,7 @@ CUSTOMER_BADGE_CONSTRAINTS = Table(
     ),
     (
         SNAPSHOT,
+        DETAIL_FETCHED_ON,
         *CUSTOMER,
         BADGE_ID,
         *CONSTRAINT_COLUMNS,
@@ -235,6 +250,7 @@ BADGE_ISSUALS = Table(
     ("issue_id",),
     (
         SNAPSHOT,
+        DETAIL_FETCHED_ON,
         *CUSTOMER,
         BADGE_ID,
         _c("issue_id", S, "Issual id."),
@@ -255,6 +271,7 @@ BADGE_EARNS = Table(
     ("earn_id",),
     (
         SNAPSHOT,
+        DETAIL_FETCHED_ON,
         *CUSTOMER,
         BADGE_ID,
         _c("earn_id", S, "Earn id."),
@@ -284,6 +301,15 @@ EXTRACT_ERRORS = Table(
         _c("message", S, "What went wrong, without secrets."),
         _c("attempts", pa.int32(), "Attempts made before giving up."),
     ),
+)
+
+# Tables with one customer's rows: carried forward whole for customers not fetched tonight.
+CUSTOMER_TABLES = (
+    CUSTOMER_BADGES,
+    CUSTOMER_BADGE_DETAILS,
+    CUSTOMER_BADGE_CONSTRAINTS,
+    BADGE_ISSUALS,
+    BADGE_EARNS,
 )
 
 TABLES: dict[str, Table] = {

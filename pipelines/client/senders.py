@@ -16,7 +16,7 @@ import aiohttp
 import httpx
 import yarl
 
-from pipelines.client.errors import RetryableError
+from pipelines.client.errors import CONNECTION, TIMEOUT, RetryableError
 from pipelines.client.settings import ClientTuning
 
 Answer = tuple[int, Mapping[str, str], bytes]  # status, headers, body
@@ -46,8 +46,10 @@ class AiohttpSender:
         try:
             async with self._session.request(method, url, headers=headers, json=json) as answer:
                 return answer.status, answer.headers, await answer.read()
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise RetryableError(f"{type(exc).__name__} ({exc or 'no detail'})") from None
+        except TimeoutError:
+            raise RetryableError("timed out", kind=TIMEOUT) from None
+        except aiohttp.ClientError as exc:
+            raise RetryableError(_describe(exc), kind=CONNECTION) from None
 
     async def close(self) -> None:
         await self._session.close()
@@ -76,12 +78,18 @@ class HttpxSender:
     ) -> Answer:
         try:
             answer = await self._client.request(method, target, headers=headers, json=json)
+        except httpx.TimeoutException:
+            raise RetryableError("timed out", kind=TIMEOUT) from None
         except httpx.TransportError as exc:
-            raise RetryableError(f"{type(exc).__name__} ({exc or 'no detail'})") from None
+            raise RetryableError(_describe(exc), kind=CONNECTION) from None
         return answer.status_code, answer.headers, answer.content
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__} ({error or 'no detail'})"
 
 
 def open_sender(base_url: str, tuning: ClientTuning) -> Sender:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipelines.ratespec import Rate
+
 TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
 
 
 @dataclass(frozen=True)
 class ClientTuning:
-    concurrency: int = 32  # requests in flight
-    requests_per_second: float = 0.0  # shared budget; 0 = unlimited
+    concurrency: int = 32  # requests in flight, all APIs together
+    rate_limits: dict[str, Rate] = field(default_factory=dict)  # per API; absent = find it
     page_size: int = 50
     timeout_seconds: float = 30.0
-    max_attempts: int = 6
+    max_attempts: int = 6  # per call, for 5xx, transport failures and broken bodies (not 429)
+    max_throttled_seconds: float = 1800.0  # a call refused 429 this long fails for good
     transport: str = "aiohttp"  # "aiohttp", "httpx-aiohttp" or "httpx" (see senders.py)
 
     def __post_init__(self) -> None:

@@ -2,15 +2,18 @@
 
 from pipelines.extract.customers import CustomerFileError, CustomerRef, load_customers
 from pipelines.extract.incremental import previous_snapshot
-from pipelines.extract.run import ReusePolicy, extract_to_archive
+from pipelines.extract.night import NightOptions, prepare_night
+from pipelines.extract.run import extract_to_archive, run_night
 from pipelines.extract.snapshot import ExtractReport
 
 __all__ = [
     "CustomerFileError",
     "CustomerRef",
     "ExtractReport",
-    "ReusePolicy",
+    "NightOptions",
     "extract_to_archive",
     "load_customers",
+    "prepare_night",
     "previous_snapshot",
+    "run_night",
 ]

@@ -1,20 +1,23 @@
 """Incremental nights: reuse a (customer, badge) detail when nothing about the pair changed.
 
 The API has no change feed, and the detail call is one per pair, so it is the call to
-save. A pair's fingerprint hashes its whole entry in every list it appears in, plus
-the badge meta's `lastUpdatedOn`, `issuedCount` and `earnedCount` (a badge-level earn
-count is part of every pair's detail). A pair is fetched again when
+save. A pair's fingerprint hashes its whole entry in every list it appears in (the
+entries digest, kept with the checkpoint) and the badge meta's `lastUpdatedOn`,
+`issuedCount` and `earnedCount` (a badge-level earn count is part of every pair's
+detail). A pair is fetched again when
 
 - its fingerprint differs from the last snapshot's, or it is new,
 - it is due by age: each pair has a slot, `crc32("customer|identifier|badge") % N`, and
   is refetched on the nights whose `date.toordinal() % N` equals it, so about 1/N of the
   pairs are refreshed each night and none is older than N days (N = `refresh_days`),
+- the night it was fetched has no archive any more to copy it from,
 - or the run is a full refresh.
 
-Otherwise its detail response is copied from the previous archive, marked with the day
-it was really fetched (`reused_from`). A change that shows neither in the customer's
-lists nor in the badge's meta statistics is picked up within `refresh_days`. Each
-snapshot archive keeps the fingerprints in `_state/detail_fingerprints.parquet`.
+Otherwise its detail response is copied from the archive of the night it was really
+fetched, marked with that day (`reused_from`). A change that shows neither in the
+customer's lists nor in the badge's meta statistics is picked up within `refresh_days`.
+Each snapshot archive keeps every pair's fingerprint in `_state/detail_fingerprints.parquet`
+(pairs of customers not fetched that night carried over from the night before).
 """
 
 from __future__ import annotations
@@ -31,13 +34,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.extract.customers import CustomerRef
 from pipelines.lake import Lake
 from pipelines.raw import ENDPOINT_DETAIL, RAW_SCHEMA
+from pipelines.warehouse.ddl import sql_string
 
 STATE_FILE = Path("_state") / "detail_fingerprints.parquet"
 REUSED_FILE = "responses-reused.parquet"  # sorts after the fetched responses
-REUSED_PAIRS_FILE = Path("_state") / "reused_pairs.parquet"  # join keys, removed once copied
 STATE_SCHEMA = pa.schema(
     [
         ("customer_id", pa.string()),
@@ -50,12 +52,18 @@ STATE_SCHEMA = pa.schema(
 PairKey = tuple[str, str, str]
 
 
-def fingerprint(entries: list[tuple[str, dict[str, Any]]], meta: bytes | None) -> str:
-    """Hash of a pair's list entries (list type and whole entry) and its badge's meta stamp."""
+def entries_digest(entries: list[tuple[str, dict[str, Any]]]) -> bytes:
+    """Digest of a pair's list entries: each list type with its whole entry."""
     digest = hashlib.blake2b(digest_size=16)
     for list_type, entry in sorted(entries, key=lambda item: item[0]):
         digest.update(list_type.encode())
         digest.update(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS))
+    return digest.digest()
+
+
+def fingerprint(entries: bytes, meta: bytes | None) -> str:
+    """The pair's fingerprint: its entries digest and its badge's meta stamp."""
+    digest = hashlib.blake2b(entries, digest_size=16)
     digest.update(meta if meta is not None else b"no meta")
     return digest.hexdigest()
 
@@ -82,13 +90,24 @@ def previous_snapshot(lake: Lake, snapshot_date: dt.date) -> PreviousSnapshot | 
     return None
 
 
+def load_fingerprints(previous: PreviousSnapshot | None) -> dict[PairKey, tuple[str, dt.date]]:
+    if previous is None:
+        return {}
+    table = pq.read_table(previous.raw_dir / STATE_FILE, schema=STATE_SCHEMA)
+    customer_id, identifier_type, badge_id, print_, fetched_on = (
+        table.column(name).to_pylist() for name in STATE_SCHEMA.names
+    )
+    keys = zip(customer_id, identifier_type, badge_id, strict=True)
+    return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
+
+
 class DetailPlan:
-    """Decides fetch-or-reuse per pair and records what was decided for the next night."""
+    """Decides fetch-or-reuse per pair against the last snapshot's fingerprints."""
 
     def __init__(
         self,
         snapshot_date: dt.date,
-        building_dir: Path,
+        lake: Lake,
         previous: PreviousSnapshot | None,
         refresh_days: int = 7,
         full_refresh: bool = False,
@@ -96,97 +115,98 @@ class DetailPlan:
         if refresh_days < 1:
             raise ValueError(f"refresh_days must be at least 1, got {refresh_days}")
         self.snapshot_date = snapshot_date
-        self.building_dir = building_dir
+        self.lake = lake
         self.previous = None if full_refresh else previous
         self.refresh_days = refresh_days
-        self.reused = 0
         self._today_slot = snapshot_date.toordinal() % refresh_days
-        self._known = self._load_previous()
-        (building_dir / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
-        self._state = _StateRows(building_dir / STATE_FILE)
-        self._reused_pairs = _StateRows(building_dir / REUSED_PAIRS_FILE)
+        self._known = load_fingerprints(self.previous)
+        self._archived: dict[dt.date, bool] = {}
 
-    def _load_previous(self) -> dict[PairKey, tuple[str, dt.date]]:
-        if self.previous is None:
-            return {}
-        table = pq.read_table(self.previous.raw_dir / STATE_FILE)
-        customer_id, identifier_type, badge_id, print_, fetched_on = (
-            table.column(name).to_pylist() for name in STATE_SCHEMA.names
-        )
-        keys = zip(customer_id, identifier_type, badge_id, strict=True)
-        return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
+    def known(self, key: PairKey) -> tuple[str, dt.date] | None:
+        return self._known.get(key)
 
-    def reusable(self, customer: CustomerRef, badge_id: str, print_: str) -> bool:
-        key = _key(customer, badge_id)
+    def known_pairs(self) -> list[PairKey]:
+        return list(self._known)
+
+    def due(self, key: PairKey) -> bool:
+        """Whether a known pair is fetched tonight whatever its fingerprint: by age, by its
+        refresh slot, or because the night it was fetched has no archive to copy from."""
+        fetched_on = self._known[key][1]
+        age = (self.snapshot_date - fetched_on).days
+        if age >= self.refresh_days or not self._has_archive(fetched_on):
+            return True
+        return age > 0 and refresh_slot(key, self.refresh_days) == self._today_slot
+
+    def reusable(self, key: PairKey, print_: str) -> bool:
         known = self._known.get(key)
-        if known is None or known[0] != print_:
-            return False
-        age = (self.snapshot_date - known[1]).days
-        if age >= self.refresh_days:
-            return False
-        return age == 0 or refresh_slot(key, self.refresh_days) != self._today_slot
+        return known is not None and known[0] == print_ and not self.due(key)
 
-    def fetched(self, customer: CustomerRef, badge_id: str, print_: str) -> None:
-        self._state.add((*_key(customer, badge_id), print_, self.snapshot_date))
+    def _has_archive(self, day: dt.date) -> bool:
+        if day not in self._archived:
+            self._archived[day] = self.lake.raw_dir(day).is_dir()
+        return self._archived[day]
 
-    def reuse(self, customer: CustomerRef, badge_id: str, print_: str) -> None:
-        key = _key(customer, badge_id)
-        row = (*key, print_, self._known[key][1])
-        self._state.add(row)
-        self._reused_pairs.add(row)
-        self.reused += 1
 
-    def finish(self) -> None:
-        """Writes the fingerprints and copies the reused details into the new archive."""
-        self._state.close()
-        self._reused_pairs.close()
-        if self.reused and self.previous and any(self.previous.raw_dir.glob("*.parquet")):
-            self._copy_reused()
-        (self.building_dir / REUSED_PAIRS_FILE).unlink()
+def seal_detail_state(
+    building_dir: Path,
+    snapshot_date: dt.date,
+    decision_files: list[Path],
+    previous: PreviousSnapshot | None,
+    night_file: Path,
+) -> None:
+    """Writes the night's fingerprints: its decisions, plus the last snapshot's rows of the
+    customers not fetched tonight (per the night file's `fetched_on`)."""
+    target = building_dir / STATE_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    columns = ", ".join(STATE_SCHEMA.names)
+    parts = [f"SELECT {columns} FROM {_parquet(decision_files)}"] if decision_files else []
+    if previous is not None:
+        parts.append(
+            f"""SELECT {", ".join(f"s.{c}" for c in STATE_SCHEMA.names)}
+            FROM {_parquet([previous.raw_dir / STATE_FILE])} AS s
+            JOIN {_parquet([night_file])} AS n USING (customer_id, identifier_type)
+            WHERE n.fetched_on < DATE '{snapshot_date.isoformat()}'"""
+        )
+    with duckdb.connect() as con:
+        if parts:
+            con.execute(f"COPY ({' UNION ALL '.join(parts)}) TO {sql_string(target)}")
+        else:
+            pq.write_table(STATE_SCHEMA.empty_table(), target)
 
-    def _copy_reused(self) -> None:
-        keys = self.building_dir / REUSED_PAIRS_FILE
+
+def copy_reused_details(building_dir: Path, decision_files: list[Path], lake: Lake) -> int:
+    """Copies each reused detail's response from the archive of the night it was fetched
+    into the new archive (REUSED_FILE), marked `reused_from`; returns how many."""
+    with duckdb.connect() as con:
+        con.execute(
+            f"CREATE TEMP TABLE reused AS SELECT customer_id, identifier_type, badge_id, "
+            f"fetched_on FROM {_parquet(decision_files)} WHERE reused"
+            if decision_files
+            else "CREATE TEMP TABLE reused AS SELECT NULL AS fetched_on WHERE false"
+        )
+        days = [row[0] for row in con.execute("SELECT DISTINCT fetched_on FROM reused").fetchall()]
+        if not days:
+            return 0
+        files = [f for day in days for f in sorted(lake.raw_dir(day).glob("*.parquet"))]
         columns = ", ".join(
             "k.fetched_on AS reused_from" if name == "reused_from" else f"r.{name}"
             for name in RAW_SCHEMA.names
         )
-        source = (self.previous.raw_dir / "*.parquet").as_posix()
-        target = (self.building_dir / REUSED_FILE).as_posix()
-        with duckdb.connect() as con:
-            con.execute(
-                f"""COPY (
-                    SELECT DISTINCT ON (r.customer_id, r.identifier_type, r.badge_id) {columns}
-                    FROM read_parquet('{source}') AS r
-                    JOIN read_parquet('{keys.as_posix()}') AS k
-                      USING (customer_id, identifier_type, badge_id)
-                    WHERE r.endpoint = '{ENDPOINT_DETAIL}' AND r.ok
-                ) TO '{target}' (FORMAT parquet, COMPRESSION zstd)"""
-            )
+        target = building_dir / REUSED_FILE
+        con.execute(
+            f"""COPY (
+                SELECT DISTINCT ON (r.customer_id, r.identifier_type, r.badge_id) {columns}
+                FROM read_parquet([{", ".join(sql_string(f) for f in files)}],
+                                  hive_partitioning = true, union_by_name = true,
+                                  hive_types = {{'snapshot_date': DATE}}) AS r
+                JOIN reused AS k
+                  ON k.customer_id = r.customer_id AND k.identifier_type = r.identifier_type
+                 AND k.badge_id = r.badge_id AND k.fetched_on = r.snapshot_date
+                WHERE r.endpoint = '{ENDPOINT_DETAIL}' AND r.ok
+            ) TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)"""
+        )
+        return pq.ParquetFile(target).metadata.num_rows
 
 
-class _StateRows:
-    """Rows of STATE_SCHEMA appended to a Parquet file in bounded batches."""
-
-    def __init__(self, path: Path, batch_rows: int = 10_000) -> None:
-        self._writer = pq.ParquetWriter(path, STATE_SCHEMA)
-        self._rows: list[tuple[str, str, str, str, dt.date]] = []
-        self._batch_rows = batch_rows
-
-    def add(self, row: tuple[str, str, str, str, dt.date]) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= self._batch_rows:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._rows:
-            columns = list(zip(*self._rows, strict=True))
-            self._writer.write_table(pa.table(columns, schema=STATE_SCHEMA))
-            self._rows.clear()
-
-    def close(self) -> None:
-        self._flush()
-        self._writer.close()
-
-
-def _key(customer: CustomerRef, badge_id: str) -> PairKey:
-    return (customer.customer_id, customer.identifier_type, badge_id)
+def _parquet(files: list[Path]) -> str:
+    return f"read_parquet([{', '.join(sql_string(f) for f in files)}], union_by_name = true)"

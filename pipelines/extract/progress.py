@@ -33,7 +33,7 @@ class ProgressFigures:
         return (
             f"{self.customers_done}/{self.customers_total} customers, "
             f"{self.requests} requests ({self.requests_per_second:,.0f}/s), "
-            f"{self.retries} retries, {self.throttled} throttled (429), {self.errors} errors, "
+            f"{self.retries} retries, {self.throttled} throttled (429), {self.errors} failed, "
             f"ETA {'?' if eta is None else f'{eta:,.0f}s'}"
         )
 
@@ -57,7 +57,7 @@ class ProgressTracker:
             requests_per_second=self._stats.sent / max(elapsed, 1e-9),
             retries=self._stats.retries,
             throttled=self._stats.throttled,
-            errors=self._stats.failed,
+            errors=self._stats.failed_calls,
             elapsed_seconds=elapsed,
         )
 

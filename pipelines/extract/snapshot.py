@@ -1,11 +1,14 @@
-"""Extract one snapshot: every customer's lists, then the badges and pairs they reveal.
+"""Extract one night: customers' lists, then the badges and pairs they reveal.
 
-Customers stream through a pool of workers. For each one the four list types are
-paged concurrently; each badge id seen for the first time schedules its meta call,
-and each (customer, badge) pair its detail call, while other customers are still
-being listed. Every response goes to the raw archive as it arrives, so memory holds
-only the customers in progress. A call that fails for good becomes a failed record
-(an `extract_errors` row later) and the run goes on; only refused credentials stop it.
+Two stages run side by side, each API at its own pace: list workers page a customer's
+four lists concurrently and queue its (customer, badge) pairs; detail workers take
+them, fetching the pair's detail or reusing the last one (see `incremental`). Each
+badge seen for the first time schedules its meta call. Every answer goes to the
+checkpoint (see `checkpoint`) as it arrives, so memory holds only the work in progress
+and a stopped run resumes where it was. A call that fails for good becomes a failed
+record (an `extract_errors` row later) and the run goes on, until the failures can no
+longer pass the publish gate (see `gate`); refused credentials or an API that is down
+stop it at once.
 """
 
 from __future__ import annotations
@@ -15,19 +18,22 @@ import datetime as dt
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
-from pipelines.client.errors import ApiCallFailed, AuthenticationFailed
+from pipelines.client.errors import PAGINATION, ApiCallFailed, ApiUnavailable, AuthenticationFailed
 from pipelines.client.http import ApiClient, ApiResponse
 from pipelines.client.paging import PagedList, PageNumberPaginator
+from pipelines.extract.checkpoint import CheckpointWriter, Resumed, customer_key
 from pipelines.extract.customers import CustomerRef
-from pipelines.extract.incremental import DetailPlan, fingerprint, meta_stamp
+from pipelines.extract.gate import CallTally, SnapshotRefused, doomed
+from pipelines.extract.incremental import DetailPlan, entries_digest, fingerprint, meta_stamp
 from pipelines.extract.progress import ProgressCallback, ProgressTracker
 from pipelines.raw import (
     ENDPOINT_DETAIL,
     ENDPOINT_LIST,
     ENDPOINT_META,
-    RawArchiveWriter,
+    PAGINATION_MISMATCH,
     RawRecord,
 )
 
@@ -36,33 +42,56 @@ META_PATH = "/api_gateway/v1/badges/badgeMeta/{badge}"
 LIST_PATH = "/api_gateway/v1/badges/customer/{customer}"
 DETAIL_PATH = "/api_gateway/v1/badges/management/{customer}/badge/{badge}"
 IDENTIFIER_HEADER = "X-CAP-CUSTOMER-IDENTIFIER"
+PENDING_PAIRS = 20_000  # pairs queued for the detail stage before listing waits
 
 
 @dataclass
 class ExtractReport:
-    customers: int = 0
+    customers: int = 0  # customers whose lists were to be fetched tonight
     badges: int = 0
     pairs: int = 0
-    calls: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)  # calls made this attempt, per API
     requests: int = 0
     retries: int = 0
     throttled: int = 0
     failed_calls: int = 0
-    errors_by_code: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)  # failed calls by kind
+    errors_by_code: Counter[str] = field(default_factory=Counter)  # extract_errors rows
+    vendor_answers: int = 0
+    answered_calls: int = 0  # calls with an answer, resumed ones included
+    calls_resumed: int = 0  # answered by an earlier attempt of the night
     lists_refetched: int = 0
     details_reused: int = 0
+    pairs_reusable: int = 0
+    pairs_changed: int = 0
     token_renewals: int = 0
     bytes_received: int = 0
     raw_records: int = 0
     seconds: float = 0.0
+    found_rates: dict[str, float] = field(default_factory=dict)
 
     @property
     def requests_per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @property
+    def tally(self) -> CallTally:
+        return CallTally(answered=self.answered_calls, failed=Counter(self.failures))
+
+
+@dataclass(frozen=True)
+class GateWatch:
+    max_failed_share: float
+    expected_calls: int | None  # the plan's estimate of the night's calls
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _first_leaf(group: BaseExceptionGroup) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def identifier_headers(identifier_type: str | None) -> dict[str, str]:
@@ -72,103 +101,171 @@ def identifier_headers(identifier_type: str | None) -> dict[str, str]:
     return {IDENTIFIER_HEADER: identifier_type}
 
 
+class _Customer:
+    """A customer in progress: done when its lists and every pair's detail are."""
+
+    def __init__(self, ref: CustomerRef, pairs: int) -> None:
+        self.ref = ref
+        self.remaining = pairs
+
+
 class SnapshotExtractor:
     def __init__(
         self,
         client: ApiClient,
-        writer: RawArchiveWriter,
+        writer: CheckpointWriter,
         customers: list[CustomerRef],
         *,
+        snapshot_date: dt.date,
+        resumed: Resumed | None = None,
+        plan: DetailPlan | None = None,
+        gate: GateWatch | None = None,
         on_progress: ProgressCallback | None = None,
         progress_every: float = 2.0,
-        plan: DetailPlan | None = None,
     ) -> None:
         self.client = client
         self.writer = writer
         self.customers = customers
+        self.snapshot_date = snapshot_date
+        self.resumed = resumed or Resumed()
+        self.plan = plan
+        self.gate = gate
         page_size = client.settings.tuning.page_size
         self.paginator = PageNumberPaginator(page_size, items_key="badges", id_key="badgeMetaId")
         self.progress = ProgressTracker(len(customers), client.stats)
         self._on_progress = on_progress
         self._progress_every = progress_every
-        self.plan = plan
-        self._meta_calls: dict[str, asyncio.Task[bytes | None]] = {}
+        self._metas: dict[str, asyncio.Task[bytes | None]] = {}
         self.report = ExtractReport(customers=len(customers))
+        self.report.calls_resumed = self.resumed.answered_calls
+        self._pagination_failures = 0
 
     async def run(self) -> ExtractReport:
         started = time.monotonic()
-        queue: asyncio.Queue[CustomerRef | None] = asyncio.Queue()
-        for customer in self.customers:
-            queue.put_nowait(customer)
-        workers = min(self.client.settings.tuning.concurrency, max(len(self.customers), 1))
-        for _ in range(workers):
-            queue.put_nowait(None)
-        reporter = None
+        background = [asyncio.create_task(self._checkpoint_every(1.0))]
         if self._on_progress is not None:
-            reporter = asyncio.create_task(
-                self.progress.report_every(self._progress_every, self._on_progress)
+            background.append(
+                asyncio.create_task(
+                    self.progress.report_every(self._progress_every, self._on_progress)
+                )
             )
         try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(workers):
-                    group.create_task(self._worker(queue))
-            await asyncio.gather(*self._meta_calls.values())
-        except* AuthenticationFailed as refused:
-            raise refused.exceptions[0] from None  # every worker gets the same refusal
+            await self._run_stages()
         finally:
-            if reporter is not None:
-                reporter.cancel()
-            for task in self._meta_calls.values():
+            for task in (*background, *self._metas.values()):
                 task.cancel()
-        self.writer.flush()
+            self.writer.flush()  # whatever was answered is kept for a rerun
         return self._finish(time.monotonic() - started)
+
+    async def _run_stages(self) -> None:
+        customers: asyncio.Queue[CustomerRef] = asyncio.Queue()
+        for customer in self.customers:
+            customers.put_nowait(customer)
+        pairs: asyncio.Queue[tuple[_Customer, str, bytes] | None] = asyncio.Queue(PENDING_PAIRS)
+        workers = min(self.client.settings.tuning.concurrency, max(len(self.customers), 1))
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._list_stage(customers, pairs, workers))
+                for _ in range(workers):
+                    group.create_task(self._detail_worker(pairs))
+            await asyncio.gather(*self._metas.values())
+        except* (AuthenticationFailed, ApiUnavailable, SnapshotRefused) as stopped:
+            raise _first_leaf(stopped) from None  # every worker meets the same condition
+
+    async def _checkpoint_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            self.writer.flush_if_due()
 
     def _finish(self, seconds: float) -> ExtractReport:
         stats, report = self.client.stats, self.report
-        report.badges = len(self._meta_calls)
-        report.details_reused = self.plan.reused if self.plan else 0
+        report.badges = len(self._metas) + len(
+            set(self.resumed.meta_stamps).difference(self._metas)
+        )
         report.calls = Counter(stats.calls)
         report.requests, report.retries = stats.sent, stats.retries
-        report.throttled, report.failed_calls = stats.throttled, stats.failed
+        report.throttled = stats.throttled
+        tally = self.tally()
+        report.failures, report.answered_calls = tally.failed, tally.answered
+        report.failed_calls = tally.failed_calls
+        report.vendor_answers = stats.vendor_answers
         report.token_renewals = self.client.token_renewals
         report.bytes_received = stats.bytes_received
         report.raw_records = self.writer.records_written
         report.seconds = seconds
+        report.found_rates = {
+            api: throttle.found_rates[-1]
+            for api, throttle in self.client.throttles.by_api.items()
+            if throttle.found_rates
+        }
         if self._on_progress is not None:
             self._on_progress(self.progress.figures())
         return report
 
-    async def _worker(self, queue: asyncio.Queue[CustomerRef | None]) -> None:
-        while (customer := queue.get_nowait()) is not None:
-            await self._extract_customer(customer)
-            self.progress.customers_done += 1
+    def tally(self) -> CallTally:
+        stats = self.client.stats
+        failed = Counter(stats.failed)
+        if self._pagination_failures:
+            failed[PAGINATION] += self._pagination_failures
+        answered = self.resumed.answered_calls + stats.calls.total() - stats.failed_calls
+        return CallTally(answered=answered, failed=failed)
 
-    async def _extract_customer(self, customer: CustomerRef) -> None:
-        lists = await asyncio.gather(*(self._fetch_list(customer, t) for t in LIST_TYPES))
-        entries: dict[str, list[tuple[str, dict]]] = {}
-        for list_type, paged in zip(LIST_TYPES, lists, strict=True):
+    # -- the list stage ----------------------------------------------------------------
+
+    async def _list_stage(
+        self,
+        customers: asyncio.Queue[CustomerRef],
+        pairs: asyncio.Queue[tuple[_Customer, str, bytes] | None],
+        workers: int,
+    ) -> None:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(self._list_worker(customers, pairs))
+        for _ in range(workers):
+            await pairs.put(None)
+
+    async def _list_worker(
+        self,
+        customers: asyncio.Queue[CustomerRef],
+        pairs: asyncio.Queue[tuple[_Customer, str, bytes] | None],
+    ) -> None:
+        while not customers.empty():
+            ref = customers.get_nowait()
+            listed = self.resumed.listed.get(customer_key(ref))
+            if listed is None:
+                listed = await self._list_customer(ref)
+            if listed is None:  # a list got no answer: the customer ends here
+                self.progress.customers_done += 1
+                continue
+            customer = _Customer(ref, len(listed))
+            self.report.pairs += len(listed)
+            for badge_id, _ in listed:
+                if badge_id not in self._metas:
+                    self._metas[badge_id] = asyncio.create_task(self._meta_stamp(badge_id))
+            for badge_id, digest in listed:
+                await pairs.put((customer, badge_id, digest))
+            if not listed:
+                self.progress.customers_done += 1
+
+    async def _list_customer(self, ref: CustomerRef) -> list[tuple[str, bytes]] | None:
+        """The customer's pairs with their entries digests; None when a list failed."""
+        answers = await asyncio.gather(*(self._fetch_list(ref, t) for t in LIST_TYPES))
+        if not all(answered for answered, _ in answers):
+            return None
+        entries: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for list_type, (_, paged) in zip(LIST_TYPES, answers, strict=True):
             for entry in paged.entries if paged else []:
                 if isinstance(entry.get("badgeMetaId"), str):
                     entries.setdefault(entry["badgeMetaId"], []).append((list_type, entry))
-        for badge_id in entries:
-            if badge_id not in self._meta_calls:
-                self._meta_calls[badge_id] = asyncio.create_task(self._fetch_meta(badge_id))
-        self.report.pairs += len(entries)
-        await asyncio.gather(*(self._detail(customer, b, e) for b, e in entries.items()))
+        listed = [(badge_id, entries_digest(found)) for badge_id, found in entries.items()]
+        key = customer_key(ref)
+        self.writer.add_pairs([(*key, b, d) for b, d in listed] or [(*key, None, None)])
+        return listed
 
-    async def _detail(
-        self, customer: CustomerRef, badge_id: str, entries: list[tuple[str, dict]]
-    ) -> None:
-        if self.plan is None:
-            await self._fetch_detail(customer, badge_id)
-            return
-        print_ = fingerprint(entries, await self._meta_calls[badge_id])
-        if self.plan.reusable(customer, badge_id, print_):
-            self.plan.reuse(customer, badge_id, print_)
-        elif await self._fetch_detail(customer, badge_id):
-            self.plan.fetched(customer, badge_id, print_)
-
-    async def _fetch_list(self, customer: CustomerRef, list_type: str) -> PagedList | None:
+    async def _fetch_list(
+        self, customer: CustomerRef, list_type: str
+    ) -> tuple[bool, PagedList | None]:
+        """(answered, the list); a vendor error answer is answered with no list."""
         path = LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
         headers = identifier_headers(customer.identifier_type)
 
@@ -185,27 +282,67 @@ class SnapshotExtractor:
             paged = await self.paginator.fetch_all(fetch_page)
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_LIST, exc, customer, list_type=list_type)
-            return None
+            return exc.answered, None
         self.report.lists_refetched += paged.refetched
-        for page, response in paged.pages:
-            self._record_ok(ENDPOINT_LIST, response, customer, list_type=list_type, page=page)
+        records = [
+            self._ok_record(ENDPOINT_LIST, response, customer, list_type=list_type, page=page)
+            for page, response in paged.pages
+        ]
         if paged.mismatch:
             message = "; ".join([paged.mismatch, *paged.problems])
-            failure = ApiCallFailed(path, message, error_code="pagination_mismatch")
-            self._record_failure(ENDPOINT_LIST, failure, customer, list_type=list_type)
-        return paged
+            failure = ApiCallFailed(path, message, kind=PAGINATION, error_code=PAGINATION_MISMATCH)
+            records.append(
+                self._failure_record(ENDPOINT_LIST, failure, customer, list_type=list_type)
+            )
+            self._pagination_failures += 1
+        self.writer.add(records)
+        if paged.mismatch:
+            self._watch_gate()
+        return True, paged
 
-    async def _fetch_meta(self, badge_id: str) -> bytes | None:
-        """Archives the badge's meta; returns its change stamp (None when the call failed)."""
+    # -- badge meta ----------------------------------------------------------------------
+
+    async def _meta_stamp(self, badge_id: str) -> bytes | None:
+        """The badge's change stamp (None when its meta has none or failed)."""
+        if badge_id in self.resumed.meta_stamps:
+            return self.resumed.meta_stamps[badge_id]
         path = META_PATH.format(badge=quote(badge_id, safe=""))
         try:
             response = await self.client.call(ENDPOINT_META, path, {"includeStatistics": "true"})
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_META, exc, None, badge_id=badge_id)
             return None
-        self._record_ok(ENDPOINT_META, response, None, badge_id=badge_id)
+        self.writer.add([self._ok_record(ENDPOINT_META, response, None, badge_id=badge_id)])
         data = response.data.get("data") if isinstance(response.data, dict) else None
         return meta_stamp(data) if isinstance(data, dict) else None
+
+    # -- the detail stage ----------------------------------------------------------------
+
+    async def _detail_worker(
+        self, pairs: asyncio.Queue[tuple[_Customer, str, bytes] | None]
+    ) -> None:
+        while (job := await pairs.get()) is not None:
+            customer, badge_id, digest = job
+            await self._detail(customer.ref, badge_id, digest)
+            customer.remaining -= 1
+            if customer.remaining == 0:
+                self.progress.customers_done += 1
+
+    async def _detail(self, customer: CustomerRef, badge_id: str, digest: bytes) -> None:
+        key = (*customer_key(customer), badge_id)
+        if key in self.resumed.details_done:
+            return
+        print_ = fingerprint(digest, await self._metas[badge_id])
+        plan = self.plan
+        if plan is not None and (known := plan.known(key)) is not None and not plan.due(key):
+            self.report.pairs_reusable += 1
+            if known[0] == print_:
+                self.writer.add_decision((*key, print_, known[1], True))
+                self.report.details_reused += 1
+                return
+            self.report.pairs_changed += 1
+        if await self._fetch_detail(customer, badge_id) and plan is not None:
+            self.writer.add_decision((*key, print_, self.snapshot_date, False))
 
     async def _fetch_detail(self, customer: CustomerRef, badge_id: str) -> bool:
         path = DETAIL_PATH.format(
@@ -219,13 +356,15 @@ class SnapshotExtractor:
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_DETAIL, exc, customer, badge_id=badge_id)
             return False
-        self._record_ok(ENDPOINT_DETAIL, response, customer, badge_id=badge_id)
+        self.writer.add([self._ok_record(ENDPOINT_DETAIL, response, customer, badge_id=badge_id)])
         return True
 
-    def _record_ok(
-        self, endpoint: str, response: ApiResponse, customer: CustomerRef | None, **where: object
-    ) -> None:
-        self._archive(
+    # -- records -------------------------------------------------------------------------
+
+    def _ok_record(
+        self, endpoint: str, response: ApiResponse, customer: CustomerRef | None, **where: Any
+    ) -> RawRecord:
+        return self._record(
             endpoint,
             customer,
             request_path=response.path,
@@ -236,11 +375,11 @@ class SnapshotExtractor:
             **where,
         )
 
-    def _record_failure(
-        self, endpoint: str, exc: ApiCallFailed, customer: CustomerRef | None, **where: object
-    ) -> None:
-        self.report.errors_by_code[exc.error_code or f"http_{exc.http_status}"] += 1
-        self._archive(
+    def _failure_record(
+        self, endpoint: str, exc: ApiCallFailed, customer: CustomerRef | None, **where: Any
+    ) -> RawRecord:
+        self.report.errors_by_code[exc.error_code or exc.kind] += 1
+        return self._record(
             endpoint,
             customer,
             request_path=exc.path,
@@ -248,18 +387,30 @@ class SnapshotExtractor:
             http_status=exc.http_status,
             body=exc.body,
             attempts=exc.attempts,
-            error_code=exc.error_code,
+            error_code=exc.error_code or (None if exc.answered else exc.kind),
             error_message=exc.message,
             **where,
         )
 
-    def _archive(self, endpoint: str, customer: CustomerRef | None, **fields: object) -> None:
-        self.writer.append(
-            RawRecord(
-                endpoint=endpoint,
-                customer_id=customer.customer_id if customer else None,
-                identifier_type=customer.identifier_type if customer else None,
-                received_at=_now(),
-                **fields,  # type: ignore[arg-type]
-            )
+    def _record_failure(
+        self, endpoint: str, exc: ApiCallFailed, customer: CustomerRef | None, **where: Any
+    ) -> None:
+        self.writer.add([self._failure_record(endpoint, exc, customer, **where)])
+        if not exc.answered:
+            self._watch_gate()
+
+    def _watch_gate(self) -> None:
+        if self.gate is None:
+            return
+        reason = doomed(self.tally(), self.gate.max_failed_share, self.gate.expected_calls)
+        if reason is not None:
+            raise SnapshotRefused(f"snapshot refused: {reason}")
+
+    def _record(self, endpoint: str, customer: CustomerRef | None, **fields: Any) -> RawRecord:
+        return RawRecord(
+            endpoint=endpoint,
+            customer_id=customer.customer_id if customer else None,
+            identifier_type=customer.identifier_type if customer else None,
+            received_at=_now(),
+            **fields,
         )

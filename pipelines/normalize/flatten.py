@@ -103,10 +103,14 @@ def flatten_customer_badge_list(
     first_position: int | None,
     snapshot_date: dt.date,
     warnings: Counter[str],
+    fetched_on: dt.date | None = None,
 ) -> Rows:
-    """A page of a customer's badge list -> customer_badges (position: first_position + index)."""
+    """A page of a customer's badge list -> customer_badges (position: first_position + index).
+
+    `fetched_on` (default: the snapshot date) is the night the list was fetched."""
     keys = {
         "snapshot_date": snapshot_date,
+        "fetched_on": fetched_on or snapshot_date,
         "customer_id": customer_id,
         "identifier_type": identifier_type,
         "list_type": list_type,
@@ -131,14 +135,18 @@ def flatten_customer_badge_detail(
     badge_id: str | None,
     snapshot_date: dt.date,
     warnings: Counter[str],
+    fetched_on: dt.date | None = None,
 ) -> Rows:
-    """A customer-badge detail `data` object -> details, customer constraints, issuals, earns."""
+    """A customer-badge detail `data` object -> details, customer constraints, issuals, earns.
+
+    `fetched_on` (default: the snapshot date) is the night the detail was fetched."""
     own_id = data.get("id")
     own_id_used = own_id is None or own_id == badge_id or badge_id is None
     if own_id_used:
         badge_id = badge_id or (own_id if isinstance(own_id, str) else None)
     keys = {
         "snapshot_date": snapshot_date,
+        "fetched_on": fetched_on or snapshot_date,
         "customer_id": customer_id,
         "identifier_type": identifier_type,
         "badge_id": badge_id,

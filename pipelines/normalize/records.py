@@ -1,9 +1,9 @@
 """Reading the raw archive for normalization: records built column by column.
 
 `pipelines.raw.iter_raw_batches` builds each record from a dict of every column,
-converting `received_at` into a datetime on the way. The normalizer needs neither
-`received_at` nor `reused_from`, so it reads the other columns only and builds
-records positionally; those two fields stay None.
+converting `received_at` into a datetime on the way. The normalizer does not need
+`received_at`, so it reads the other columns only and builds records positionally;
+that field stays None.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from pipelines.raw import BATCH_ROWS, RAW_SCHEMA, RawRecord
 
-NOT_NEEDED = ("received_at", "reused_from")
+NOT_NEEDED = ("received_at",)
 NEEDED_COLUMNS = [name for name in RAW_SCHEMA.names if name not in NOT_NEEDED]
 # Positional construction relies on the needed columns being RawRecord's leading fields.
 assert RAW_SCHEMA.names[: len(NEEDED_COLUMNS)] == NEEDED_COLUMNS
@@ -30,7 +30,7 @@ def iter_records(raw_dir: Path, batch_size: int = BATCH_ROWS) -> Iterator[RawRec
             yield from _records_by_name(path, batch_size)
             continue
         for batch in parquet.iter_batches(batch_size=batch_size, columns=NEEDED_COLUMNS):
-            yield from map(RawRecord, *(column.to_pylist() for column in batch.columns))
+            yield from records_of_table(batch)
 
 
 def _records_by_name(path: Path, batch_size: int) -> Iterator[RawRecord]:
@@ -40,6 +40,6 @@ def _records_by_name(path: Path, batch_size: int) -> Iterator[RawRecord]:
             yield RawRecord(**row)
 
 
-def records_of_table(table: pa.Table) -> Iterator[RawRecord]:
-    """The records of an in-memory batch of the raw archive (RAW_SCHEMA columns)."""
+def records_of_table(table: pa.Table | pa.RecordBatch) -> Iterator[RawRecord]:
+    """The records of an in-memory batch of the raw archive (RAW_SCHEMA columns, any order)."""
     return map(RawRecord, *(table.column(name).to_pylist() for name in NEEDED_COLUMNS))

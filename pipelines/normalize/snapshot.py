@@ -23,6 +23,7 @@ import orjson
 
 from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
+from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
 from pipelines.normalize.flatten import (
     Rows,
     flatten_badge_meta,
@@ -41,6 +42,7 @@ from pipelines.tables import (
     CUSTOMER_BADGES,
     TABLES,
 )
+from pipelines.warehouse.volume import volume_of_files
 
 BAD_BODY = "bad_body"
 
@@ -63,6 +65,7 @@ class NormalizeReport:
     rows: dict[str, int] = field(default_factory=dict)
     warnings: Counter[str] = field(default_factory=Counter)
     duplicates: Counter[str] = field(default_factory=Counter)
+    carried: dict[str, int] = field(default_factory=dict)  # rows carried forward, per table
 
 
 class UnusableBody(ValueError):
@@ -90,7 +93,7 @@ def normalize_snapshot(
     normalizer = SnapshotNormalizer(lake, snapshot_date, flush_rows)
     try:
         normalizer.feed(iter_records(raw_dir, batch_size))
-        normalizer.close()
+        normalizer.close(carry_forward_of(raw_dir))
     except BaseException:
         normalizer.abort()
         raise
@@ -100,16 +103,20 @@ def normalize_snapshot(
 class SnapshotNormalizer:
     """Normalizes records as they are fed into temporary partitions of every table.
 
-    `close` completes the Parquet files; `publish` swaps them in as the date's
+    `close` completes the Parquet files (carrying customers forward when told to) and
+    returns the snapshot's key volumes; `publish` swaps them in as the date's
     partitions; `abort` leaves the previous partitions untouched.
     """
 
     def __init__(self, lake: Lake, snapshot_date: dt.date, flush_rows: int = 20_000) -> None:
         tables = list(TABLES.values())
+        self._lake = lake
+        self._snapshot_date = snapshot_date
         self._partitions = SnapshotPartitions(lake, snapshot_date, tables)
         paths = self._partitions.prepare()
         self._records = RecordNormalizer(snapshot_date)
         self._writers = {t.name: BufferedTableWriter(t, paths[t.name], flush_rows) for t in tables}
+        self._carried: dict[str, int] = {}
 
     def feed(self, records: Iterable[RawRecord]) -> None:
         writers, normalize = self._writers, self._records.normalize
@@ -117,10 +124,14 @@ class SnapshotNormalizer:
             for table_name, rows in normalize(record).items():
                 writers[table_name].extend(rows)
 
-    def close(self) -> None:
+    def close(self, carry: CarryForward | None = None) -> dict[str, int]:
         for writer in self._writers.values():
             writer.close()
+        temp_dirs = {name: self._partitions.temp_dir(TABLES[name]) for name in TABLES}
+        if carry is not None:
+            self._carried = carry_rows(self._lake, self._snapshot_date, carry, temp_dirs)
         failpoint("normalize")  # every temp Parquet written, no partition swapped yet
+        return volume_of_files({n: sorted(d.glob("*.parquet")) for n, d in temp_dirs.items()})
 
     def abort(self) -> None:
         for writer in self._writers.values():
@@ -130,7 +141,11 @@ class SnapshotNormalizer:
     def publish(self) -> NormalizeReport:
         self._partitions.publish()
         report = self._records.report
-        report.rows = {name: writer.rows_written for name, writer in self._writers.items()}
+        report.rows = {
+            name: writer.rows_written + self._carried.get(name, 0)
+            for name, writer in self._writers.items()
+        }
+        report.carried = dict(self._carried)
         return report
 
 
@@ -167,6 +182,7 @@ class RecordNormalizer:
                 record.badge_id,
                 self.snapshot_date,
                 warnings,
+                record.reused_from,
             )
         if record.endpoint == ENDPOINT_LIST:
             badges = data.get("badges") if isinstance(data, dict) else None
@@ -180,6 +196,7 @@ class RecordNormalizer:
                 self._first_position(record, data, warnings),
                 self.snapshot_date,
                 warnings,
+                record.reused_from,
             )
         raise UnusableBody(f"unknown endpoint {record.endpoint!r}", "unknown_endpoint")
 

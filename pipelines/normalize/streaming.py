@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from pipelines.failpoints import KILL_AT_VARIABLE, failpoint
 from pipelines.lake import Lake
+from pipelines.normalize.carry import CarryForward
 from pipelines.normalize.records import records_of_table
 from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer
 from pipelines.raw import BATCH_ROWS
@@ -52,11 +53,13 @@ class StreamingNormalizer:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
             self.submit(pa.Table.from_batches([batch]))
 
-    def close(self) -> None:
-        """Waits until every table's temporary Parquet is complete."""
-        self._inbox.put(("close", None))
-        self._answer("closed")
+    def close(self, carry: CarryForward | None = None) -> dict[str, int]:
+        """Waits until every table's temporary Parquet is complete (customers carried
+        forward when told to); returns the snapshot's key volumes."""
+        self._inbox.put(("close", carry))
+        volume = self._answer("closed")
         failpoint("normalize")  # every temp Parquet written, no partition swapped yet
+        return volume
 
     def publish(self) -> NormalizeReport:
         self._inbox.put(("publish", None))
@@ -97,8 +100,7 @@ def _work(root: Path, snapshot_date: dt.date, inbox: Any, outbox: Any) -> None:
             if kind == "batch":
                 normalizer.feed(records_of_table(payload))
             elif kind == "close":
-                normalizer.close()
-                outbox.put(("closed", None))
+                outbox.put(("closed", normalizer.close(payload)))
             elif kind == "publish":
                 outbox.put(("published", normalizer.publish()))
                 return

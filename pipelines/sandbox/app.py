@@ -60,14 +60,15 @@ class SandboxApp:
         if endpoint is None:
             await _send(send, 404, error_body(404, "Not found"))
             return
-        self.stats.requests[endpoint] += 1
+        self._count(endpoint)
         decision = self.injector.decide()
         if decision.delay_seconds:
             await asyncio.sleep(decision.delay_seconds)
-        retry_after = self.injector.retry_after()
-        if retry_after is not None:
-            body = error_body(429, "Too many requests")
-            await _send(send, 429, body, [(b"retry-after", str(retry_after).encode())])
+        throttled = self.injector.throttle(endpoint)
+        if throttled is not None:
+            header = throttled.retry_after
+            extra = [] if header is None else [(b"retry-after", str(header).encode())]
+            await _send(send, 429, error_body(429, "Too many requests"), extra)
             return
         if decision.fail_status:
             self.stats.failures += 1
@@ -103,8 +104,14 @@ class SandboxApp:
         customer_value, _, badge_id = path[len(MANAGEMENT) :].partition("/badge/")
         return self.endpoints.detail(customer_value, badge_id, identifier_type, params)
 
+    def _count(self, endpoint: str) -> None:
+        self.stats.requests[endpoint] += 1
+        revoke_after = self.injector.faults.revoke_after
+        if revoke_after and self.stats.total_requests > revoke_after:
+            self.auth.revoke()
+
     async def _token(self, method: str, receive: Receive, send: Send) -> None:
-        self.stats.requests[ENDPOINT_TOKEN] += 1
+        self._count(ENDPOINT_TOKEN)
         decision = self.injector.decide(oauth=True)
         if decision.delay_seconds:
             await asyncio.sleep(decision.delay_seconds)

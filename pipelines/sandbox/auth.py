@@ -48,11 +48,17 @@ class Authenticator:
         self._expected_basic = basic_header(credentials.username, credentials.password).encode()
         self._basic_verdicts: dict[bytes, bool] = {}
         self._token_expiry: dict[str, float] = {}
+        self.revoked = False
+
+    def revoke(self) -> None:
+        """The credentials stop working, as when an admin rotates them: every request and
+        token call is refused from now on, tokens already issued included."""
+        self.revoked = True
 
     def issue_token(self, key: object, secret: object) -> str | None:
         """A new access token for the right client key and secret, else None."""
         c = self.credentials
-        if not isinstance(key, str) or not isinstance(secret, str):
+        if self.revoked or not isinstance(key, str) or not isinstance(secret, str):
             return None
         key_ok = hmac.compare_digest(key.encode(), c.client_key.encode())
         secret_ok = hmac.compare_digest(secret.encode(), c.client_secret.encode())
@@ -64,6 +70,8 @@ class Authenticator:
 
     def failure(self, authorization: bytes | None, oauth_token: bytes | None) -> str | None:
         """None when the request is authenticated, else the reason (without any secret)."""
+        if self.revoked:
+            return "authentication failed: credentials revoked"
         if oauth_token is not None:
             expiry = self._token_expiry.get(oauth_token.decode("latin-1"))
             if expiry is None:

@@ -44,7 +44,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customers-csv", type=Path, default=None, help="write customers here")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--fail-rate", type=float, default=0.0)
-    parser.add_argument("--rate-limit", type=float, default=0.0, help="requests/s, 0 = off")
+    parser.add_argument(
+        "--rate-limit",
+        default=None,
+        help="per API per fixed window, as the vendor states it: 100/min, 20/2s, "
+        "or customer_badges=600/min,badge_meta=60/min (default: no limit)",
+    )
+    parser.add_argument(
+        "--no-retry-after",
+        dest="retry_after",
+        action="store_false",
+        help="answer 429 without a Retry-After header",
+    )
+    parser.add_argument(
+        "--revoke-after", type=int, default=0, help="credentials stop working after N requests"
+    )
     parser.add_argument("--reset-rate", type=float, default=0.0)
     parser.add_argument("--truncate-rate", type=float, default=0.0)
     parser.add_argument("--drift", action="store_true")
@@ -68,6 +82,8 @@ def faults_from(args: argparse.Namespace) -> Faults:
         latency_ms=args.latency_ms,
         fail_rate=args.fail_rate,
         rate_limit=args.rate_limit,
+        retry_after=args.retry_after,
+        revoke_after=args.revoke_after,
         reset_rate=args.reset_rate,
         truncate_rate=args.truncate_rate,
         drift=args.drift,
@@ -95,6 +111,7 @@ def _print_instructions(base_url: str, credentials: SandboxCredentials, csv: Pat
 def serve(args: argparse.Namespace) -> int:
     """Generates the org, binds loopback, prints the base URL line, serves until stopped."""
     try:
+        faults = faults_from(args)
         sock = bind_loopback(args.host, args.port)
     except (OSError, ValueError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
@@ -107,7 +124,7 @@ def serve(args: argparse.Namespace) -> int:
     base_url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     print(json.dumps({"base_url": base_url}), flush=True)
     _print_instructions(base_url, credentials, args.customers_csv)
-    app = SandboxApp(org, credentials, faults_from(args), SandboxStats())
+    app = SandboxApp(org, credentials, faults, SandboxStats())
     uvicorn_server(app).run(sockets=[sock])
     return 0
 

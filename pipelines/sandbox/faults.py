@@ -1,8 +1,14 @@
-"""Fault injection: latency, 5xx, 429 rate limiting, connection resets, truncated bodies, drift.
+"""Fault injection: latency, 5xx, 429 rate limiting, connection resets, truncated bodies, drift,
+revoked credentials.
 
 Random choices come from `random.Random(seed)`, drawn in request order, the same number
 of draws for every request, so a run is reproducible given the seed and request order.
 Only the rate limiter looks at the (monotonic) clock.
+
+Rate limits work the vendor's way: per API, per fixed window (`100/min`: at most 100
+requests of each API in every clock-aligned minute since the server started), answered
+429 with the vendor's error envelope and, unless switched off, `Retry-After` in whole
+seconds until the window ends. Refused requests do not count against the window.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ import math
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from pipelines.ratespec import API_NAMES, Rate, parse_rate_limits
 
 FAIL_STATUSES = (500, 502, 503)
 
@@ -20,11 +29,16 @@ FAIL_STATUSES = (500, 502, 503)
 class Faults:
     latency_ms: float = 0.0  # mean added latency per request (random around the mean, seeded)
     fail_rate: float = 0.0  # share of requests answered 500/502/503 with the error envelope
-    rate_limit: float = 0.0  # requests/s above which it answers 429 with Retry-After (0 = off)
+    rate_limit: str | None = None  # per API per fixed window: "100/min" or "badge_meta=5/s,..."
+    retry_after: bool = True  # send Retry-After with a 429 (the vendor's docs don't promise it)
     reset_rate: float = 0.0  # share of responses whose connection is dropped mid-body
     truncate_rate: float = 0.0  # share of responses whose body is cut short (broken JSON)
     drift: bool = False  # list order shifts between page requests of one list
+    revoke_after: int = 0  # credentials stop working after this many requests (0 = never)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        parse_rate_limits(self.rate_limit, "sandbox --rate-limit")  # fail at start, not later
 
 
 @dataclass
@@ -53,6 +67,13 @@ class SandboxStats:
 
 
 @dataclass(frozen=True)
+class Throttled:
+    """A request refused by the rate limit; `retry_after` is None when the header is off."""
+
+    retry_after: int | None
+
+
+@dataclass(frozen=True)
 class Decision:
     """The faults drawn for one request."""
 
@@ -63,15 +84,18 @@ class Decision:
 
 
 class FaultInjector:
-    def __init__(self, faults: Faults, stats: SandboxStats) -> None:
+    def __init__(
+        self, faults: Faults, stats: SandboxStats, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.faults = faults
         self.stats = stats
         self._rng = random.Random(faults.seed)
         self._drift_rng = random.Random(f"drift-{faults.seed}")
         self._drift_shift: dict[tuple[str, str], int] = {}
-        self._capacity = max(1.0, faults.rate_limit)
-        self._tokens = self._capacity
-        self._refilled_at = time.monotonic()
+        self._clock = clock
+        self._started = clock()
+        self._limits = parse_rate_limits(faults.rate_limit, "sandbox --rate-limit", API_NAMES)
+        self._windows: dict[str, tuple[int, int]] = {}  # API -> (window index, requests in it)
 
     def decide(self, oauth: bool = False) -> Decision:
         """Draws this request's faults; the OAuth call only ever gets latency."""
@@ -91,19 +115,25 @@ class FaultInjector:
             truncate=draws[4] < f.truncate_rate,
         )
 
-    def retry_after(self) -> int | None:
-        """Seconds to wait when the token bucket is empty, else None (and a token is spent)."""
-        rate = self.faults.rate_limit
-        if rate <= 0:
+    def throttle(self, endpoint: str) -> Throttled | None:
+        """Counts the request against its API's window; a Throttled when the window is full."""
+        limit: Rate | None = self._limits.get(endpoint)
+        if limit is None:
             return None
-        now = time.monotonic()
-        self._tokens = min(self._capacity, self._tokens + (now - self._refilled_at) * rate)
-        self._refilled_at = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        elapsed = self._clock() - self._started
+        index = int(elapsed // limit.window_seconds)
+        current, used = self._windows.get(endpoint, (index, 0))
+        if current != index:
+            used = 0
+        if used < limit.count:
+            self._windows[endpoint] = (index, used + 1)
             return None
+        self._windows[endpoint] = (index, used)
         self.stats.rate_limited += 1
-        return max(1, math.ceil((1.0 - self._tokens) / rate))
+        if not self.faults.retry_after:
+            return Throttled(None)
+        window_end = (index + 1) * limit.window_seconds
+        return Throttled(max(1, math.ceil(window_end - elapsed)))
 
     def drift_shift(self, customer_id: str, list_type: str) -> int:
         """How far this page request sees the list rotated: grows by 1 or 2 per request,

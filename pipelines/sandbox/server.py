@@ -223,6 +223,7 @@ def _serve_args(
         "rate-limit": faults.rate_limit,
         "reset-rate": faults.reset_rate,
         "truncate-rate": faults.truncate_rate,
+        "revoke-after": faults.revoke_after or None,
         "fault-seed": faults.seed,
         "as-of": as_of.isoformat() if as_of is not None else None,
         "customers-csv": customers_csv,
@@ -231,4 +232,6 @@ def _serve_args(
     args = [f"--{name}={value}" for name, value in options.items() if value is not None]
     if faults.drift:
         args.append("--drift")
+    if not faults.retry_after:
+        args.append("--no-retry-after")
     return args

@@ -1,47 +1,156 @@
+"""An API's throttle: stated budgets are paced, unstated limits are found from 429s."""
+
+from __future__ import annotations
+
 import asyncio
 
-from pipelines.client.throttle import AdaptiveRate
+import pytest
+
+from pipelines.client.throttle import INITIAL_IN_FLIGHT, SAFETY, ApiThrottle, Throttles
+from pipelines.ratespec import Rate, RateSpecError, parse_rate, parse_rate_limits
 from tests.client.fake_clock import FakeClock
 
 
-def test_a_429_slows_the_whole_client_then_it_recovers_to_the_budget():
-    clock = FakeClock()
-    rate = AdaptiveRate(budget=100.0, clock=clock)
-    assert rate.rate == 100.0
-
-    rate.throttled(retry_after=2.0)
-    assert rate.rate == 70.0  # cut to 70% for every caller, not only the refused one
-    rate.throttled(retry_after=2.0)  # the same burst of 429s: one signal
-    assert rate.rate == 70.0
-
-    async def recover() -> list[float]:
-        clock.now += 3.0  # past Retry-After, a quiet second later: step back up
-        seen = []
-        for _ in range(10):
-            await rate.acquire()
-            seen.append(rate.rate)
-            clock.now += 1.1
-        return seen
-
-    rates = asyncio.run(recover())
-    assert 70.0 < rates[0] < 100.0
-    assert rates == sorted(rates) and rates[-1] == 100.0  # back up, never above the budget
+def _run(coroutine):
+    return asyncio.run(coroutine)
 
 
-def test_without_a_budget_a_429_imposes_one_and_it_is_lifted_again():
-    clock = FakeClock()
-    rate = AdaptiveRate(budget=0.0, clock=clock)
+async def _answer_requests(throttle: ApiThrottle, count: int) -> None:
+    for _ in range(count):
+        throttle.answered(await throttle.acquire())
 
-    async def scenario() -> tuple[float | None, float | None]:
-        for _ in range(50):
-            await rate.acquire()  # 50 requests in the last second
-        rate.throttled(retry_after=None)
-        after_429 = rate.rate
-        for _ in range(40):
-            clock.now += 1.1
-            await rate.acquire()
-        return after_429, rate.rate
 
-    after_429, recovered = asyncio.run(scenario())
-    assert after_429 == 35.0
-    assert recovered is None  # far above demand again: unlimited
+def test_rate_limit_texts_read_as_the_vendor_states_them() -> None:
+    assert parse_rate("100/min") == Rate(100, 60.0)
+    assert parse_rate("20/2s") == Rate(20, 2.0)
+    assert parse_rate("6000 / hour") == Rate(6000, 3600.0)
+    assert str(Rate(600, 60.0)) == "600/min" and str(Rate(20, 2.0)) == "20/2s"
+    every = parse_rate_limits("100/min")
+    assert set(every) == {"badge_meta", "customer_badges", "customer_badge_detail"}
+    named = parse_rate_limits("customer_badges=600/min, badge_meta=60/min")
+    assert named == {"customer_badges": Rate(600, 60.0), "badge_meta": Rate(60, 60.0)}
+    assert parse_rate_limits(None) == {} and parse_rate_limits(" ") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("100", "cannot read '100'"),
+        ("100/fortnight", "cannot read"),
+        ("0/min", "at least 1 request"),
+        ("lists=10/s", "does not name an API"),
+    ],
+)
+def test_unreadable_rate_limits_name_the_variable_and_the_problem(text: str, problem: str):
+    with pytest.raises(RateSpecError, match=problem) as error:
+        parse_rate_limits(text)
+    assert "CAPILLARY_RATE_LIMIT" in str(error.value)
+
+
+def test_a_stated_budget_is_paced_under_the_limit_of_any_window() -> None:
+    throttle = ApiThrottle("customer_badges", Rate(100, 60.0), max_in_flight=32)
+    # burst 1, then one every 60/99 s: at most 1 + 99 requests in any 60 s window
+    assert throttle.rate == pytest.approx(99 / 60)
+    assert throttle.window == 32
+    large = ApiThrottle("customer_badges", Rate(1000, 60.0), max_in_flight=32)
+    assert large.rate == pytest.approx((1000 - 10) / 60)  # burst 10 = 1% of the limit
+
+
+def test_without_a_budget_requests_in_flight_start_small_and_grow_per_answer() -> None:
+    throttle = ApiThrottle("badge_meta", None, max_in_flight=32, clock=FakeClock())
+    assert throttle.window == INITIAL_IN_FLIGHT
+    _run(_answer_requests(throttle, 10))
+    assert throttle.window == INITIAL_IN_FLIGHT + 10
+    assert throttle.rate is None  # no 429 yet: not paced at all
+
+
+def test_the_first_429_pauses_until_retry_after_then_a_single_probe_goes() -> None:
+    clock = FakeClock(start=0.0)
+    throttle = ApiThrottle("badge_meta", None, max_in_flight=32, clock=clock)
+
+    async def scenario() -> None:
+        await _answer_requests(throttle, 20)
+        tickets = [await throttle.acquire() for _ in range(3)]
+        throttle.throttled(tickets[0], retry_after=5.0)
+        throttle.throttled(tickets[1], retry_after=5.0)  # same burst: same episode
+        throttle.answered(tickets[2])  # sent before the pause: not the probe
+        assert throttle.paused and throttle.throttled_count == 2
+        clock.now = 5.0
+        probe = await throttle.acquire()
+        assert throttle.in_flight == 1
+        waiting = asyncio.ensure_future(throttle.acquire())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # only the probe is let through
+        throttle.answered(probe)
+        throttle.answered(await asyncio.wait_for(waiting, 1.0))
+
+    _run(scenario())
+    # 21 answers between the first request (t=0) and the window reset (t=5)
+    assert throttle.found_rates == [pytest.approx(21 / 5.0)]
+    assert throttle.rate == pytest.approx(21 / 5.0 * SAFETY)
+    assert throttle.window == 32
+
+
+def test_the_rate_found_between_two_window_resets_is_the_servers() -> None:
+    """A server allowing 10 per 2 s window: found from the requests between two resets."""
+    clock = FakeClock(start=0.3)
+    throttle = ApiThrottle("customer_badge_detail", None, max_in_flight=32, clock=clock)
+
+    async def window_cycle(accepted: int, refused_at: float, reset_at: float) -> None:
+        await _answer_requests(throttle, accepted)
+        clock.now = refused_at
+        throttle.throttled(await throttle.acquire(), retry_after=reset_at - refused_at)
+        clock.now = reset_at
+        throttle.answered(await throttle.acquire())
+
+    _run(window_cycle(accepted=9, refused_at=0.4, reset_at=2.0))  # joined mid-window
+    first_estimate = throttle.rate
+    _run(window_cycle(accepted=9, refused_at=3.1, reset_at=4.0))
+    # the first window was joined 0.3 s late: 9 answers in 1.7 s overstate the rate
+    assert first_estimate == pytest.approx(9 / 1.7 * SAFETY)
+    assert throttle.found_rates[-1] == pytest.approx(10 / 2.0)
+    assert throttle.rate == pytest.approx(5.0 * SAFETY)
+
+
+def test_without_retry_after_the_pause_doubles_per_refused_probe() -> None:
+    clock = FakeClock(start=0.0)
+    throttle = ApiThrottle("badge_meta", None, max_in_flight=32, clock=clock)
+
+    async def scenario() -> list[float]:
+        pauses = []
+        for _ in range(4):
+            throttle.throttled(await throttle.acquire(), retry_after=None)
+            pauses.append(throttle.paused_until - clock.now)
+            clock.now = throttle.paused_until
+        return pauses
+
+    assert _run(scenario()) == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_a_stated_budget_higher_than_the_servers_limit_is_lowered_by_its_429s() -> None:
+    clock = FakeClock(start=0.0)
+    throttle = ApiThrottle("badge_meta", Rate(600, 60.0), max_in_flight=32, clock=clock)
+    budget_pace = throttle.rate
+
+    async def scenario() -> None:
+        await _answer_requests(throttle, 30)
+        clock.now = 1.0
+        throttle.throttled(await throttle.acquire(), retry_after=59.0)
+        clock.now = 60.0
+        throttle.answered(await throttle.acquire())
+
+    _run(scenario())
+    assert throttle.rate == pytest.approx(30 / 60 * SAFETY)
+    throttle._quiet_since = -1e9  # a long quiet stretch: raised, but never past the budget
+    for _ in range(200):
+        throttle._raise_after_quiet()
+        throttle._quiet_since = -1e9
+    assert throttle.rate == pytest.approx(budget_pace)
+
+
+def test_throttles_are_one_per_api_with_their_own_budgets() -> None:
+    throttles = Throttles({"badge_meta": Rate(60, 60.0)}, max_in_flight=8)
+    assert throttles["badge_meta"] is throttles["badge_meta"]
+    assert throttles["badge_meta"].budget == Rate(60, 60.0)
+    assert throttles["customer_badges"].budget is None
+    assert set(throttles.by_api) == {"badge_meta", "customer_badges"}

@@ -1,25 +1,34 @@
-"""The earn report: written by the nightly run from the staging warehouse, valid SVG inside."""
+"""The earn report of a nightly run: read from the published warehouse, four embedded PNGs."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
-import xml.etree.ElementTree as ElementTree
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
+import pytest
+from dagster import ExecuteInProcessResult
 
-from pipelines.report import TOP_BADGES, report_path, write_earn_report
+from pipelines.report import TOP_BADGES, report_path
+from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
-from tests.e2e.conftest import TODAY, Pipeline
+from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.report.pages import markdown_images, png_size, section_images, section_rows
 
-SVG = re.compile(r"<svg .*?</svg>", re.DOTALL)
+CHARTS = ["earns", "funnel", "time_to_earn", "expiring"]
 
 
-def svg_documents(page: str) -> list[ElementTree.Element]:
-    return [ElementTree.fromstring(match) for match in SVG.findall(page)]
+@pytest.fixture(scope="module")
+def nightly(tmp_path_factory) -> Iterator[tuple[Pipeline, ExecuteInProcessResult]]:
+    """One sandbox org synced once; every test of the module reads the same run."""
+    org = generate_org(customers=40, badges=24, seed=11, as_of=TODAY)
+    for pipeline in start_pipeline(tmp_path_factory.mktemp("earn_report"), org):
+        yield pipeline, pipeline.run()
+
+
+def report_metadata(result: ExecuteInProcessResult) -> dict:
+    return result.asset_materializations_for_node("earn_report")[0].metadata
 
 
 def expected_top_badges(pipeline: Pipeline) -> list[str]:
@@ -32,76 +41,70 @@ def expected_top_badges(pipeline: Pipeline) -> list[str]:
     return [org.badges[b].name for b in ranked[:TOP_BADGES]]
 
 
-def test_nightly_run_writes_the_report_before_publishing(pipeline: Pipeline):
-    result = pipeline.run()
+def test_the_report_is_written_from_the_published_snapshot(nightly):
+    pipeline, result = nightly
     assert result.success
-
-    metadata = result.asset_materializations_for_node("earn_report")[0].metadata
-    path = Path(metadata["path"].value)
+    path = Path(report_metadata(result)["path"].value)
     assert path == report_path(pipeline.lake.root, TODAY)
-    page = path.read_text()
+    assert path.is_file()
+    assert list(path.parent.iterdir()) == [path]  # no partial file left beside it
+    assert not staging_path(pipeline.lake, TODAY).exists()  # published, staging swapped in
+
+
+def test_top_badges_are_those_with_the_most_earns(nightly):
+    pipeline, result = nightly
     top = expected_top_badges(pipeline)
     assert len(top) == TOP_BADGES
-    for name in top:
-        assert html.escape(name) in page
-    assert metadata["top_badges"].value == top
-    assert f"`{path}`" in metadata["report"].value
-    assert len(svg_documents(page)) == 2
-    # read from the staging file, not from a copy of the published one made afterwards
-    assert not staging_path(pipeline.lake, TODAY).exists()
+    assert report_metadata(result)["top_badges"].value == top
 
-
-def write_models(con: duckdb.DuckDBPyConnection, earns: list[tuple], funnel: list[tuple]) -> None:
-    con.execute("CREATE SCHEMA analytics")
-    con.execute(
-        "CREATE TABLE analytics.earns_daily "
-        "(day DATE, badge_id VARCHAR, badge_name VARCHAR, earns BIGINT, customers BIGINT)"
+    counted = pipeline.query(
+        """
+        SELECT b.name, count(*) AS earns
+        FROM main.badge_earns AS e JOIN main.badges AS b USING (badge_id)
+        WHERE e.earned_at IS NOT NULL
+        GROUP BY e.badge_id, b.name
+        ORDER BY earns DESC, e.badge_id
+        LIMIT 5
+        """
     )
-    con.execute(
-        "CREATE TABLE analytics.badge_funnel (badge_id VARCHAR, badge_name VARCHAR, "
-        "customers_available BIGINT, customers_issued BIGINT, customers_earned BIGINT, "
-        "customers_issued_and_earned BIGINT, issuals_revoked BIGINT, issue_to_earn_rate DOUBLE)"
+    page = Path(report_metadata(result)["path"].value).read_text()
+    shown = [(row[0], int(row[1])) for row in section_rows(page, "earns")]
+    assert shown == [(name, earns) for name, earns in counted]
+    assert [name for name, _ in shown] == top
+
+
+def test_each_chart_is_an_embedded_png_also_shown_in_the_ui(nightly):
+    _, result = nightly
+    metadata = report_metadata(result)
+    page = Path(metadata["path"].value).read_text()
+    images = section_images(page)
+    assert list(images) == CHARTS
+    for png in images.values():
+        width, height = png_size(png)
+        assert width >= 600 and height >= 200
+    assert "<script" not in page
+    assert "http://" not in page and "https://" not in page  # nothing to fetch when opened
+    markdown = metadata["report"].value
+    assert f"`{metadata['path'].value}`" in markdown
+    assert markdown_images(markdown) == list(images.values())
+
+
+def test_expiring_earns_match_the_active_earns_of_the_next_30_days(nightly):
+    pipeline, result = nightly
+    last_day = TODAY + dt.timedelta(days=29)
+    expected = pipeline.query(
+        f"""
+        SELECT b.name, count(*) AS earns, count(DISTINCT e.customer_id) AS customers
+        FROM main.badge_earns AS e JOIN main.badges AS b USING (badge_id)
+        WHERE e.earn_status = 'ACTIVE'
+            AND CAST(timezone('UTC', e.earn_expires_at) AS DATE)
+                BETWEEN DATE '{TODAY}' AND DATE '{last_day}'
+        GROUP BY e.badge_id, b.name
+        ORDER BY earns DESC, e.badge_id
+        LIMIT 10
+        """
     )
-    if earns:
-        con.executemany("INSERT INTO analytics.earns_daily VALUES (?, ?, ?, ?, 1)", earns)
-    if funnel:
-        con.executemany(
-            "INSERT INTO analytics.badge_funnel VALUES (?, ?, ?, ?, ?, 0, 0, ?)", funnel
-        )
-
-
-def test_report_ranks_badges_escapes_names_and_stays_valid_svg(tmp_path: Path):
-    day = dt.date(2026, 3, 1)
-    earns = [(day + dt.timedelta(days=n % 3), f"b{n}", f"Badge {n}", n + 1) for n in range(6)]
-    earns.append((day, "b6", "Tom & <Jerry>", 40))
-    funnel = [("b6", "Tom & <Jerry>", 9, 5, 4, 0.8), ("b1", None, 3, 0, 2, None)]
-    with duckdb.connect(str(tmp_path / "models.duckdb")) as con:
-        write_models(con, earns, funnel)
-        report = write_earn_report(con, tmp_path, day)
-
-    assert [s.badge_id for s in report.top_badges] == ["b6", "b5", "b4", "b3", "b2"]
-    assert report.top_badges[0].earns_by_day == {day: 40}
-    assert [row.label for row in report.funnel] == ["Tom & <Jerry>", "b1"]
-    page = report.path.read_text()
-    assert "Tom &amp; &lt;Jerry&gt;" in page and "Tom & <Jerry>" not in page
-    assert "Badge 1<" not in page  # b1 is not among the top five by earns
-    earns_svg, funnel_svg = svg_documents(page)
-    assert len(earns_svg.findall("{http://www.w3.org/2000/svg}polyline")) == TOP_BADGES
-    bars = [
-        r for r in funnel_svg.iter("{http://www.w3.org/2000/svg}rect") if r.get("height") == "8"
-    ]
-    assert len(bars) == 2 * 3  # available, issued and earned for each funnel row
-    assert "80%" in page
-    assert report.summary_markdown().count("data:image/svg+xml;base64,") == 2
-
-
-def test_report_of_a_snapshot_without_earns(tmp_path: Path):
-    with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:
-        write_models(con, [], [])
-        report = write_earn_report(con, tmp_path, TODAY)
-
-    page = report.path.read_text()
-    assert report.top_badges == [] and report.funnel == []
-    assert "no earns in this snapshot" in page
-    assert len(svg_documents(page)) == 2
-    assert list(report.path.parent.iterdir()) == [report.path]  # no partial file left
+    assert expected, "the sandbox org should have earns expiring within 30 days"
+    page = Path(report_metadata(result)["path"].value).read_text()
+    shown = [(row[0], int(row[1]), int(row[2])) for row in section_rows(page, "expiring")]
+    assert shown == expected

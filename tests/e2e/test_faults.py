@@ -14,7 +14,7 @@ HOSTILE = Faults(
     fail_rate=0.10,
     reset_rate=0.02,
     truncate_rate=0.02,
-    rate_limit=150.0,
+    rate_limit="40/s",  # per API, per 1 s window, told to the client as 60/s
     drift=True,
     seed=5,
 )
@@ -52,7 +52,7 @@ def _differences(clean: Path, faulty: Path, table: str) -> int:
 def test_faulty_run_loads_exactly_what_a_clean_run_loads(tmp_path: Path):
     clean, clean_metadata, _ = _run(tmp_path / "clean", None)
     faulty, metadata, stats = _run(
-        tmp_path / "faulty", HOSTILE, requests_per_second=400.0, max_attempts=10
+        tmp_path / "faulty", HOSTILE, rate_limit="60/s", max_attempts=10
     )
 
     assert stats.failures > 0 and stats.resets > 0 and stats.truncations > 0

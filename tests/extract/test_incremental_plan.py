@@ -1,47 +1,75 @@
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from pipelines.extract.checkpoint import CheckpointWriter, decision_files
 from pipelines.extract.customers import CustomerRef
-from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, fingerprint, meta_stamp
+from pipelines.extract.incremental import (
+    STATE_FILE,
+    DetailPlan,
+    PreviousSnapshot,
+    entries_digest,
+    fingerprint,
+    meta_stamp,
+    seal_detail_state,
+)
+from pipelines.extract.rotation import rotate
+from pipelines.lake import Lake
 
 ENTRY = {"badgeMetaId": "b1", "earnedCount": 2, "name": "Runner"}
 META = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 3, "earnedCount": 9})
 
 
 def test_fingerprint_follows_the_entries_and_the_meta_stamp_not_the_list_order():
-    base = fingerprint([("EARNED", ENTRY), ("AVAILABLE", ENTRY)], META)
-    assert base == fingerprint([("AVAILABLE", ENTRY), ("EARNED", ENTRY)], META)
-    assert base != fingerprint(
-        [("EARNED", {**ENTRY, "earnedCount": 3}), ("AVAILABLE", ENTRY)], META
-    )
-    assert base != fingerprint([("EARNED", ENTRY)], META)  # left a list
+    base = fingerprint(entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)]), META)
+    assert base == fingerprint(entries_digest([("AVAILABLE", ENTRY), ("EARNED", ENTRY)]), META)
+    changed_entry = [("EARNED", {**ENTRY, "earnedCount": 3}), ("AVAILABLE", ENTRY)]
+    assert base != fingerprint(entries_digest(changed_entry), META)
+    assert base != fingerprint(entries_digest([("EARNED", ENTRY)]), META)  # left a list
     other_meta = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 2, "earnedCount": 9})
-    assert base != fingerprint([("EARNED", ENTRY), ("AVAILABLE", ENTRY)], other_meta)
+    assert base != fingerprint(
+        entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)]), other_meta
+    )
 
 
 CUSTOMERS = [CustomerRef(str(1000 + i)) for i in range(70)]
 START = dt.date(2026, 3, 2)
 
 
-def simulate(tmp_path, nights: int, refresh_days: int, change_on: dict[int, str] | None = None):
+def night_of(lake: Lake, day: dt.date, previous, refresh_days, print_of, full_refresh=False):
+    """One night's decisions, recorded and sealed as a run does; returns customers fetched."""
+    plan = DetailPlan(day, lake, previous, refresh_days=refresh_days, full_refresh=full_refresh)
+    archive = lake.raw_dir(day)
+    writer = CheckpointWriter(archive)
+    fetched = []
+    for customer in CUSTOMERS:
+        key = (customer.customer_id, "id", "b1")
+        print_ = print_of(customer)
+        if plan.reusable(key, print_):
+            writer.add_decision((*key, print_, plan.known(key)[1], True))
+        else:
+            writer.add_decision((*key, print_, day, False))
+            fetched.append(customer.customer_id)
+    writer.flush()
+    night_file = rotate(day, 1, CUSTOMERS, [], {}).write(archive)
+    seal_detail_state(archive, day, decision_files(archive), previous, night_file)
+    return fetched, PreviousSnapshot(day, archive)
+
+
+def simulate(tmp_path: Path, nights: int, refresh_days: int, change_on=None):
     """Runs `nights` plans over unchanged pairs; returns per night the customers fetched."""
+    lake = Lake(tmp_path)
     previous = None
     fetched_by_night = []
     for night in range(nights):
         day = START + dt.timedelta(days=night)
-        building = tmp_path / day.isoformat()
-        building.mkdir(parents=True)
-        plan = DetailPlan(day, building, previous, refresh_days=refresh_days)
-        fetched = []
-        for customer in CUSTOMERS:
-            print_ = "changed" if (change_on or {}).get(night) == customer.customer_id else "same"
-            if plan.reusable(customer, "b1", print_):
-                plan.reuse(customer, "b1", print_)
-            else:
-                plan.fetched(customer, "b1", print_)
-                fetched.append(customer.customer_id)
-        plan.finish()
-        previous = PreviousSnapshot(day, building)
+
+        def print_of(customer, night=night):
+            return "changed" if (change_on or {}).get(night) == customer.customer_id else "same"
+
+        fetched, previous = night_of(lake, day, previous, refresh_days, print_of)
         fetched_by_night.append(fetched)
     return fetched_by_night
 
@@ -65,10 +93,30 @@ def test_a_changed_pair_is_fetched_on_the_night_it_changed(tmp_path):
     assert nights[1] == [] and nights[2] == ["1005"]
 
 
+def test_the_sealed_state_keeps_each_pair_with_the_night_it_was_really_fetched(tmp_path):
+    simulate(tmp_path, nights=3, refresh_days=1000, change_on={2: "1005"})
+    state = pq.read_table(Lake(tmp_path).raw_dir(START + dt.timedelta(days=2)) / STATE_FILE)
+    fetched_on = dict(zip(state["customer_id"].to_pylist(), state["fetched_on"].to_pylist()))
+    assert len(fetched_on) == len(CUSTOMERS)
+    assert fetched_on["1005"] == START + dt.timedelta(days=2)
+    assert fetched_on["1006"] == START  # reused on nights 1 and 2
+
+
+def test_a_pair_whose_archive_is_gone_is_fetched_again(tmp_path):
+    lake = Lake(tmp_path)
+    _, previous = night_of(lake, START, None, 1000, lambda c: "same")
+    next_day = START + dt.timedelta(days=1)
+    plan = DetailPlan(next_day, lake, previous, refresh_days=1000)
+    assert plan.reusable(("1000", "id", "b1"), "same")
+    lake.raw_dir(START).rename(tmp_path / "moved-away")
+    moved = PreviousSnapshot(START, tmp_path / "moved-away")
+    assert not DetailPlan(next_day, lake, moved, refresh_days=1000).reusable(
+        ("1000", "id", "b1"), "same"
+    )
+
+
 def test_full_refresh_reuses_nothing(tmp_path):
-    simulate(tmp_path / "before", nights=1, refresh_days=7)
-    day = START + dt.timedelta(days=1)
-    (tmp_path / "after").mkdir()
-    previous = PreviousSnapshot(START, tmp_path / "before" / START.isoformat())
-    plan = DetailPlan(day, tmp_path / "after", previous, full_refresh=True)
-    assert not any(plan.reusable(c, "b1", "same") for c in CUSTOMERS)
+    lake = Lake(tmp_path)
+    _, previous = night_of(lake, START, None, 7, lambda c: "same")
+    plan = DetailPlan(START + dt.timedelta(days=1), lake, previous, full_refresh=True)
+    assert not any(plan.reusable((c.customer_id, "id", "b1"), "same") for c in CUSTOMERS)

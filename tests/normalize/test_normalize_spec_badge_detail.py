@@ -182,6 +182,7 @@ def test_detail_7_revoked_issual_to_the_microsecond():
     assert tables["badge_issuals"] == [
         {
             "snapshot_date": SNAPSHOT,
+            "fetched_on": SNAPSHOT,
             "customer_id": CUSTOMER,
             "identifier_type": "mobile",
             "badge_id": "67037d51d33ceb2ad0a69b1b",
@@ -227,6 +228,7 @@ def test_made_up_earn_keeps_its_unknown_key_in_extra():
     assert tables["badge_earns"] == [
         {
             "snapshot_date": SNAPSHOT,
+            "fetched_on": SNAPSHOT,
             "customer_id": CUSTOMER,
             "identifier_type": "mobile",
             "badge_id": "67037d51d33ceb2ad0a69b1b",

@@ -37,6 +37,7 @@ def test_customer_badges_1_ten_entries_positions_and_first_row():
     ]
     assert rows[0] == {
         "snapshot_date": SNAPSHOT,
+        "fetched_on": SNAPSHOT,
         "customer_id": "62407752",
         "identifier_type": "id",
         "badge_id": "662f671b0b50ae4de0cd3822",

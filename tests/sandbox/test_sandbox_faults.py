@@ -10,6 +10,8 @@ import orjson
 import pytest
 
 from pipelines.sandbox import LIST_TYPES, Faults, Org, SandboxServer
+from pipelines.sandbox.faults import FaultInjector, SandboxStats, Throttled
+from tests.client.fake_clock import FakeClock
 from tests.sandbox.conftest import BASIC, CREDENTIALS, CUSTOMER, META
 
 TOKEN = "/v3/oauth/token/generate"
@@ -39,13 +41,58 @@ def test_fail_rate_answers_5xx_envelopes_but_not_the_token_call(org: Org) -> Non
     assert server.stats.failures == 6 and server.stats.faults_injected == 6
 
 
-def test_rate_limit_answers_429_with_retry_after(org: Org) -> None:
-    with faulty(org, Faults(rate_limit=0.01)) as (server, client):
+def test_rate_limit_answers_429_with_the_vendor_envelope_per_api(org: Org) -> None:
+    with faulty(org, Faults(rate_limit="badge_meta=1/min")) as (server, client):
         first, second = client.get(_meta(org)), client.get(_meta(org))
+        listed = client.get(
+            f"{CUSTOMER}/{org.customers[0].customer_id}", params={"badgeType": "EARNED"}
+        )
     assert first.status_code == 200
     assert second.status_code == 429
-    assert int(second.headers["Retry-After"]) >= 1
+    assert second.json()["errors"][0]["code"] == 429
+    assert 1 <= int(second.headers["Retry-After"]) <= 60
+    assert listed.status_code == 200  # another API has its own budget (here: none)
     assert server.stats.rate_limited == 1
+
+
+def test_rate_limit_without_retry_after_header(org: Org) -> None:
+    with faulty(org, Faults(rate_limit="1/min", retry_after=False)) as (_, client):
+        client.get(_meta(org))
+        refused = client.get(_meta(org))
+    assert refused.status_code == 429
+    assert "Retry-After" not in refused.headers
+
+
+def test_fixed_windows_count_each_api_apart_and_reset_on_the_boundary() -> None:
+    clock = FakeClock(start=0.0)
+    injector = FaultInjector(Faults(rate_limit="2/10s"), SandboxStats(), clock)
+    assert [injector.throttle("badge_meta") for _ in range(2)] == [None, None]
+    clock.now = 3.2
+    assert injector.throttle("badge_meta") == Throttled(retry_after=7)  # until t = 10
+    assert injector.throttle("customer_badges") is None  # its own window
+    clock.now = 10.0
+    assert injector.throttle("badge_meta") is None  # a new window
+    assert injector.throttle("update_badge_meta") is None  # no limit stated for it
+
+
+def test_an_unreadable_rate_limit_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="cannot read '100 per minute'"):
+        Faults(rate_limit="100 per minute")
+
+
+def test_revoked_credentials_refuse_requests_and_tokens(org: Org) -> None:
+    with faulty(org, Faults(revoke_after=3)) as (server, client):
+        token = client.post(TOKEN, json=TOKEN_BODY).json()["data"]["accessToken"]
+        before = [client.get(_meta(org)).status_code for _ in range(2)]
+        after = client.get(_meta(org))
+        with_token = client.get(_meta(org), headers={"X-CAP-API-OAUTH-TOKEN": token})
+        new_token = client.post(TOKEN, json=TOKEN_BODY)
+    assert before == [200, 200]
+    assert after.status_code == 401
+    assert "revoked" in after.json()["errors"][0]["message"]
+    assert with_token.status_code == 401
+    assert new_token.status_code == 401
+    assert server.stats.auth_failures == 3
 
 
 def test_reset_drops_the_connection_mid_body(org: Org) -> None:

@@ -1,0 +1,167 @@
+"""Dagster's standard table metadata, so the asset catalog explains the warehouse.
+
+What docs/warehouse.md says, per asset: the column schema (`dagster/column_schema`) with
+each column's type and meaning, the row count (`dagster/row_count`) and, for SQL models,
+the first rows. Contract columns come from `pipelines.tables`; model columns from the
+header of `sql/<model>.sql`, typed as DuckDB built them; history columns from the built
+`history` tables, described by the contract and the history bookkeeping columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
+
+from pipelines.tables import TABLES, Table
+from pipelines.warehouse.ddl import create_table_sql, duckdb_type, quote
+from pipelines.warehouse.docs import HISTORY_COLUMNS
+from pipelines.warehouse.history import HISTORY_SCHEMA
+from pipelines.warehouse.loader import write_snapshot_info
+from pipelines.warehouse.models import MODEL_SCHEMA, build_all_models, model_header
+
+COLUMN_SCHEMA = "dagster/column_schema"
+ROW_COUNT = "dagster/row_count"
+PARTITION_ROW_COUNT = "dagster/partition_row_count"
+PREVIEW_ROWS = 10
+_TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
+
+
+def contract_schema(table: Table) -> TableSchema:
+    """A contract table as loaded into DuckDB: warehouse types, contract descriptions."""
+    return TableSchema(
+        columns=[TableColumn(c.name, duckdb_type(c), c.description) for c in table.columns]
+    )
+
+
+def lake_schema(table: Table) -> TableSchema:
+    """A contract table as written to Parquet: Arrow types (JSON columns are text)."""
+    return TableSchema(
+        columns=[
+            TableColumn(c.name, "string (JSON)" if c.json else str(c.type), c.description)
+            for c in table.columns
+        ]
+    )
+
+
+def model_schema(model: str, types: Mapping[str, str]) -> TableSchema:
+    """A model's columns in header order, described by its SQL header, typed by `types`."""
+    return TableSchema(
+        columns=[
+            TableColumn(column, types.get(column, "unknown"), meaning)
+            for column, meaning in model_header(model).columns.items()
+        ]
+    )
+
+
+def table_metadata(schema: TableSchema, rows: int) -> dict[str, Any]:
+    """The standard keys plus `rows`, the count this project has always reported."""
+    return {"rows": rows, ROW_COUNT: rows, COLUMN_SCHEMA: schema}
+
+
+def contract_table_metadata(name: str, rows: int) -> dict[str, Any]:
+    return table_metadata(contract_schema(TABLES[name]), rows)
+
+
+def lake_table_metadata(name: str, rows: int) -> dict[str, Any]:
+    """The lake keeps every snapshot: the rows written are one partition's, not the table's."""
+    return {"rows": rows, PARTITION_ROW_COUNT: rows, COLUMN_SCHEMA: lake_schema(TABLES[name])}
+
+
+def model_metadata(con: duckdb.DuckDBPyConnection, model: str, rows: int) -> dict[str, Any]:
+    """Schema, row count and the first rows of a model built on `con`."""
+    schema = model_schema(model, built_types(con, MODEL_SCHEMA, model))
+    return table_metadata(schema, rows) | {"preview": preview(con, MODEL_SCHEMA, model, schema)}
+
+
+def preview(
+    con: duckdb.DuckDBPyConnection, schema_name: str, table: str, schema: TableSchema
+) -> MetadataValue:
+    """The first `PREVIEW_ROWS` rows, in the table's stored order, as plain values."""
+    cursor = con.execute(f"SELECT * FROM {schema_name}.{quote(table)} LIMIT {PREVIEW_ROWS}")
+    names = [column[0] for column in cursor.description]
+    records = [
+        TableRecord({name: plain_value(value) for name, value in zip(names, row, strict=True)})
+        for row in cursor.fetchall()
+    ]
+    return MetadataValue.table(records, schema=schema)
+
+
+def plain_value(value: object) -> str | int | float | bool | None:
+    """A value a metadata record can hold: numbers and text as they are, dates as ISO text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def history_metadata(staging: Path, rows: Mapping[str, int]) -> dict[str, Any]:
+    """Rows per history table (`history.<table>`) and each table's columns beside it."""
+    metadata: dict[str, Any] = {}
+    with duckdb.connect(str(staging), read_only=True) as con:
+        for name, count in rows.items():
+            descriptions = {c.name: c.description for c in TABLES[name].columns}
+            descriptions |= HISTORY_COLUMNS
+            columns = [
+                TableColumn(column, type_, descriptions.get(column))
+                for column, type_ in built_types(con, HISTORY_SCHEMA, name).items()
+            ]
+            metadata[f"history.{name}"] = count
+            metadata[f"history.{name} columns"] = MetadataValue.table_schema(TableSchema(columns))
+    return metadata
+
+
+def warehouse_summary(warehouse: Path) -> MetadataValue:
+    """Every table of the published file with its row count, as a Markdown table."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('main', ?, ?) ORDER BY table_schema = 'main' DESC, "
+            "table_schema, table_name",
+            [MODEL_SCHEMA, HISTORY_SCHEMA],
+        ).fetchall()
+        lines = ["| table | rows |", "|---|---:|"]
+        for schema_name, table in tables:
+            (count,) = con.execute(f"SELECT count(*) FROM {schema_name}.{quote(table)}").fetchone()
+            lines.append(f"| `{schema_name}.{table}` | {count:,} |")
+    return MetadataValue.md("\n".join(lines))
+
+
+def built_types(con: duckdb.DuckDBPyConnection, schema_name: str, table: str) -> dict[str, str]:
+    """Column name to DuckDB type of a built table, in column order."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema_name, table],
+    ).fetchall()
+    return {column: _TYPE_NAMES.get(type_, type_) for column, type_ in rows}
+
+
+@cache
+def declared_model_types() -> dict[str, dict[str, str]]:
+    """Column types of every model, from building all of them over empty contract tables.
+
+    Used for the schema shown before any run. A model that fails to build here is left
+    untyped rather than stopping the code location from loading: its run reports the error.
+    """
+    with duckdb.connect() as con:
+        for table in TABLES.values():
+            con.execute(create_table_sql(table))
+        write_snapshot_info(con, dt.date(2000, 1, 1), {name: 0 for name in TABLES})
+        try:
+            built = build_all_models(con)
+        except duckdb.Error:
+            return {}
+        return {model: built_types(con, MODEL_SCHEMA, model) for model in built}

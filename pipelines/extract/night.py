@@ -1,0 +1,228 @@
+"""Preparing a night: its customers, its detail decisions, what it resumes and its plan.
+
+Everything here reads the lake (the last snapshot's archive and tables) and tonight's
+checkpoint; nothing calls the API, so `badges plan` shows the same plan a run starts with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.extract.checkpoint import Resumed, customer_key, open_checkpoint
+from pipelines.extract.customers import CustomerRef
+from pipelines.extract.gate import DEFAULT_MAX_FAILED_SHARE
+from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, previous_snapshot
+from pipelines.extract.planning import (
+    DETAILS,
+    LIST_TYPES_PER_CUSTOMER,
+    LISTS,
+    META,
+    PAIRS_PER_NEW_CUSTOMER,
+    NightPlan,
+    OrgShape,
+    ages_of,
+    choose_rotation,
+    rates_per_second,
+)
+from pipelines.extract.rotation import Rotation, last_fetched, population_of, rotate
+from pipelines.lake import Lake
+from pipelines.nightrecord import NightNote, read_night_note
+from pipelines.ratespec import Rate
+from pipelines.warehouse.ddl import parquet_source
+from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE
+
+DEFAULT_NIGHT_HOURS = 6.0
+
+
+@dataclass(frozen=True)
+class NightOptions:
+    refresh_days: int = 7  # every detail is fetched again at least this often
+    full_refresh: bool = False  # fetch every detail, reuse nothing
+    rotation_nights: int | None = None  # None: the planner chooses
+    night_hours: float = DEFAULT_NIGHT_HOURS
+    max_failed_share: float = DEFAULT_MAX_FAILED_SHARE
+    max_drop_share: float = DEFAULT_MAX_DROP_SHARE
+    accept_drop: bool = False
+
+
+@dataclass
+class PreparedNight:
+    snapshot_date: dt.date
+    lake: Lake
+    previous: PreviousSnapshot | None
+    rotation: Rotation
+    details: DetailPlan
+    resumed: Resumed
+    plan: NightPlan
+    last_note: NightNote | None = None
+    extra_pages: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def building_dir(self) -> Path:
+        return building_dir(self.lake, self.snapshot_date)
+
+
+def building_dir(lake: Lake, snapshot_date: dt.date) -> Path:
+    raw_dir = lake.raw_dir(snapshot_date)
+    return raw_dir.with_name(raw_dir.name + ".building")
+
+
+def prepare_night(
+    lake: Lake,
+    snapshot_date: dt.date,
+    customers: list[CustomerRef],
+    active: list[CustomerRef],
+    base_url: str,
+    budgets: dict[str, Rate],
+    page_size: int,
+    options: NightOptions,
+    read_only: bool = False,
+) -> PreparedNight:
+    """Tonight's customers and plan; `read_only` leaves the checkpoint as it is."""
+    previous = previous_snapshot(lake, snapshot_date)
+    last_date = previous.snapshot_date if previous else None
+    last = last_fetched(previous.raw_dir if previous else None, last_date)
+    note = read_night_note(previous.raw_dir) if previous else None
+    population = population_of(customers, active)
+    details = DetailPlan(snapshot_date, lake, previous, options.refresh_days, options.full_refresh)
+    extra_pages, badges = _last_lists(lake, last_date, page_size)
+    pairs_by_customer = _pairs_by_customer(details)
+    rates, sources = rates_per_second(budgets, note.found_rates if note else {})
+    nights = options.rotation_nights
+    if nights is None:
+        shape = _shape(population, active, last, snapshot_date, extra_pages, pairs_by_customer)
+        shape = OrgShape(
+            **{**shape, "badges": badges or 0, "refresh_days": options.refresh_days},
+            changed_share=note.changed_share if note else 0.0,
+            full_refresh=options.full_refresh,
+        )
+        nights = choose_rotation(shape, rates, options.night_hours)
+    rotation = rotate(snapshot_date, nights, population, active, last)
+    scope = {customer_key(c) for c in rotation.fetch}
+    resumed = (
+        Resumed()
+        if read_only
+        else open_checkpoint(building_dir(lake, snapshot_date), base_url, scope)
+    )
+    calls, notes = _calls_tonight(
+        rotation, resumed, details, extra_pages, badges, pairs_by_customer, note, options
+    )
+    plan = NightPlan(
+        snapshot_date,
+        nights,
+        len(population),
+        len(rotation.fetch),
+        calls,
+        rates,
+        sources,
+        options.night_hours,
+        resumed_calls=resumed.answered_calls,
+        notes=notes,
+    )
+    return PreparedNight(
+        snapshot_date, lake, previous, rotation, details, resumed, plan, note, extra_pages
+    )
+
+
+def _last_lists(
+    lake: Lake, last_date: dt.date | None, page_size: int
+) -> tuple[dict[tuple[str, str], int], int | None]:
+    """Pages beyond one per list of each customer, and the badges listed, last night."""
+    files = (
+        sorted(lake.table_dir("customer_badges", last_date).glob("*.parquet")) if last_date else []
+    )
+    if not files:
+        return {}, None
+    source = parquet_source(files)
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"""SELECT customer_id, identifier_type,
+                       sum(greatest(ceil(n / {page_size}), 1) - 1)::BIGINT AS extra
+                FROM (SELECT customer_id, identifier_type, list_type, count(*) AS n
+                      FROM {source} GROUP BY ALL)
+                GROUP BY ALL HAVING extra > 0"""
+        ).fetchall()
+        badges = con.execute(f"SELECT count(DISTINCT badge_id) FROM {source}").fetchone()[0]
+    return {(c, i): extra for c, i, extra in rows}, badges
+
+
+def _pairs_by_customer(details: DetailPlan) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+    grouped: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for key in details.known_pairs():
+        grouped[key[:2]].append(key)
+    return grouped
+
+
+def _shape(
+    population: list[CustomerRef],
+    active: list[CustomerRef],
+    last: dict[tuple[str, str], dt.date],
+    today: dt.date,
+    extra_pages: dict[tuple[str, str], int],
+    pairs_by_customer: dict[tuple[str, str], list],
+) -> dict:
+    customers = max(len(population), 1)
+    seen = [customer_key(c) for c in population if customer_key(c) in last]
+    known_pairs = sum(len(pairs_by_customer.get(k, ())) for k in seen)
+    return {
+        "customers": len(population),
+        "pages_per_customer": LIST_TYPES_PER_CUSTOMER + sum(extra_pages.values()) / customers,
+        "pairs_per_customer": known_pairs / len(seen) if seen else PAIRS_PER_NEW_CUSTOMER,
+        "active": len(set(active)),
+        "never_fetched": len(population) - len(seen),
+        "age_histogram": ages_of({k: last[k] for k in seen}, today),
+    }
+
+
+def _calls_tonight(
+    rotation: Rotation,
+    resumed: Resumed,
+    details: DetailPlan,
+    extra_pages: dict[tuple[str, str], int],
+    badges: int | None,
+    pairs_by_customer: dict[tuple[str, str], list[tuple[str, str, str]]],
+    note: NightNote | None,
+    options: NightOptions,
+) -> tuple[dict[str, int], list[str]]:
+    changed_share = note.changed_share if note else 0.0
+    notes: list[str] = []
+    lists = 0
+    expected_details = 0.0
+    for customer in rotation.fetch:
+        key = customer_key(customer)
+        if key not in resumed.listed:
+            lists += LIST_TYPES_PER_CUSTOMER + extra_pages.get(key, 0)
+        if key in resumed.listed:
+            pairs = [(*key, badge) for badge, _ in resumed.listed[key]]
+        elif key in rotation.last_fetched:
+            pairs = pairs_by_customer.get(key, [])
+        else:
+            expected_details += PAIRS_PER_NEW_CUSTOMER
+            continue
+        for pair in pairs:
+            if pair in resumed.details_done:
+                continue
+            if options.full_refresh or details.known(pair) is None or details.due(pair):
+                expected_details += 1
+            else:
+                expected_details += changed_share
+    if badges is None:
+        notes.append(
+            f"no earlier snapshot: details estimated at {PAIRS_PER_NEW_CUSTOMER:g} per "
+            "customer, badge meta calls unknown"
+        )
+    metas = max(0, (badges or 0) - len(resumed.meta_stamps))
+    if changed_share:
+        notes.append(f"assumes {changed_share:.1%} of reusable details changed, as last night")
+    return {META: metas, LISTS: lists, DETAILS: round(expected_details)}, notes
+
+
+def found_or_achieved_rates(seconds: float, calls: Counter[str], found: dict[str, float]) -> dict:
+    """Per API: the rate found from 429s, else the pace achieved (for the next plan)."""
+    achieved = {api: n / seconds for api, n in calls.items() if seconds > 0 and n}
+    return {**achieved, **found}

@@ -1,0 +1,119 @@
+"""Which customers' lists a night fetches, when a full pull would not fit the night.
+
+With rotation over N nights, a night fetches
+
+- every customer of the active-customers file (activity since the last run),
+- every customer never fetched, or whose data is N nights old or older,
+- and the customers whose slot, `crc32("customer|identifier") % N`, equals
+  `date.toordinal() % N`: about 1/N of the others, so that none waits longer than N.
+
+N = 1 fetches everyone, every night. The customers not fetched keep the rows of the last
+snapshot, with the `fetched_on` of the night they were fetched. Each archive records its
+night (see `pipelines.nightrecord`), which the next night reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from pipelines.extract.customers import CustomerRef
+from pipelines.nightrecord import CustomerKey, read_population, write_population
+
+
+def customer_slot(customer: CustomerRef, nights: int) -> int:
+    return zlib.crc32(f"{customer.customer_id}|{customer.identifier_type}".encode()) % nights
+
+
+def population_of(
+    customers: Iterable[CustomerRef], active: Iterable[CustomerRef]
+) -> list[CustomerRef]:
+    """The customers file, plus any active customer it does not list yet."""
+    population = list(dict.fromkeys(customers))
+    known = set(population)
+    population += [c for c in dict.fromkeys(active) if c not in known]
+    return population
+
+
+def last_fetched(raw_dir: Path | None, snapshot_date: dt.date | None) -> dict[CustomerKey, dt.date]:
+    """When each customer's lists were last fetched, per an archive's night file (an archive
+    without one fetched every customer it holds a list of, on its own date)."""
+    if raw_dir is None or snapshot_date is None:
+        return {}
+    recorded = read_population(raw_dir)
+    if recorded is not None:
+        return recorded
+    table = pq.read_table(raw_dir, columns=["customer_id", "identifier_type"])
+    keys = zip(*(table.column(n).to_pylist() for n in table.column_names), strict=True)
+    return {key: snapshot_date for key in keys if key[0] is not None}
+
+
+@dataclass
+class Rotation:
+    """Tonight's customers: who is fetched, and since when the others were not."""
+
+    snapshot_date: dt.date
+    nights: int
+    population: list[CustomerRef]
+    fetch: list[CustomerRef]
+    active: set[CustomerRef] = field(default_factory=set)
+    last_fetched: dict[CustomerKey, dt.date] = field(default_factory=dict)
+
+    @property
+    def carried(self) -> int:
+        return len(self.population) - len(self.fetch)
+
+    def fetched_on(self, customer: CustomerRef) -> dt.date:
+        return self.last_fetched.get(_key(customer), self.snapshot_date)
+
+    def oldest_fetched_on(self) -> dt.date:
+        fetched = {_key(c) for c in self.fetch}
+        carried = [self.fetched_on(c) for c in self.population if _key(c) not in fetched]
+        return min(carried, default=self.snapshot_date)
+
+    def write(self, directory: Path) -> Path:
+        """Records the population with each customer's `fetched_on` in the archive."""
+        fetched = {_key(c) for c in self.fetch}
+        rows = [
+            (c.customer_id, c.identifier_type, self.snapshot_date)
+            if _key(c) in fetched
+            else (c.customer_id, c.identifier_type, self.fetched_on(c))
+            for c in self.population
+        ]
+        return write_population(directory, rows)
+
+
+def rotate(
+    snapshot_date: dt.date,
+    nights: int,
+    population: list[CustomerRef],
+    active: Iterable[CustomerRef],
+    last_fetched_on: dict[CustomerKey, dt.date],
+) -> Rotation:
+    """Tonight's customers under rotation over `nights` nights."""
+    if nights < 1:
+        raise ValueError(f"rotation nights must be at least 1, got {nights}")
+    active_set = set(active)
+    slot = snapshot_date.toordinal() % nights
+
+    def due(customer: CustomerRef) -> bool:
+        last = last_fetched_on.get(_key(customer))
+        return (
+            nights == 1
+            or customer in active_set
+            or last is None
+            or (snapshot_date - last).days >= nights
+            or customer_slot(customer, nights) == slot
+        )
+
+    fetch = [c for c in population if due(c)]
+    return Rotation(snapshot_date, nights, population, fetch, active_set, last_fetched_on)
+
+
+def _key(customer: CustomerRef) -> CustomerKey:
+    return (customer.customer_id, customer.identifier_type)

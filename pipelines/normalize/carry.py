@@ -1,0 +1,112 @@
+"""Carrying customers not fetched tonight forward: their rows of the last snapshot, kept.
+
+With rotation over several nights (see `pipelines.extract.rotation`) a night fetches
+only some customers' lists. Every customer-level table of the new snapshot then gets,
+for each customer of the night's population that was not fetched, its rows of the
+snapshot it was carried from, with `snapshot_date` set to tonight and `fetched_on` kept,
+in a file of its own beside the normalized ones (`carried.parquet`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.lake import Lake
+from pipelines.nightrecord import NIGHT_FILE, read_night_note
+from pipelines.tables import CUSTOMER_TABLES, Table
+from pipelines.warehouse.ddl import parquet_source, quote, sql_string
+
+CARRIED_FILE = "carried.parquet"
+
+
+class CarryForwardError(RuntimeError):
+    """Customers are to be carried forward, but the snapshot they come from is missing."""
+
+
+@dataclass(frozen=True)
+class CarryForward:
+    carried_from: dt.date  # the snapshot the rows come from
+    night_file: Path  # the night's population with fetched_on (older = carried)
+
+
+def carry_forward_of(raw_dir: Path) -> CarryForward | None:
+    """What an archived night carried forward, or None when it fetched everyone."""
+    note = read_night_note(raw_dir)
+    if note is None or note.carried_from is None or note.carried == 0:
+        return None
+    return CarryForward(dt.date.fromisoformat(note.carried_from), raw_dir / NIGHT_FILE)
+
+
+def carry_rows(
+    lake: Lake, snapshot_date: dt.date, carry: CarryForward, temp_dirs: dict[str, Path]
+) -> dict[str, int]:
+    """Writes each customer table's carried rows into its temp dir; returns rows per table."""
+    rows = {}
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TEMP TABLE carried AS SELECT customer_id, identifier_type "
+            f"FROM read_parquet({sql_string(carry.night_file)}) "
+            f"WHERE fetched_on < DATE '{snapshot_date.isoformat()}'"
+        )
+        for table in CUSTOMER_TABLES:
+            source = lake.table_dir(table.name, carry.carried_from)
+            if not source.is_dir():
+                raise CarryForwardError(
+                    f"cannot carry customers forward into {snapshot_date}: no partition of "
+                    f"{table.name} for {carry.carried_from} at {source}"
+                )
+            files = sorted(source.glob("*.parquet"))
+            rows[table.name] = (
+                _copy(con, table, files, snapshot_date, carry, temp_dirs[table.name])
+                if files
+                else 0
+            )
+    return rows
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[Path],
+    snapshot_date: dt.date,
+    carry: CarryForward,
+    temp_dir: Path,
+) -> int:
+    present = {
+        row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {parquet_source(files)}").fetchall()
+    }
+    columns = ", ".join(_column(name, present, snapshot_date, carry) for name in table.column_names)
+    reader = con.execute(
+        f"SELECT {columns} FROM {parquet_source(files)} AS t "
+        "SEMI JOIN carried USING (customer_id, identifier_type)"
+    ).fetch_record_batch()
+    written = 0
+    writer: pq.ParquetWriter | None = None
+    for batch in reader:
+        if batch.num_rows == 0:
+            continue
+        if writer is None:
+            writer = pq.ParquetWriter(
+                temp_dir / CARRIED_FILE, table.arrow_schema, compression="zstd"
+            )
+        writer.write_table(pa.Table.from_batches([batch]).cast(table.arrow_schema))
+        written += batch.num_rows
+    if writer is not None:
+        writer.close()
+    return written
+
+
+def _column(name: str, present: set[str], snapshot_date: dt.date, carry: CarryForward) -> str:
+    if name == "snapshot_date":
+        return f"DATE '{snapshot_date.isoformat()}' AS snapshot_date"
+    if name == "fetched_on":  # snapshots from before rotation were fetched whole
+        fallback = f"DATE '{carry.carried_from.isoformat()}'"
+        value = f"coalesce(t.fetched_on, {fallback})" if name in present else fallback
+        return f"{value} AS fetched_on"
+    return f"t.{quote(name)}" if name in present else f"NULL AS {quote(name)}"
