@@ -2,7 +2,6 @@
 
 import datetime as dt
 import logging
-import os
 
 from dagster import (
     AssetCheckResult,
@@ -20,8 +19,8 @@ from pydantic import Field
 from assets.partitions import daily_snapshots
 from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.extract import CustomerFileError, ExtractReport
-from pipelines.extract.gate import SnapshotRefused, max_failed_share_from_env
-from pipelines.extract.night import DEFAULT_NIGHT_HOURS, NightOptions, prepare_night
+from pipelines.extract.gate import SnapshotRefused
+from pipelines.extract.night import NIGHT_HOURS_VARIABLE, NightOptions, night_options, prepare_night
 from pipelines.extract.run import NightOutcome, VolumeRefused, run_night
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
@@ -35,7 +34,6 @@ PAST_WITHOUT_ARCHIVE = (
     "no raw archive for {date}: the Badges API serves only current state, so a past "
     "snapshot can only be rebuilt from its archive, never fetched again"
 )
-NIGHT_HOURS_VARIABLE = "BADGES_NIGHT_HOURS"
 STOPPING = (
     AuthenticationFailed,
     ApiUnavailable,
@@ -66,16 +64,12 @@ class ExtractConfig(Config):
     accept_drop: bool = Field(False, description="Publish even when volumes collapsed.")
 
     def night_options(self) -> NightOptions:
-        hours = self.night_hours or float(
-            os.environ.get(NIGHT_HOURS_VARIABLE) or DEFAULT_NIGHT_HOURS
-        )
-        failed_share = self.max_failed_share
-        return NightOptions(
+        return night_options(
+            night_hours=self.night_hours,
+            max_failed_share=self.max_failed_share,
             refresh_days=self.refresh_days,
             full_refresh=self.full_refresh,
             rotation_nights=self.rotation_nights,
-            night_hours=hours,
-            max_failed_share=max_failed_share_from_env() if failed_share is None else failed_share,
             max_drop_share=self.max_drop_share,
             accept_drop=self.accept_drop,
         )

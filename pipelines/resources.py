@@ -74,23 +74,32 @@ class LakeResource(ConfigurableResource):
         return Lake(Path(self.data_dir).resolve())
 
 
+API_VARIABLES = {
+    "base_url": "CAPILLARY_BASE_URL",
+    "username": "CAPILLARY_USERNAME",
+    "password": "CAPILLARY_PASSWORD",
+    "client_key": "CAPILLARY_CLIENT_KEY",
+    "client_secret": "CAPILLARY_CLIENT_SECRET",
+    "customers_file": "CAPILLARY_CUSTOMERS",
+    "active_customers_file": "CAPILLARY_ACTIVE_CUSTOMERS",
+    "rate_limit": "CAPILLARY_RATE_LIMIT",
+}
+
+
 def _env(name: str) -> EnvVar | None:
     return EnvVar(name) if os.environ.get(name) else None
 
 
 def resources_from_env() -> dict[str, ConfigurableResource]:
-    api_fields = {
-        "base_url": "CAPILLARY_BASE_URL",
-        "username": "CAPILLARY_USERNAME",
-        "password": "CAPILLARY_PASSWORD",
-        "client_key": "CAPILLARY_CLIENT_KEY",
-        "client_secret": "CAPILLARY_CLIENT_SECRET",
-        "customers_file": "CAPILLARY_CUSTOMERS",
-        "active_customers_file": "CAPILLARY_ACTIVE_CUSTOMERS",
-        "rate_limit": "CAPILLARY_RATE_LIMIT",
-    }
-    api_config = {field: _env(var) for field, var in api_fields.items() if _env(var) is not None}
+    """The code location's resources: variables as `EnvVar`s, resolved by Dagster per run."""
+    api_config = {field: _env(var) for field, var in API_VARIABLES.items() if _env(var)}
     return {
         "capillary_api": CapillaryApiResource(**api_config),
         "lake": LakeResource(data_dir=_env("BADGES_DATA_DIR") or DEFAULT_DATA_DIR),
     }
+
+
+def api_from_env() -> CapillaryApiResource:
+    """The API resource with the variables' values, for commands that run outside Dagster."""
+    values = {field: os.environ[var] for field, var in API_VARIABLES.items() if os.environ.get(var)}
+    return CapillaryApiResource(**values)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import DagsterInstance, MetadataValue
+from dagster import DagsterEventType, DagsterInstance, MetadataValue
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -44,22 +44,35 @@ class RunOutcome:
 
 def _extract_lines(extract: dict[str, Any]) -> list[str]:
     calls = ", ".join(f"{k} {v:,}" for k, v in sorted(extract.get("calls", {}).items()))
+    planned = extract.get("plan_total_calls")
     get = extract.get
-    return [
-        f"  customers {get('customers', 0):,}, badges {get('badges', 0):,}, "
+    lines = [
+        f"  customers {get('customers', 0):,} (lists fetched for "
+        f"{get('customers_fetched', 0):,}; rotation over {get('rotation_nights', 1)} night(s), "
+        f"oldest data from {get('oldest_fetched_on')}), badges {get('badges', 0):,}, "
         f"customer-badge pairs {get('pairs', 0):,}",
-        f"  calls: {calls}",
+        f"  calls: {calls} (planned {planned:,})" if planned is not None else f"  calls: {calls}",
         f"  requests {get('requests', 0):,} ({get('requests_per_second', 0):,}/s "
         f"in {get('seconds', 0)}s), retries {get('retries', 0):,}, "
-        f"throttled {get('throttled_429', 0):,}",
+        f"throttled (429) {get('throttled_429', 0):,}",
         f"  details reused from the last snapshot {get('details_reused', 0):,}, "
         f"lists fetched again after drift {get('lists_refetched', 0):,}",
-        f"  failed calls {get('failed_calls', 0):,} {get('errors_by_code', {})}",
+        f"  failed calls {get('failed_calls', 0):,} {get('failures_by_kind', {})}; "
+        f"vendor answers (extract_errors) {get('vendor_answers', 0):,}",
     ]
+    if get("calls_resumed"):
+        lines.append(f"  resumed: {get('calls_resumed'):,} calls answered by an earlier attempt")
+    return lines
 
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, MetadataValue) else value
+
+
+def _is_check_failure(event: Any) -> bool:
+    """A step failed for a blocking check, whose own description was reported already."""
+    error = event.step_failure_data.error
+    return error is not None and error.cls_name == "DagsterAssetCheckFailedError"
 
 
 def _failure_message(event: Any) -> str:
@@ -73,23 +86,20 @@ def _failure_message(event: Any) -> str:
 
 
 def run_snapshot(
-    snapshot_date: dt.date, replay: bool = False, full_refresh: bool = False
+    snapshot_date: dt.date, replay: bool = False, full_refresh: bool = False, **night: Any
 ) -> RunOutcome:
+    """Materializes the nightly job for the date; `night` holds extract options
+    (rate_limit, max_failed_share, accept_drop, rotation_nights), unset when None."""
     from pipelines.definitions import NIGHTLY_JOB, defs
 
+    config = {"replay": replay, "full_refresh": full_refresh}
+    config |= {name: value for name, value in night.items() if value is not None}
     job = defs.resolve_job_def(NIGHTLY_JOB)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             partition_key=snapshot_date.isoformat(),
-            run_config={
-                **QUIET_CONSOLE,
-                "ops": {
-                    "raw_api_responses": {
-                        "config": {"replay": replay, "full_refresh": full_refresh}
-                    }
-                },
-            },
+            run_config={**QUIET_CONSOLE, "ops": {"raw_api_responses": {"config": config}}},
             raise_on_error=False,
         )
     outcome = RunOutcome(snapshot_date, result.run_id, published=False)
@@ -98,7 +108,11 @@ def run_snapshot(
             materialization = event.step_materialization_data.materialization
             key = materialization.asset_key.to_user_string()
             outcome.metadata[key] = {k: _plain(v) for k, v in materialization.metadata.items()}
-        elif event.is_step_failure:
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed and evaluation.blocking:
+                outcome.failures.append(f"{evaluation.check_name}: {evaluation.description}")
+        elif event.is_step_failure and not _is_check_failure(event):
             outcome.failures.append(f"{event.step_key}: {_failure_message(event)}")
     outcome.published = result.success and "published_warehouse" in outcome.metadata
     return outcome

@@ -98,7 +98,7 @@ class CheckpointWriter:
         self._part = first_part
         self._on_batch = on_batch
         self._batch_rows = batch_rows
-        self._seconds = checkpoint_seconds
+        self.checkpoint_seconds = checkpoint_seconds
         self._clock = clock
         self._last_flush = clock()
         self._records: list[RawRecord] = []
@@ -120,7 +120,7 @@ class CheckpointWriter:
         self._decisions.append(row)
 
     def flush_if_due(self) -> None:
-        if self._clock() - self._last_flush >= self._seconds:
+        if self._clock() - self._last_flush >= self.checkpoint_seconds:
             self.flush()
 
     def flush(self) -> None:

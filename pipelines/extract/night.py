@@ -7,15 +7,22 @@ checkpoint; nothing calls the API, so `badges plan` shows the same plan a run st
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from pipelines.extract.checkpoint import Resumed, customer_key, open_checkpoint
+from pipelines.extract.checkpoint import (
+    CHECKPOINT_SECONDS,
+    Resumed,
+    customer_key,
+    open_checkpoint,
+)
 from pipelines.extract.customers import CustomerRef
-from pipelines.extract.gate import DEFAULT_MAX_FAILED_SHARE
+from pipelines.extract.gate import DEFAULT_MAX_FAILED_SHARE, max_failed_share_from_env
 from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, previous_snapshot
 from pipelines.extract.planning import (
     DETAILS,
@@ -37,6 +44,8 @@ from pipelines.warehouse.ddl import parquet_source
 from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE
 
 DEFAULT_NIGHT_HOURS = 6.0
+NIGHT_HOURS_VARIABLE = "BADGES_NIGHT_HOURS"
+CHECKPOINT_VARIABLE = "BADGES_CHECKPOINT_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,24 @@ class NightOptions:
     max_failed_share: float = DEFAULT_MAX_FAILED_SHARE
     max_drop_share: float = DEFAULT_MAX_DROP_SHARE
     accept_drop: bool = False
+    checkpoint_seconds: float = CHECKPOINT_SECONDS  # answers a kill may cost, at most
+
+
+def night_options(
+    night_hours: float | None = None, max_failed_share: float | None = None, **given: Any
+) -> NightOptions:
+    """Options as given, the rest from the environment (`BADGES_NIGHT_HOURS`,
+    `BADGES_MAX_FAILED_SHARE`) or the defaults."""
+    if night_hours is None:
+        text = os.environ.get(NIGHT_HOURS_VARIABLE)
+        night_hours = float(text) if text else DEFAULT_NIGHT_HOURS
+    if max_failed_share is None:
+        max_failed_share = max_failed_share_from_env()
+    if night_hours <= 0:
+        raise ValueError(f"{NIGHT_HOURS_VARIABLE}: the night must last more than 0 hours")
+    if "checkpoint_seconds" not in given and os.environ.get(CHECKPOINT_VARIABLE):
+        given["checkpoint_seconds"] = float(os.environ[CHECKPOINT_VARIABLE])
+    return NightOptions(night_hours=night_hours, max_failed_share=max_failed_share, **given)
 
 
 @dataclass
@@ -174,7 +201,6 @@ def _shape(
         "pages_per_customer": LIST_TYPES_PER_CUSTOMER + sum(extra_pages.values()) / customers,
         "pairs_per_customer": known_pairs / len(seen) if seen else PAIRS_PER_NEW_CUSTOMER,
         "active": len(set(active)),
-        "never_fetched": len(population) - len(seen),
         "age_histogram": ages_of({k: last[k] for k in seen}, today),
     }
 

@@ -40,14 +40,13 @@ class OrgShape:
     changed_share: float  # of reusable pairs, the share that changed last night
     refresh_days: int
     active: int = 0
-    never_fetched: int = 0
     age_histogram: Mapping[int, int] = field(default_factory=dict)  # days since fetched -> n
     full_refresh: bool = False
 
     def calls(self, nights: int) -> dict[str, float]:
         """Expected calls per API with rotation over `nights`."""
         due_by_age = sum(n for age, n in self.age_histogram.items() if age >= nights)
-        forced = min(self.customers, self.active + self.never_fetched + due_by_age)
+        forced = min(self.customers, self.active + due_by_age)
         fetched = forced + (self.customers - forced) / nights
         if self.full_refresh or nights >= self.refresh_days:
             detail_share = 1.0

@@ -3,9 +3,11 @@
 With rotation over N nights, a night fetches
 
 - every customer of the active-customers file (activity since the last run),
-- every customer never fetched, or whose data is N nights old or older,
+- every customer whose data is N nights old or older,
 - and the customers whose slot, `crc32("customer|identifier") % N`, equals
   `date.toordinal() % N`: about 1/N of the others, so that none waits longer than N.
+  A customer never fetched waits for its slot too, so that a large org's first load is
+  spread over N nights like every later one.
 
 N = 1 fetches everyone, every night. The customers not fetched keep the rows of the last
 snapshot, with the `fetched_on` of the night they were fetched. Each archive records its
@@ -106,8 +108,7 @@ def rotate(
         return (
             nights == 1
             or customer in active_set
-            or last is None
-            or (snapshot_date - last).days >= nights
+            or (last is not None and (snapshot_date - last).days >= nights)
             or customer_slot(customer, nights) == slot
         )
 

@@ -72,7 +72,12 @@ def run_night(
     try:
         for part in night.resumed.parts:
             normalizer.submit_file(part)
-        writer = CheckpointWriter(building, night.resumed.next_part, on_batch=normalizer.submit)
+        writer = CheckpointWriter(
+            building,
+            night.resumed.next_part,
+            on_batch=normalizer.submit,
+            checkpoint_seconds=options.checkpoint_seconds,
+        )
         report = asyncio.run(
             _extract(settings, night, writer, options, on_progress, progress_every)
         )

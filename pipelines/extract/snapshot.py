@@ -142,7 +142,8 @@ class SnapshotExtractor:
 
     async def run(self) -> ExtractReport:
         started = time.monotonic()
-        background = [asyncio.create_task(self._checkpoint_every(1.0))]
+        tick = min(1.0, self.writer.checkpoint_seconds)
+        background = [asyncio.create_task(self._checkpoint_every(tick))]
         if self._on_progress is not None:
             background.append(
                 asyncio.create_task(

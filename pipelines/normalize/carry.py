@@ -85,7 +85,7 @@ def _copy(
     reader = con.execute(
         f"SELECT {columns} FROM {parquet_source(files)} AS t "
         "SEMI JOIN carried USING (customer_id, identifier_type)"
-    ).fetch_record_batch()
+    ).to_arrow_reader()
     written = 0
     writer: pq.ParquetWriter | None = None
     for batch in reader:

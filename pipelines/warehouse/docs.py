@@ -21,6 +21,7 @@ from pipelines.warehouse.history import (
     build_history,
 )
 from pipelines.warehouse.loader import (
+    NIGHT_COLUMNS,
     SNAPSHOT_INFO_COLUMNS,
     SNAPSHOT_INFO_GRAIN,
     write_snapshot_info,
@@ -38,6 +39,13 @@ _DOCS_DATE = dt.date(2000, 1, 1)  # any date: only column types are read from th
 
 _TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
 
+HISTORY_STORAGE = (
+    "Each night applies only its own snapshot. A versioned table `history.<t>` is a view "
+    "over `history.<t>_latest` (the latest version of every key, the only part a night "
+    "rewrites) and `history.<t>_earlier` (superseded versions); "
+    "`history.applied_snapshots` lists the snapshots applied. A version changes with the "
+    "data, never with `fetched_on` alone.\n"
+)
 HISTORY_COLUMNS = {
     "version_number": "1 for the key's first version, counting up.",
     "valid_from": "First snapshot that had this version.",
@@ -60,6 +68,7 @@ def render_warehouse_docs() -> str:
             f"## Schema `{MODEL_SCHEMA}`: SQL models (`sql/<name>.sql`)\n",
             *(_model_section(con, name) for name in model_names()),
             f"## Schema `{HISTORY_SCHEMA}`: changes across snapshots\n",
+            HISTORY_STORAGE,
             *(_history_section(con, name) for name in [*VERSIONED_TABLES, *EVENT_TABLES]),
         ]
     return "\n".join(sections).rstrip() + "\n"
@@ -126,7 +135,8 @@ def _snapshot_info_section() -> str:
 
 
 def _snapshot_info_type(name: str) -> str:
-    return {"snapshot_date": "DATE", "loaded_at": "TIMESTAMPTZ"}.get(name, "BIGINT")
+    types = {"snapshot_date": "DATE", "loaded_at": "TIMESTAMPTZ", **NIGHT_COLUMNS}
+    return types.get(name, "BIGINT")
 
 
 def _model_section(con: duckdb.DuckDBPyConnection, name: str) -> str:

@@ -1,11 +1,19 @@
 """Schema `history`: how badges, constraints and customer lists changed across snapshots.
 
-Built from every daily snapshot in the lake up to the one being loaded, so a rebuild
-of any date gives the same answer. Type-2 tables keep one row per version of a natural
-key: a new version starts only when a column other than `snapshot_date` changed, or when
-the key comes back after missing from a snapshot. `valid_from` is the first snapshot of
-the version, `valid_to` the first snapshot that no longer had it (null while current).
-Issuals and earns are kept once per id, as last seen.
+Type-2 tables keep one row per version of a natural key: a new version starts only when
+a column other than `snapshot_date` and `fetched_on` changed, or when the key comes back
+after missing from a snapshot. `valid_from` is the first snapshot of the version,
+`valid_to` the first snapshot that no longer had it (null while current). Issuals and
+earns are kept once per id, as last seen.
+
+Each night applies only its own snapshot to the published history: the cost is the
+snapshot's size, not the number of days kept. A versioned table is stored as
+`history.<t>_latest` (the latest version of every key) and `history.<t>_earlier`
+(superseded versions), which the view `history.<t>` unites, so a night reads and
+rewrites only the latest versions. A full rebuild from every snapshot in the lake
+gives the same tables; it runs when there is no history yet, when the snapshot is not
+newer than the history's last one (a rerun or an older backfill), or when the lake
+holds a snapshot the history has not seen.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from pipelines.warehouse.ddl import create_table_sql, parquet_source, quote, typ
 HISTORY_SCHEMA = "history"
 VERSIONED_TABLES = ("badges", "badge_constraints", "customer_badges")
 EVENT_TABLES = {"badge_issuals": "issue_id", "badge_earns": "earn_id"}
+APPLIED = f"{HISTORY_SCHEMA}.applied_snapshots"
+NOT_ATTRIBUTES = ("snapshot_date", "fetched_on")  # change with every fetch, not with the data
 _PARTITION_PREFIX = "snapshot_date="
 
 
@@ -39,23 +49,74 @@ def lake_snapshot_dates(lake: Lake, table: str, through: dt.date) -> list[dt.dat
 
 
 def build_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> dict[str, int]:
-    """(Re)builds every `history` table from the lake; returns rows per table."""
+    """Brings `history` up to `through` (incrementally when it can); returns rows per table."""
+    if can_apply_incrementally(con, lake, through):
+        for name in VERSIONED_TABLES:
+            _apply_versioned(con, TABLES[name], through)
+        for name, id_column in EVENT_TABLES.items():
+            _apply_events(con, TABLES[name], id_column)
+        con.execute(f"INSERT INTO {APPLIED} VALUES (?)", [through])
+    else:
+        rebuild_history(con, lake, through)
+    return {name: _count(con, name) for name in [*VERSIONED_TABLES, *EVENT_TABLES]}
+
+
+def rebuild_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> None:
+    """(Re)builds every `history` table from all snapshots in the lake up to `through`."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
-    counts = {}
+    applied: set[dt.date] = set()
     for name in [*VERSIONED_TABLES, *EVENT_TABLES]:
         table = TABLES[name]
         dates = _stage_snapshots(con, lake, table, through)
+        applied.update(dates)
         try:
             if name in EVENT_TABLES:
                 con.execute(_kept_once_sql(table, EVENT_TABLES[name]))
             else:
                 con.execute(_versioned_sql(table, dates))
+                _split_versions(con, table)
         finally:
             # DuckDB resolves `main.<t>` to the temp catalog's `main` schema first, so a
             # leftover source table would shadow the contract table of the same name.
             con.execute(f"DROP TABLE IF EXISTS temp.{_source_name(table)}")
-        counts[name] = _count(con, name)
-    return counts
+    con.execute(f"CREATE OR REPLACE TABLE {APPLIED} (snapshot_date DATE NOT NULL)")
+    for snapshot_date in sorted(applied):
+        con.execute(f"INSERT INTO {APPLIED} VALUES (?)", [snapshot_date])
+
+
+def can_apply_incrementally(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [HISTORY_SCHEMA, "applied_snapshots"],
+    ).fetchone()
+    if not found or not found[0] or not _columns_current(con):
+        return False
+    last = con.execute(f"SELECT max(snapshot_date) FROM {APPLIED}").fetchone()[0]
+    if last is None or through <= last:
+        return False
+    unseen = [d for d in lake_snapshot_dates(lake, "badges", through) if last < d < through]
+    return not unseen
+
+
+def _columns_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stored history has every contract column (a new column: rebuild)."""
+    for name in [*VERSIONED_TABLES, *EVENT_TABLES]:
+        stored = _stored_name(name)
+        columns = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [HISTORY_SCHEMA, stored],
+            ).fetchall()
+        }
+        if not set(TABLES[name].column_names) - {"snapshot_date"} <= columns:
+            return False
+    return True
+
+
+def _stored_name(name: str) -> str:
+    return f"{name}_latest" if name in VERSIONED_TABLES else name
 
 
 def _source_name(table: Table) -> str:
@@ -81,23 +142,30 @@ def _stage_snapshots(
     return dates
 
 
+def _attributes(table: Table, alias: str) -> str:
+    names = [c for c in table.column_names if c not in table.key and c not in NOT_ATTRIBUTES]
+    return "struct_pack(" + ", ".join(f"{quote(c)} := {alias}.{quote(c)}" for c in names) + ")"
+
+
+def _same_key(table: Table, left: str, right: str) -> str:
+    return " AND ".join(
+        f"{left}.{quote(c)} IS NOT DISTINCT FROM {right}.{quote(c)}" for c in table.key
+    )
+
+
 def _versioned_sql(table: Table, dates: list[dt.date]) -> str:
     key = ", ".join(quote(c) for c in table.key)
-    attributes = [c for c in table.column_names if c not in table.key and c != "snapshot_date"]
-    attribute_struct = (
-        "struct_pack(" + ", ".join(f"{quote(c)} := {quote(c)}" for c in attributes) + ")"
-    )
     columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
     date_list = ", ".join(f"DATE '{d.isoformat()}'" for d in dates) or "NULL::DATE"
     return f"""
-CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{quote(table.name)} AS
+CREATE OR REPLACE TEMP TABLE history_versions AS
 WITH snapshots AS (
     SELECT snapshot_date, row_number() OVER (ORDER BY snapshot_date) AS snapshot_index
     FROM (SELECT unnest([{date_list}]) AS snapshot_date)
     WHERE snapshot_date IS NOT NULL
 ),
 indexed AS (
-    SELECT t.*, {attribute_struct} AS attributes, s.snapshot_index
+    SELECT t.*, {_attributes(table, "t")} AS attributes, s.snapshot_index
     FROM temp.{_source_name(table)} AS t
     JOIN snapshots AS s ON s.snapshot_date = t.snapshot_date
 ),
@@ -130,6 +198,82 @@ LEFT JOIN snapshots AS next_snapshot ON next_snapshot.snapshot_index = v.last_in
 WHERE v.starts_version = 1
 ORDER BY {key}, valid_from
 """
+
+
+def _split_versions(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """history_versions -> `<t>_latest` (each key's last version), `<t>_earlier`, the view."""
+    key = ", ".join(quote(c) for c in table.key)
+    name = quote(table.name)
+    latest = "row_number() OVER (PARTITION BY {key} ORDER BY version_number DESC)"
+    for suffix, condition in (("latest", "= 1"), ("earlier", "> 1")):
+        con.execute(
+            f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{quote(table.name + '_' + suffix)} AS "
+            f"SELECT * FROM history_versions QUALIFY {latest.format(key=key)} {condition} "
+            f"ORDER BY {key}"
+        )
+    kind = con.execute(  # history built before the split stored this name as a table
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [HISTORY_SCHEMA, table.name],
+    ).fetchone()
+    if kind:
+        con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{name}")
+    con.execute(
+        f"CREATE OR REPLACE VIEW {HISTORY_SCHEMA}.{name} AS "
+        f"SELECT * FROM {HISTORY_SCHEMA}.{quote(table.name + '_earlier')} UNION ALL "
+        f"SELECT * FROM {HISTORY_SCHEMA}.{quote(table.name + '_latest')}"
+    )
+    con.execute("DROP TABLE history_versions")
+
+
+def _apply_versioned(con: duckdb.DuckDBPyConnection, table: Table, snapshot: dt.date) -> None:
+    """Applies main.<t> (the snapshot `snapshot`) to the stored versions of `table`."""
+    latest = f"{HISTORY_SCHEMA}.{quote(table.name + '_latest')}"
+    earlier = f"{HISTORY_SCHEMA}.{quote(table.name + '_earlier')}"
+    columns = [c for c in table.column_names if c != "snapshot_date"]
+    listed = ", ".join(quote(c) for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {listed}, "
+        f"{_attributes(table, 'm')} AS attributes FROM main.{quote(table.name)} AS m"
+    )
+    con.execute(  # versions that ended: their key is gone or its attributes changed
+        f"""UPDATE {latest} AS h SET valid_to = ?, is_current = false
+            WHERE h.is_current AND NOT EXISTS (
+                SELECT 1 FROM incoming AS i WHERE {_same_key(table, "i", "h")}
+                AND i.attributes IS NOT DISTINCT FROM {_attributes(table, "h")})""",
+        [snapshot],
+    )
+    con.execute(  # rows that do not continue an open version start a new one
+        f"""CREATE OR REPLACE TEMP TABLE starting AS
+            SELECT i.*, coalesce(h.version_number, 0) + 1 AS version_number
+            FROM incoming AS i LEFT JOIN {latest} AS h ON {_same_key(table, "i", "h")}
+            WHERE h.is_current IS NOT TRUE"""
+    )
+    superseded = f"EXISTS (SELECT 1 FROM starting AS s WHERE {_same_key(table, 's', 'h')})"
+    con.execute(f"INSERT INTO {earlier} SELECT * FROM {latest} AS h WHERE {superseded}")
+    con.execute(f"DELETE FROM {latest} AS h WHERE {superseded}")
+    con.execute(
+        f"INSERT INTO {latest} SELECT {listed}, CAST(version_number AS INTEGER), "
+        "?::DATE, NULL::DATE, true FROM starting",
+        [snapshot],
+    )
+    con.execute("DROP TABLE incoming; DROP TABLE starting")
+
+
+def _apply_events(con: duckdb.DuckDBPyConnection, table: Table, id_column: str) -> None:
+    columns = [c for c in table.column_names if c != "snapshot_date"]
+    target = f"{HISTORY_SCHEMA}.{quote(table.name)}"
+    updates = ", ".join(f"{quote(c)} = n.{quote(c)}" for c in columns)
+    values = ", ".join(f"n.{quote(c)}" for c in columns)
+    con.execute(
+        f"""MERGE INTO {target} AS h
+            USING (SELECT * FROM main.{quote(table.name)}
+                   WHERE {quote(id_column)} IS NOT NULL) AS n
+            ON h.{quote(id_column)} = n.{quote(id_column)}
+            WHEN MATCHED THEN UPDATE SET {updates}, last_seen_snapshot = n.snapshot_date
+            WHEN NOT MATCHED THEN INSERT
+                ({", ".join(quote(c) for c in columns)}, first_seen_snapshot, last_seen_snapshot)
+                VALUES ({values}, n.snapshot_date, n.snapshot_date)"""
+    )
 
 
 def _kept_once_sql(table: Table, id_column: str) -> str:

@@ -16,6 +16,7 @@ import duckdb
 
 from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
+from pipelines.nightrecord import NightNote, read_night_note
 from pipelines.tables import TABLES, Table
 from pipelines.warehouse.dbfiles import copy_database, read_snapshot_date, remove_database
 from pipelines.warehouse.ddl import create_table_sql, parquet_source, quote, typed_select_list
@@ -33,7 +34,20 @@ SNAPSHOT_INFO_GRAIN = "one row: the snapshot schema main holds"
 SNAPSHOT_INFO_COLUMNS = {
     "snapshot_date": "Day (UTC) of the snapshot loaded into schema main.",
     "loaded_at": "When the load ran (the only wall-clock value; models never read it).",
+    "customers": "Customers of the night's population (customers file plus active ones).",
+    "customers_fetched": "Customers whose lists were fetched that night; the others were "
+    "carried forward.",
+    "rotation_nights": "N: every customer's lists are fetched at least every N nights.",
+    "oldest_fetched_on": "The oldest fetched_on of any customer in the snapshot.",
+    "failed_calls": "Calls that got no answer after their retries (under the gate's share).",
     "<table>_rows": "Rows loaded into main.<table>, one column per contract table.",
+}
+NIGHT_COLUMNS = {
+    "customers": "BIGINT",
+    "customers_fetched": "BIGINT",
+    "rotation_nights": "INTEGER",
+    "oldest_fetched_on": "DATE",
+    "failed_calls": "BIGINT",
 }
 
 
@@ -78,7 +92,9 @@ def load_snapshot(lake: Lake, snapshot_date: dt.date) -> LoadReport:
             row_counts[table.name] = _load_table(
                 con, table, files_by_table[table.name], snapshot_date
             )
-        write_snapshot_info(con, snapshot_date, row_counts)
+        write_snapshot_info(
+            con, snapshot_date, row_counts, read_night_note(lake.raw_dir(snapshot_date))
+        )
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
     return LoadReport(snapshot_date, staging, seeded, row_counts)
@@ -139,16 +155,22 @@ def _check_snapshot_dates(
 
 
 def write_snapshot_info(
-    con: duckdb.DuckDBPyConnection, snapshot_date: dt.date, row_counts: dict[str, int]
+    con: duckdb.DuckDBPyConnection,
+    snapshot_date: dt.date,
+    row_counts: dict[str, int],
+    night: NightNote | None = None,
 ) -> None:
-    """(Re)creates the one-row `main.snapshot_info`: the date, load time and rows per table."""
+    """(Re)creates the one-row `main.snapshot_info`: the date, load time, the night's figures
+    (null for an archive that did not record them) and rows per table."""
     count_columns = ", ".join(f"{quote(name + '_rows')} BIGINT" for name in row_counts)
+    night_columns = ", ".join(f"{name} {type_}" for name, type_ in NIGHT_COLUMNS.items())
     con.execute(
-        "CREATE OR REPLACE TABLE main.snapshot_info "
-        f"(snapshot_date DATE NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, {count_columns})"
+        "CREATE OR REPLACE TABLE main.snapshot_info (snapshot_date DATE NOT NULL, "
+        f"loaded_at TIMESTAMPTZ NOT NULL, {night_columns}, {count_columns})"
     )
-    placeholders = ", ".join("?" for _ in row_counts)
+    figures = [getattr(night, name) if night is not None else None for name in NIGHT_COLUMNS]
+    placeholders = ", ".join("?" for _ in [*figures, *row_counts])
     con.execute(
         f"INSERT INTO main.snapshot_info VALUES (?, now(), {placeholders})",
-        [snapshot_date, *row_counts.values()],
+        [snapshot_date, *figures, *row_counts.values()],
     )

@@ -14,16 +14,24 @@ from tests.e2e.conftest import TODAY, Pipeline
 CAPILLARY_VARIABLES = [v for v in os.environ if v.startswith(("CAPILLARY_", "BADGES_"))]
 
 
-def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+CLI = [sys.executable, "-m", "pipelines.cli"]
+
+
+def cli_environment(tmp_path: Path, **env: str) -> dict[str, str]:
+    """The environment of a `badges` process with its data and Dagster home under tmp_path."""
     environment = {k: v for k, v in os.environ.items() if k not in CAPILLARY_VARIABLES}
     environment.update(
         BADGES_DATA_DIR=str(tmp_path / "data"), DAGSTER_HOME=str(tmp_path / "dagster"), **env
     )
     (tmp_path / "dagster").mkdir(exist_ok=True)
     (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return environment
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        env=environment,
+        [*CLI, *args],
+        env=cli_environment(tmp_path, **env),
         capture_output=True,
         text=True,
         timeout=600,

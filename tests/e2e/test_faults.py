@@ -51,9 +51,7 @@ def _differences(clean: Path, faulty: Path, table: str) -> int:
 
 def test_faulty_run_loads_exactly_what_a_clean_run_loads(tmp_path: Path):
     clean, clean_metadata, _ = _run(tmp_path / "clean", None)
-    faulty, metadata, stats = _run(
-        tmp_path / "faulty", HOSTILE, rate_limit="60/s", max_attempts=10
-    )
+    faulty, metadata, stats = _run(tmp_path / "faulty", HOSTILE, rate_limit="60/s", max_attempts=10)
 
     assert stats.failures > 0 and stats.resets > 0 and stats.truncations > 0
     assert stats.rate_limited > 0 and stats.drifted_pages > 0

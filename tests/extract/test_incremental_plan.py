@@ -96,7 +96,9 @@ def test_a_changed_pair_is_fetched_on_the_night_it_changed(tmp_path):
 def test_the_sealed_state_keeps_each_pair_with_the_night_it_was_really_fetched(tmp_path):
     simulate(tmp_path, nights=3, refresh_days=1000, change_on={2: "1005"})
     state = pq.read_table(Lake(tmp_path).raw_dir(START + dt.timedelta(days=2)) / STATE_FILE)
-    fetched_on = dict(zip(state["customer_id"].to_pylist(), state["fetched_on"].to_pylist()))
+    fetched_on = dict(
+        zip(state["customer_id"].to_pylist(), state["fetched_on"].to_pylist(), strict=True)
+    )
     assert len(fetched_on) == len(CUSTOMERS)
     assert fetched_on["1005"] == START + dt.timedelta(days=2)
     assert fetched_on["1006"] == START  # reused on nights 1 and 2

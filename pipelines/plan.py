@@ -1,0 +1,49 @@
+"""`badges plan`: tonight's calls per API and their duration under the budgets, before the night.
+
+It reads the configuration (`CAPILLARY_*`, `BADGES_*`) and the lake exactly as a run does
+and prints the plan the run would log at its start; it makes no API call (the embedded
+sandbox is started only to read its customer list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+from pipelines.extract.customers import CustomerFileError
+from pipelines.extract.night import night_options, prepare_night
+from pipelines.lake import Lake
+from pipelines.ratespec import RateSpecError
+from pipelines.resources import api_from_env
+
+
+def show_plan(
+    snapshot_date: dt.date,
+    full_refresh: bool = False,
+    rotation_nights: int | None = None,
+    rate_limit: str | None = None,
+    night_hours: float | None = None,
+) -> int:
+    """Prints the plan; 0 when it fits the night's window (or cannot tell), 1 when it does not,
+    2 for a configuration that cannot be read."""
+    try:
+        options = night_options(
+            night_hours=night_hours, full_refresh=full_refresh, rotation_nights=rotation_nights
+        )
+        with api_from_env().open(rate_limit) as source:
+            night = prepare_night(
+                Lake.from_env(),
+                snapshot_date,
+                source.customers,
+                source.active_customers,
+                source.settings.base_url,
+                source.settings.tuning.rate_limits,
+                source.settings.tuning.page_size,
+                options,
+                read_only=True,
+            )
+    except (CustomerFileError, RateSpecError, ValueError) as error:
+        print(f"badges plan: error: {error}", file=sys.stderr)
+        return 2
+    print(night.plan.describe())
+    return 1 if night.plan.fits is False else 0
