@@ -15,7 +15,13 @@ from dagster import (
 )
 
 from assets.analytics import analytics_key, analytics_model_assets
-from assets.catalog import contract_table_metadata, history_metadata, warehouse_summary
+from assets.catalog import (
+    COLUMN_SCHEMA,
+    contract_schema,
+    contract_table_metadata,
+    history_metadata,
+    warehouse_summary,
+)
 from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
@@ -73,6 +79,7 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
             group_name="warehouse",
             deps=[lake_key(name)],
             description=f"main.{name} in the staging warehouse: one row per {table.grain}.",
+            metadata={COLUMN_SCHEMA: contract_schema(table)},
         )
         for name, table in TABLES.items()
     ],
@@ -105,7 +112,8 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     deps=[warehouse_key(name) for name in (*VERSIONED_TABLES, *EVENT_TABLES)],
     description=(
         "Schema history: type-2 versions of badges, badge_constraints and customer_badges, "
-        "and every issual and earn once, built from all daily snapshots in the lake."
+        "and every issual and earn once; each night applies only its own snapshot (rebuilt "
+        "from the lake's snapshots for a rerun, an older backfill or a gap)."
     ),
 )
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:

@@ -27,7 +27,7 @@ from benchmarks.floor import CLIENTS, ReplayRequest, replay_request, run_floor
 from benchmarks.target import Target, sandbox_target
 from pipelines.client.settings import ClientTuning
 from pipelines.extract import load_customers
-from pipelines.extract.snapshot import DETAIL_PATH, LIST_PATH, LIST_TYPES, META_PATH
+from pipelines.extract.endpoints import DETAIL_PATH, LIST_PATH, LIST_TYPES, META_PATH
 from pipelines.sandbox import basic_header
 
 PAGE_SIZE = ClientTuning().page_size

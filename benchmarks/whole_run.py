@@ -51,13 +51,22 @@ def step_seconds(dagster_home: Path, run_id: str) -> dict[str, float]:
     return {s.step_key: s.end_time - s.start_time for s in stats if s.start_time and s.end_time}
 
 
+def badges_run(target: Target, workdir: Path, *args: str, **env: str) -> tuple[list, dict]:
+    """The command and environment of `badges run` against `target`, with its data and
+    Dagster home under `workdir`."""
+    dagster_home = workdir / "dagster-home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text(TELEMETRY_OFF)
+    environment = target.child_env(
+        BADGES_DATA_DIR=str(workdir / "data"), DAGSTER_HOME=str(dagster_home), **env
+    )
+    return [sys.executable, "-m", "pipelines.cli", "run", *args], environment
+
+
 def measure_whole_run(target: Target, workdir: Path) -> WholeRun:
     dagster_home = workdir / "dagster-home"
-    dagster_home.mkdir()
-    (dagster_home / "dagster.yaml").write_text(TELEMETRY_OFF)
-    env = target.child_env(BADGES_DATA_DIR=str(workdir / "data"), DAGSTER_HOME=str(dagster_home))
     snapshot_date = dt.datetime.now(dt.UTC).date().isoformat()
-    argv = [sys.executable, "-m", "pipelines.cli", "run", "--date", snapshot_date]
+    argv, env = badges_run(target, workdir, "--date", snapshot_date)
     child = run_child(argv, env, PROJECT_ROOT)
     published = re.search(r"published \(run ([0-9a-f-]+)\)", child.stdout)
     if child.returncode != 0 or published is None:

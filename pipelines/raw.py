@@ -14,9 +14,15 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    from pipelines.client.errors import ApiCallFailed
+    from pipelines.client.http import ApiResponse
+    from pipelines.extract.customers import CustomerRef
 
 ENDPOINT_META = "badge_meta"
 ENDPOINT_LIST = "customer_badges"
@@ -82,6 +88,50 @@ def is_answer(record: RawRecord) -> bool:
         and 400 <= status < 500
         and status != 429
         and record.error_code != BAD_BODY_CODE
+    )
+
+
+def ok_record(
+    endpoint: str, response: ApiResponse, customer: CustomerRef | None, **where: Any
+) -> RawRecord:
+    """The record of an answered call (its body as received)."""
+    return _record(
+        endpoint,
+        customer,
+        request_path=response.path,
+        ok=True,
+        http_status=response.status,
+        body=response.body,
+        attempts=response.attempts,
+        **where,
+    )
+
+
+def failure_record(
+    endpoint: str, exc: ApiCallFailed, customer: CustomerRef | None, **where: Any
+) -> RawRecord:
+    """The record of a vendor error answer or of a call that failed (its kind as the code)."""
+    return _record(
+        endpoint,
+        customer,
+        request_path=exc.path,
+        ok=False,
+        http_status=exc.http_status,
+        body=exc.body,
+        attempts=exc.attempts,
+        error_code=exc.error_code or (None if exc.answered else exc.kind),
+        error_message=exc.message,
+        **where,
+    )
+
+
+def _record(endpoint: str, customer: CustomerRef | None, **fields: Any) -> RawRecord:
+    return RawRecord(
+        endpoint=endpoint,
+        customer_id=customer.customer_id if customer else None,
+        identifier_type=customer.identifier_type if customer else None,
+        received_at=dt.datetime.now(dt.UTC),
+        **fields,
     )
 
 

@@ -100,6 +100,9 @@ def run_snapshot(
             instance=instance,
             partition_key=snapshot_date.isoformat(),
             run_config={**QUIET_CONSOLE, "ops": {"raw_api_responses": {"config": config}}},
+            # The daemon cannot relaunch a run executed in this process; run it again by
+            # hand instead (it resumes from its checkpoint).
+            tags={"dagster/max_retries": "0"},
             raise_on_error=False,
         )
     outcome = RunOutcome(snapshot_date, result.run_id, published=False)

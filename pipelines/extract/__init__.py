@@ -3,8 +3,8 @@
 from pipelines.extract.customers import CustomerFileError, CustomerRef, load_customers
 from pipelines.extract.incremental import previous_snapshot
 from pipelines.extract.night import NightOptions, prepare_night
+from pipelines.extract.report import ExtractReport
 from pipelines.extract.run import extract_to_archive, run_night
-from pipelines.extract.snapshot import ExtractReport
 
 __all__ = [
     "CustomerFileError",

@@ -11,7 +11,8 @@ detail). A pair is fetched again when
   is refetched on the nights whose `date.toordinal() % N` equals it, so about 1/N of the
   pairs are refreshed each night and none is older than N days (N = `refresh_days`),
 - the night it was fetched has no archive any more to copy it from,
-- or the run is a full refresh.
+- or the run is a full refresh (the last snapshot's fingerprints still tell the plan
+  which pairs there are).
 
 Otherwise its detail response is copied from the archive of the night it was really
 fetched, marked with that day (`reused_from`). A change that shows neither in the
@@ -116,7 +117,8 @@ class DetailPlan:
             raise ValueError(f"refresh_days must be at least 1, got {refresh_days}")
         self.snapshot_date = snapshot_date
         self.lake = lake
-        self.previous = None if full_refresh else previous
+        self.previous = previous
+        self.full_refresh = full_refresh
         self.refresh_days = refresh_days
         self._today_slot = snapshot_date.toordinal() % refresh_days
         self._known = load_fingerprints(self.previous)
@@ -133,7 +135,7 @@ class DetailPlan:
         refresh slot, or because the night it was fetched has no archive to copy from."""
         fetched_on = self._known[key][1]
         age = (self.snapshot_date - fetched_on).days
-        if age >= self.refresh_days or not self._has_archive(fetched_on):
+        if self.full_refresh or age >= self.refresh_days or not self._has_archive(fetched_on):
             return True
         return age > 0 and refresh_slot(key, self.refresh_days) == self._today_slot
 

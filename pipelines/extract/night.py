@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ import duckdb
 
 from pipelines.extract.checkpoint import (
     CHECKPOINT_SECONDS,
+    CustomerKey,
+    PairKey,
     Resumed,
     customer_key,
     open_checkpoint,
@@ -87,7 +89,6 @@ class PreparedNight:
     resumed: Resumed
     plan: NightPlan
     last_note: NightNote | None = None
-    extra_pages: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def building_dir(self) -> Path:
@@ -97,6 +98,18 @@ class PreparedNight:
 def building_dir(lake: Lake, snapshot_date: dt.date) -> Path:
     raw_dir = lake.raw_dir(snapshot_date)
     return raw_dir.with_name(raw_dir.name + ".building")
+
+
+@dataclass
+class LastNight:
+    """What the last snapshot tells about tonight."""
+
+    previous: PreviousSnapshot | None
+    note: NightNote | None
+    last_fetched: dict[CustomerKey, dt.date]
+    extra_pages: dict[CustomerKey, int]  # list pages beyond one per list, where there were
+    badges: int | None  # badges listed; None without a snapshot
+    pairs: dict[CustomerKey, list[PairKey]]  # pairs with a known detail, per customer
 
 
 def prepare_night(
@@ -112,33 +125,22 @@ def prepare_night(
 ) -> PreparedNight:
     """Tonight's customers and plan; `read_only` leaves the checkpoint as it is."""
     previous = previous_snapshot(lake, snapshot_date)
-    last_date = previous.snapshot_date if previous else None
-    last = last_fetched(previous.raw_dir if previous else None, last_date)
-    note = read_night_note(previous.raw_dir) if previous else None
-    population = population_of(customers, active)
     details = DetailPlan(snapshot_date, lake, previous, options.refresh_days, options.full_refresh)
-    extra_pages, badges = _last_lists(lake, last_date, page_size)
-    pairs_by_customer = _pairs_by_customer(details)
-    rates, sources = rates_per_second(budgets, note.found_rates if note else {})
+    last = _last_night(lake, previous, details, page_size)
+    population = population_of(customers, active)
+    rates, sources = rates_per_second(budgets, last.note.found_rates if last.note else {})
     nights = options.rotation_nights
     if nights is None:
-        shape = _shape(population, active, last, snapshot_date, extra_pages, pairs_by_customer)
-        shape = OrgShape(
-            **{**shape, "badges": badges or 0, "refresh_days": options.refresh_days},
-            changed_share=note.changed_share if note else 0.0,
-            full_refresh=options.full_refresh,
-        )
+        shape = _org_shape(population, active, last, snapshot_date, options)
         nights = choose_rotation(shape, rates, options.night_hours)
-    rotation = rotate(snapshot_date, nights, population, active, last)
+    rotation = rotate(snapshot_date, nights, population, active, last.last_fetched)
     scope = {customer_key(c) for c in rotation.fetch}
     resumed = (
         Resumed()
         if read_only
         else open_checkpoint(building_dir(lake, snapshot_date), base_url, scope)
     )
-    calls, notes = _calls_tonight(
-        rotation, resumed, details, extra_pages, badges, pairs_by_customer, note, options
-    )
+    calls, notes = _calls_tonight(rotation, resumed, details, last, options)
     plan = NightPlan(
         snapshot_date,
         nights,
@@ -151,18 +153,33 @@ def prepare_night(
         resumed_calls=resumed.answered_calls,
         notes=notes,
     )
-    return PreparedNight(
-        snapshot_date, lake, previous, rotation, details, resumed, plan, note, extra_pages
+    return PreparedNight(snapshot_date, lake, previous, rotation, details, resumed, plan, last.note)
+
+
+def _last_night(
+    lake: Lake, previous: PreviousSnapshot | None, details: DetailPlan, page_size: int
+) -> LastNight:
+    if previous is None:
+        return LastNight(None, None, {}, {}, None, {})
+    pairs: dict[CustomerKey, list[PairKey]] = defaultdict(list)
+    for key in details.known_pairs():
+        pairs[key[:2]].append(key)
+    extra_pages, badges = _last_lists(lake, previous.snapshot_date, page_size)
+    return LastNight(
+        previous,
+        read_night_note(previous.raw_dir),
+        last_fetched(previous.raw_dir, previous.snapshot_date),
+        extra_pages,
+        badges,
+        pairs,
     )
 
 
 def _last_lists(
-    lake: Lake, last_date: dt.date | None, page_size: int
-) -> tuple[dict[tuple[str, str], int], int | None]:
+    lake: Lake, last_date: dt.date, page_size: int
+) -> tuple[dict[CustomerKey, int], int | None]:
     """Pages beyond one per list of each customer, and the badges listed, last night."""
-    files = (
-        sorted(lake.table_dir("customer_badges", last_date).glob("*.parquet")) if last_date else []
-    )
+    files = sorted(lake.table_dir("customer_badges", last_date).glob("*.parquet"))
     if not files:
         return {}, None
     source = parquet_source(files)
@@ -178,58 +195,50 @@ def _last_lists(
     return {(c, i): extra for c, i, extra in rows}, badges
 
 
-def _pairs_by_customer(details: DetailPlan) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
-    grouped: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
-    for key in details.known_pairs():
-        grouped[key[:2]].append(key)
-    return grouped
-
-
-def _shape(
+def _org_shape(
     population: list[CustomerRef],
     active: list[CustomerRef],
-    last: dict[tuple[str, str], dt.date],
+    last: LastNight,
     today: dt.date,
-    extra_pages: dict[tuple[str, str], int],
-    pairs_by_customer: dict[tuple[str, str], list],
-) -> dict:
+    options: NightOptions,
+) -> OrgShape:
     customers = max(len(population), 1)
-    seen = [customer_key(c) for c in population if customer_key(c) in last]
-    known_pairs = sum(len(pairs_by_customer.get(k, ())) for k in seen)
-    return {
-        "customers": len(population),
-        "pages_per_customer": LIST_TYPES_PER_CUSTOMER + sum(extra_pages.values()) / customers,
-        "pairs_per_customer": known_pairs / len(seen) if seen else PAIRS_PER_NEW_CUSTOMER,
-        "active": len(set(active)),
-        "age_histogram": ages_of({k: last[k] for k in seen}, today),
-    }
+    seen = [customer_key(c) for c in population if customer_key(c) in last.last_fetched]
+    known_pairs = sum(len(last.pairs.get(k, ())) for k in seen)
+    return OrgShape(
+        customers=len(population),
+        pages_per_customer=LIST_TYPES_PER_CUSTOMER + sum(last.extra_pages.values()) / customers,
+        pairs_per_customer=known_pairs / len(seen) if seen else PAIRS_PER_NEW_CUSTOMER,
+        badges=last.badges or 0,
+        changed_share=last.note.changed_share if last.note else 0.0,
+        refresh_days=options.refresh_days,
+        active=len(set(active)),
+        age_histogram=ages_of({k: last.last_fetched[k] for k in seen}, today),
+        full_refresh=options.full_refresh,
+    )
 
 
 def _calls_tonight(
     rotation: Rotation,
     resumed: Resumed,
     details: DetailPlan,
-    extra_pages: dict[tuple[str, str], int],
-    badges: int | None,
-    pairs_by_customer: dict[tuple[str, str], list[tuple[str, str, str]]],
-    note: NightNote | None,
+    last: LastNight,
     options: NightOptions,
 ) -> tuple[dict[str, int], list[str]]:
-    changed_share = note.changed_share if note else 0.0
+    changed_share = last.note.changed_share if last.note else 0.0
     notes: list[str] = []
     lists = 0
     expected_details = 0.0
     for customer in rotation.fetch:
         key = customer_key(customer)
-        if key not in resumed.listed:
-            lists += LIST_TYPES_PER_CUSTOMER + extra_pages.get(key, 0)
         if key in resumed.listed:
             pairs = [(*key, badge) for badge, _ in resumed.listed[key]]
-        elif key in rotation.last_fetched:
-            pairs = pairs_by_customer.get(key, [])
         else:
-            expected_details += PAIRS_PER_NEW_CUSTOMER
-            continue
+            lists += LIST_TYPES_PER_CUSTOMER + last.extra_pages.get(key, 0)
+            if key not in last.last_fetched:
+                expected_details += PAIRS_PER_NEW_CUSTOMER
+                continue
+            pairs = last.pairs.get(key, [])
         for pair in pairs:
             if pair in resumed.details_done:
                 continue
@@ -237,12 +246,12 @@ def _calls_tonight(
                 expected_details += 1
             else:
                 expected_details += changed_share
-    if badges is None:
+    if last.badges is None:
         notes.append(
             f"no earlier snapshot: details estimated at {PAIRS_PER_NEW_CUSTOMER:g} per "
             "customer, badge meta calls unknown"
         )
-    metas = max(0, (badges or 0) - len(resumed.meta_stamps))
+    metas = max(0, (last.badges or 0) - len(resumed.meta_stamps))
     if changed_share:
         notes.append(f"assumes {changed_share:.1%} of reusable details changed, as last night")
     return {META: metas, LISTS: lists, DETAILS: round(expected_details)}, notes

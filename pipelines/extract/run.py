@@ -30,7 +30,8 @@ from pipelines.extract.gate import SnapshotRefused, refusal
 from pipelines.extract.incremental import REUSED_FILE, copy_reused_details, seal_detail_state
 from pipelines.extract.night import NightOptions, PreparedNight, found_or_achieved_rates
 from pipelines.extract.progress import ProgressCallback
-from pipelines.extract.snapshot import ExtractReport, GateWatch, SnapshotExtractor
+from pipelines.extract.report import ExtractReport, GateWatch
+from pipelines.extract.snapshot import SnapshotExtractor
 from pipelines.nightrecord import NightNote
 from pipelines.normalize.carry import CarryForward
 from pipelines.normalize.snapshot import NormalizeReport

@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -26,79 +25,32 @@ from pipelines.client.http import ApiClient, ApiResponse
 from pipelines.client.paging import PagedList, PageNumberPaginator
 from pipelines.extract.checkpoint import CheckpointWriter, Resumed, customer_key
 from pipelines.extract.customers import CustomerRef
+from pipelines.extract.endpoints import (
+    DETAIL_PATH,
+    LIST_PATH,
+    LIST_TYPES,
+    META_PATH,
+    identifier_headers,
+)
 from pipelines.extract.gate import CallTally, SnapshotRefused, doomed
 from pipelines.extract.incremental import DetailPlan, entries_digest, fingerprint, meta_stamp
 from pipelines.extract.progress import ProgressCallback, ProgressTracker
+from pipelines.extract.report import ExtractReport, GateWatch
 from pipelines.raw import (
     ENDPOINT_DETAIL,
     ENDPOINT_LIST,
     ENDPOINT_META,
     PAGINATION_MISMATCH,
-    RawRecord,
+    failure_record,
+    ok_record,
 )
 
-LIST_TYPES = ("AVAILABLE_TO_ISSUE", "AVAILABLE", "EARNED", "EXPIRED")
-META_PATH = "/api_gateway/v1/badges/badgeMeta/{badge}"
-LIST_PATH = "/api_gateway/v1/badges/customer/{customer}"
-DETAIL_PATH = "/api_gateway/v1/badges/management/{customer}/badge/{badge}"
-IDENTIFIER_HEADER = "X-CAP-CUSTOMER-IDENTIFIER"
 PENDING_PAIRS = 20_000  # pairs queued for the detail stage before listing waits
-
-
-@dataclass
-class ExtractReport:
-    customers: int = 0  # customers whose lists were to be fetched tonight
-    badges: int = 0
-    pairs: int = 0
-    calls: Counter[str] = field(default_factory=Counter)  # calls made this attempt, per API
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0
-    failed_calls: int = 0
-    failures: Counter[str] = field(default_factory=Counter)  # failed calls by kind
-    errors_by_code: Counter[str] = field(default_factory=Counter)  # extract_errors rows
-    vendor_answers: int = 0
-    answered_calls: int = 0  # calls with an answer, resumed ones included
-    calls_resumed: int = 0  # answered by an earlier attempt of the night
-    lists_refetched: int = 0
-    details_reused: int = 0
-    pairs_reusable: int = 0
-    pairs_changed: int = 0
-    token_renewals: int = 0
-    bytes_received: int = 0
-    raw_records: int = 0
-    seconds: float = 0.0
-    found_rates: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def requests_per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    @property
-    def tally(self) -> CallTally:
-        return CallTally(answered=self.answered_calls, failed=Counter(self.failures))
-
-
-@dataclass(frozen=True)
-class GateWatch:
-    max_failed_share: float
-    expected_calls: int | None  # the plan's estimate of the night's calls
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _first_leaf(group: BaseExceptionGroup) -> BaseException:
     first = group.exceptions[0]
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-def identifier_headers(identifier_type: str | None) -> dict[str, str]:
-    """The lookup header for a customer not identified by id (none for an id)."""
-    if identifier_type in (None, "id"):
-        return {}
-    return {IDENTIFIER_HEADER: identifier_type}
 
 
 class _Customer:
@@ -286,15 +238,14 @@ class SnapshotExtractor:
             return exc.answered, None
         self.report.lists_refetched += paged.refetched
         records = [
-            self._ok_record(ENDPOINT_LIST, response, customer, list_type=list_type, page=page)
+            ok_record(ENDPOINT_LIST, response, customer, list_type=list_type, page=page)
             for page, response in paged.pages
         ]
         if paged.mismatch:
             message = "; ".join([paged.mismatch, *paged.problems])
             failure = ApiCallFailed(path, message, kind=PAGINATION, error_code=PAGINATION_MISMATCH)
-            records.append(
-                self._failure_record(ENDPOINT_LIST, failure, customer, list_type=list_type)
-            )
+            records.append(failure_record(ENDPOINT_LIST, failure, customer, list_type=list_type))
+            self.report.errors_by_code[PAGINATION_MISMATCH] += 1
             self._pagination_failures += 1
         self.writer.add(records)
         if paged.mismatch:
@@ -313,7 +264,7 @@ class SnapshotExtractor:
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_META, exc, None, badge_id=badge_id)
             return None
-        self.writer.add([self._ok_record(ENDPOINT_META, response, None, badge_id=badge_id)])
+        self.writer.add([ok_record(ENDPOINT_META, response, None, badge_id=badge_id)])
         data = response.data.get("data") if isinstance(response.data, dict) else None
         return meta_stamp(data) if isinstance(data, dict) else None
 
@@ -357,46 +308,16 @@ class SnapshotExtractor:
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_DETAIL, exc, customer, badge_id=badge_id)
             return False
-        self.writer.add([self._ok_record(ENDPOINT_DETAIL, response, customer, badge_id=badge_id)])
+        self.writer.add([ok_record(ENDPOINT_DETAIL, response, customer, badge_id=badge_id)])
         return True
 
     # -- records -------------------------------------------------------------------------
 
-    def _ok_record(
-        self, endpoint: str, response: ApiResponse, customer: CustomerRef | None, **where: Any
-    ) -> RawRecord:
-        return self._record(
-            endpoint,
-            customer,
-            request_path=response.path,
-            ok=True,
-            http_status=response.status,
-            body=response.body,
-            attempts=response.attempts,
-            **where,
-        )
-
-    def _failure_record(
-        self, endpoint: str, exc: ApiCallFailed, customer: CustomerRef | None, **where: Any
-    ) -> RawRecord:
-        self.report.errors_by_code[exc.error_code or exc.kind] += 1
-        return self._record(
-            endpoint,
-            customer,
-            request_path=exc.path,
-            ok=False,
-            http_status=exc.http_status,
-            body=exc.body,
-            attempts=exc.attempts,
-            error_code=exc.error_code or (None if exc.answered else exc.kind),
-            error_message=exc.message,
-            **where,
-        )
-
     def _record_failure(
         self, endpoint: str, exc: ApiCallFailed, customer: CustomerRef | None, **where: Any
     ) -> None:
-        self.writer.add([self._failure_record(endpoint, exc, customer, **where)])
+        self.report.errors_by_code[exc.error_code or exc.kind] += 1
+        self.writer.add([failure_record(endpoint, exc, customer, **where)])
         if not exc.answered:
             self._watch_gate()
 
@@ -406,12 +327,3 @@ class SnapshotExtractor:
         reason = doomed(self.tally(), self.gate.max_failed_share, self.gate.expected_calls)
         if reason is not None:
             raise SnapshotRefused(f"snapshot refused: {reason}")
-
-    def _record(self, endpoint: str, customer: CustomerRef | None, **fields: Any) -> RawRecord:
-        return RawRecord(
-            endpoint=endpoint,
-            customer_id=customer.customer_id if customer else None,
-            identifier_type=customer.identifier_type if customer else None,
-            received_at=_now(),
-            **fields,
-        )

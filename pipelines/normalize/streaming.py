@@ -28,6 +28,7 @@ from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer
 from pipelines.raw import BATCH_ROWS
 
 _SPAWN = multiprocessing.get_context("spawn")
+PARENT_CHECK_SECONDS = 2.0
 
 
 class NormalizerDied(RuntimeError):
@@ -91,12 +92,23 @@ class StreamingNormalizer:
             return payload
 
 
+def _next_message(inbox: Any) -> tuple[str, Any]:
+    """The parent's next message; an abort when the parent died (SIGKILL sends nothing)."""
+    while True:
+        try:
+            return inbox.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            parent = multiprocessing.parent_process()
+            if parent is not None and not parent.is_alive():
+                return ("abort", None)
+
+
 def _work(root: Path, snapshot_date: dt.date, inbox: Any, outbox: Any) -> None:
     os.environ.pop(KILL_AT_VARIABLE, None)  # crash points belong to the parent process
     normalizer = SnapshotNormalizer(Lake(root), snapshot_date)
     try:
         while True:
-            kind, payload = inbox.get()
+            kind, payload = _next_message(inbox)
             if kind == "batch":
                 normalizer.feed(records_of_table(payload))
             elif kind == "close":

@@ -1,0 +1,19 @@
+"""The nightly job's name and schedule, shared by the code location and `badges status`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+NIGHTLY_JOB = "nightly_snapshot"
+NIGHTLY_SCHEDULE = "nightly_snapshot_schedule"
+NIGHTLY_HOUR_UTC = 2
+NIGHTLY_MINUTE = 0
+RUN_RETRIES = 2  # the daemon retries a failed run this often (a launch tag may override it)
+EXTRACT_TAG = "badges/extract"  # the run queue lets one run with this tag run at a time
+
+
+def next_nightly_run(now: dt.datetime) -> dt.datetime:
+    """When the schedule fires next after `now` (an aware datetime), in UTC."""
+    now = now.astimezone(dt.UTC)
+    today = now.replace(hour=NIGHTLY_HOUR_UTC, minute=NIGHTLY_MINUTE, second=0, microsecond=0)
+    return today if today > now else today + dt.timedelta(days=1)

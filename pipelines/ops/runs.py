@@ -1,0 +1,188 @@
+"""What the Dagster instance knows about the nightly job's runs: outcomes, reasons, workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    EventLogEntry,
+    RunRecord,
+    RunsFilter,
+)
+from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
+
+from pipelines.lake import Lake
+from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
+from pipelines.ops.liveness import process_alive
+from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB, NIGHTLY_SCHEDULE
+from pipelines.ops.status import RunSummary, StatusReport
+
+PARTITION_TAG = "dagster/partition"
+RETRY_NUMBER_TAG = "dagster/retry_number"
+WILL_RETRY_TAG = "dagster/will_retry"
+FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
+IN_PROGRESS = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
+DAEMON_SILENT_AFTER_SECONDS = 300  # the daemon beats every 30 s
+
+
+def step_failure_message(entry: EventLogEntry) -> str:
+    """`step: message` of a STEP_FAILURE event, the innermost error when no description."""
+    data = entry.get_dagster_event().step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        message = data.user_failure_data.description
+    else:
+        error = data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = error.message.strip() if error is not None else "unknown error"
+    return f"{entry.step_key}: {message}"
+
+
+def failure_reason(
+    step_failures: Iterable[EventLogEntry], run_failure: EventLogEntry | None
+) -> str:
+    """Why a run failed: its failed steps' messages, else the run failure's own message."""
+    reasons = [step_failure_message(entry) for entry in step_failures]
+    if reasons:
+        return "; ".join(reasons)
+    if run_failure is not None:
+        event = run_failure.dagster_event
+        return (event.message if event and event.message else run_failure.user_message).strip()
+    return "no failure event recorded"
+
+
+def run_failure_reason(instance: DagsterInstance, run_id: str) -> str:
+    steps = instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
+    runs = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
+    return failure_reason(steps, runs[-1] if runs else None)
+
+
+def attempt_number(run: DagsterRun) -> int:
+    return int(run.tags.get(RETRY_NUMBER_TAG, "0")) + 1
+
+
+def retry_follows(run: DagsterRun) -> bool:
+    """Will the daemon retry this failed run? Only runs launched from a code location can be
+    retried: `badges run` executes in process, so its runs carry no origin to relaunch."""
+    return run.tags.get(WILL_RETRY_TAG) == "true" and run.remote_job_origin is not None
+
+
+def worker_pid(instance: DagsterInstance, run_id: str) -> tuple[int, float] | None:
+    """The pid the run's process reported, with when it did; None before it has."""
+    reported = None
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        data = entry.get_dagster_event().engine_event_data
+        pid = data.metadata.get("pid") if data is not None else None
+        if pid is not None:
+            reported = (int(pid.value), entry.timestamp)
+    return reported
+
+
+def worker_gone(instance: DagsterInstance, run_id: str) -> int | None:
+    """The pid of the run's process when that process no longer exists, else None."""
+    found = worker_pid(instance, run_id)
+    if found is None or process_alive(*found):
+        return None
+    return found[0]
+
+
+def extracting_runs(instance: DagsterInstance) -> list[RunSummary]:
+    """Runs extracting now: in progress, tagged badges/extract, their process alive."""
+    records = instance.get_run_records(
+        RunsFilter(
+            tags={EXTRACT_TAG: "1"},
+            statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED],
+        )
+    )
+    return [
+        _summary(instance, record)
+        for record in records
+        if (found := worker_pid(instance, record.dagster_run.run_id)) and process_alive(*found)
+    ]
+
+
+def _summary(instance: DagsterInstance, record: RunRecord) -> RunSummary:
+    run = record.dagster_run
+
+    def moment(timestamp: float | None) -> dt.datetime | None:
+        return dt.datetime.fromtimestamp(timestamp, dt.UTC) if timestamp else None
+
+    reason = None
+    if run.status == DagsterRunStatus.FAILURE:
+        reason = run_failure_reason(instance, run.run_id)
+    elif run.status == DagsterRunStatus.STARTED and (pid := worker_gone(instance, run.run_id)):
+        reason = f"its process (pid {pid}) is gone; run monitoring will mark it failed"
+    return RunSummary(
+        run.run_id,
+        run.status.value,
+        run.tags.get(PARTITION_TAG),
+        moment(record.start_time),
+        moment(record.end_time),
+        reason,
+    )
+
+
+def last_runs(
+    instance: DagsterInstance, job_name: str = NIGHTLY_JOB
+) -> tuple[RunSummary | None, RunSummary | None]:
+    """The job's latest finished run and its latest run still queued or in progress."""
+    found = []
+    for statuses in (FINISHED, IN_PROGRESS):
+        records = instance.get_run_records(
+            RunsFilter(job_name=job_name, statuses=statuses), limit=1
+        )
+        found.append(_summary(instance, records[0]) if records else None)
+    return found[0], found[1]
+
+
+def schedule_note(instance: DagsterInstance, now: float | None = None) -> str | None:
+    """Why the next nightly run might not start: the schedule is stopped, or no daemon runs."""
+    states = instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
+    for state in states:
+        if state.name == NIGHTLY_SCHEDULE and state.status == InstigatorStatus.STOPPED:
+            return "the schedule is stopped (start it in the UI): no nightly run will start"
+    beat = instance.get_daemon_heartbeats().get("SCHEDULER")
+    silent = (now or time.time()) - beat.timestamp if beat else None
+    if silent is None or silent > DAEMON_SILENT_AFTER_SECONDS:
+        return "no dagster-daemon is running for this instance: the schedule will not fire"
+    return None
+
+
+def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> StatusReport:
+    """What `badges status` prints: the published snapshot, the last runs, the schedule."""
+    published, unreadable = None, None
+    try:
+        published = read_published(lake.warehouse_path)
+    except WarehouseUnreadable as error:
+        unreadable = str(error)
+    finished, running = last_runs(instance)
+    return StatusReport(
+        now=now,
+        warehouse=lake.warehouse_path,
+        published=published,
+        stale_after_hours=stale_after_hours(),
+        last_finished=finished,
+        in_progress=running,
+        schedule_note=schedule_note(instance, now.timestamp()),
+        unreadable=unreadable,
+    )
+
+
+def print_status() -> int:
+    """`badges status`: prints the report; 0 when fresh and the last run succeeded, else 1."""
+    with DagsterInstance.get() as instance:
+        report = status_report(instance, Lake.from_env(), dt.datetime.now(dt.UTC))
+    print("\n".join(report.lines()))
+    return report.exit_code
