@@ -21,7 +21,7 @@ import duckdb
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
 from pipelines.tables import TABLES, Table
-from pipelines.warehouse.ddl import create_table_sql, duckdb_type, quote
+from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type, quote
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import HISTORY_SCHEMA
 from pipelines.warehouse.loader import write_snapshot_info
@@ -31,7 +31,6 @@ COLUMN_SCHEMA = "dagster/column_schema"
 ROW_COUNT = "dagster/row_count"
 PARTITION_ROW_COUNT = "dagster/partition_row_count"
 PREVIEW_ROWS = 10
-_TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
 
 
 def contract_schema(table: Table) -> TableSchema:
@@ -77,7 +76,7 @@ def lake_table_metadata(name: str, rows: int) -> dict[str, Any]:
 
 def model_metadata(con: duckdb.DuckDBPyConnection, model: str, rows: int) -> dict[str, Any]:
     """Schema, row count and the first rows of a model built on `con`."""
-    schema = model_schema(model, built_types(con, MODEL_SCHEMA, model))
+    schema = model_schema(model, column_types(con, MODEL_SCHEMA, model))
     return table_metadata(schema, rows) | {"preview": preview(con, MODEL_SCHEMA, model, schema)}
 
 
@@ -116,7 +115,7 @@ def history_metadata(staging: Path, rows: Mapping[str, int]) -> dict[str, Any]:
             descriptions |= HISTORY_COLUMNS
             columns = [
                 TableColumn(column, type_, descriptions.get(column))
-                for column, type_ in built_types(con, HISTORY_SCHEMA, name).items()
+                for column, type_ in column_types(con, HISTORY_SCHEMA, name).items()
             ]
             metadata[f"history.{name}"] = count
             metadata[f"history.{name} columns"] = MetadataValue.table_schema(TableSchema(columns))
@@ -139,16 +138,6 @@ def warehouse_summary(warehouse: Path) -> MetadataValue:
     return MetadataValue.md("\n".join(lines))
 
 
-def built_types(con: duckdb.DuckDBPyConnection, schema_name: str, table: str) -> dict[str, str]:
-    """Column name to DuckDB type of a built table, in column order."""
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema_name, table],
-    ).fetchall()
-    return {column: _TYPE_NAMES.get(type_, type_) for column, type_ in rows}
-
-
 @cache
 def declared_model_types() -> dict[str, dict[str, str]]:
     """Column types of every model, from building all of them over empty contract tables.
@@ -164,4 +153,4 @@ def declared_model_types() -> dict[str, dict[str, str]]:
             built = build_all_models(con)
         except duckdb.Error:
             return {}
-        return {model: built_types(con, MODEL_SCHEMA, model) for model in built}
+        return {model: column_types(con, MODEL_SCHEMA, model) for model in built}

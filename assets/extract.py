@@ -20,7 +20,12 @@ from assets.partitions import daily_snapshots
 from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.extract import CustomerFileError, ExtractReport
 from pipelines.extract.gate import SnapshotRefused
-from pipelines.extract.night import NIGHT_HOURS_VARIABLE, NightOptions, night_options, prepare_night
+from pipelines.extract.night import (
+    NIGHT_HOURS_VARIABLE,
+    NightOptions,
+    night_options,
+    prepare_source_night,
+)
 from pipelines.extract.run import NightOutcome, VolumeRefused, run_night
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
@@ -127,16 +132,7 @@ def raw_api_responses(
     options = config.night_options()
     try:
         with capillary_api.open(config.rate_limit) as source:
-            night = prepare_night(
-                lake.lake,
-                snapshot_date,
-                source.customers,
-                source.active_customers,
-                source.settings.base_url,
-                source.settings.tuning.rate_limits,
-                source.settings.tuning.page_size,
-                options,
-            )
+            night = prepare_source_night(lake.lake, snapshot_date, source, options)
             where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
             _log(context, f"extracting from {where}\n{night.plan.describe()}")
             plan = night.plan.as_metadata()

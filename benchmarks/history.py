@@ -39,16 +39,16 @@ SNAPSHOT_SQL = {
         FROM range({badges}) t(b)""",
     "customer_badges": """SELECT $day::DATE AS snapshot_date, $day::DATE AS fetched_on,
         'c' || c AS customer_id, 'id' AS identifier_type, 'b' || ((c + k) % {badges}) AS badge_id,
-        'EARNED' AS list_type, 1 + (($n + c) // 50) AS earned_count
+        'EARNED' AS list_type, 1 + ($n + c % 50) // 50 AS earned_count
         FROM range({customers}) t(c), range(4) u(k)""",
     "badge_earns": """SELECT $day::DATE AS snapshot_date, $day::DATE AS fetched_on,
         'c' || c AS customer_id, 'id' AS identifier_type, 'b' || (c % {badges}) AS badge_id,
         'e-' || c || '-' || e AS earn_id, 'ACTIVE' AS earn_status
-        FROM range({customers}) t(c), range(1 + ($n + c) // 50) u(e)""",
+        FROM range({customers}) t(c), range(1 + ($n + c % 50) // 50) u(e)""",
     "badge_issuals": """SELECT $day::DATE AS snapshot_date, $day::DATE AS fetched_on,
         'c' || c AS customer_id, 'id' AS identifier_type, 'b' || (c % {badges}) AS badge_id,
         'i-' || c AS issue_id,
-        CASE WHEN (($n + c) // 50) % 2 = 0 THEN 'ACTIVE' ELSE 'REVOKED' END AS issued_status
+        CASE WHEN (($n + c % 50) // 50) % 2 = 0 THEN 'ACTIVE' ELSE 'REVOKED' END AS issued_status
         FROM range({customers}) t(c)""",
 }
 

@@ -11,7 +11,7 @@ import datetime as dt
 import sys
 
 from pipelines.extract.customers import CustomerFileError
-from pipelines.extract.night import night_options, prepare_night
+from pipelines.extract.night import night_options, prepare_source_night
 from pipelines.lake import Lake
 from pipelines.ratespec import RateSpecError
 from pipelines.resources import api_from_env
@@ -31,16 +31,8 @@ def show_plan(
             night_hours=night_hours, full_refresh=full_refresh, rotation_nights=rotation_nights
         )
         with api_from_env().open(rate_limit) as source:
-            night = prepare_night(
-                Lake.from_env(),
-                snapshot_date,
-                source.customers,
-                source.active_customers,
-                source.settings.base_url,
-                source.settings.tuning.rate_limits,
-                source.settings.tuning.page_size,
-                options,
-                read_only=True,
+            night = prepare_source_night(
+                Lake.from_env(), snapshot_date, source, options, read_only=True
             )
     except (CustomerFileError, RateSpecError, ValueError) as error:
         print(f"badges plan: error: {error}", file=sys.stderr)

@@ -11,7 +11,7 @@ import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -44,6 +44,9 @@ from pipelines.nightrecord import NightNote, read_night_note
 from pipelines.ratespec import Rate
 from pipelines.warehouse.ddl import parquet_source
 from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE
+
+if TYPE_CHECKING:
+    from pipelines.source import Source
 
 DEFAULT_NIGHT_HOURS = 6.0
 NIGHT_HOURS_VARIABLE = "BADGES_NIGHT_HOURS"
@@ -154,6 +157,28 @@ def prepare_night(
         notes=notes,
     )
     return PreparedNight(snapshot_date, lake, previous, rotation, details, resumed, plan, last.note)
+
+
+def prepare_source_night(
+    lake: Lake,
+    snapshot_date: dt.date,
+    source: Source,
+    options: NightOptions,
+    read_only: bool = False,
+) -> PreparedNight:
+    """`prepare_night` for a source's customers, API and limits."""
+    tuning = source.settings.tuning
+    return prepare_night(
+        lake,
+        snapshot_date,
+        source.customers,
+        source.active_customers,
+        source.settings.base_url,
+        tuning.rate_limits,
+        tuning.page_size,
+        options,
+        read_only=read_only,
+    )
 
 
 def _last_night(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from pipelines.tables import Column, Table
@@ -31,6 +32,19 @@ def duckdb_type(column: Column) -> str:
         return _SIMPLE_TYPES[column.type]
     except KeyError:
         raise ValueError(f"column {column.name} has unsupported type {column.type}") from None
+
+
+_TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
+
+
+def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    """Column name to DuckDB type of a built table or view, in column order."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return {column: _TYPE_NAMES.get(type_, type_) for column, type_ in rows}
 
 
 def quote(identifier: str) -> str:

@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.lake import Lake
 from pipelines.tables import TABLES, Table
-from pipelines.warehouse.ddl import create_table_sql, duckdb_type
+from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type
 from pipelines.warehouse.history import (
     EVENT_TABLES,
     HISTORY_SCHEMA,
@@ -37,7 +37,6 @@ from pipelines.warehouse.models import (
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
 _DOCS_DATE = dt.date(2000, 1, 1)  # any date: only column types are read from the empty build
 
-_TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
 
 HISTORY_STORAGE = (
     "Each night applies only its own snapshot. A versioned table `history.<t>` is a view "
@@ -141,7 +140,7 @@ def _snapshot_info_type(name: str) -> str:
 
 def _model_section(con: duckdb.DuckDBPyConnection, name: str) -> str:
     header = model_header(name)
-    built = _built_columns(con, MODEL_SCHEMA, name)
+    built = column_types(con, MODEL_SCHEMA, name)
     if list(header.columns) != list(built):
         raise ValueError(
             f"sql/{name}.sql header lists columns {list(header.columns)}, "
@@ -162,22 +161,13 @@ def _model_section(con: duckdb.DuckDBPyConnection, name: str) -> str:
 def _history_section(con: duckdb.DuckDBPyConnection, name: str) -> str:
     table = TABLES[name]
     meanings = {c.name: c.description for c in table.columns} | HISTORY_COLUMNS
-    built = _built_columns(con, HISTORY_SCHEMA, name)
+    built = column_types(con, HISTORY_SCHEMA, name)
     rows = [(column, type_, meanings[column]) for column, type_ in built.items()]
     if name in EVENT_TABLES:
         grain, key = f"{table.grain}, kept once", EVENT_TABLES[name]
     else:
         grain, key = f"version of a {table.grain}", ", ".join([*table.key, "valid_from"])
     return _table_block(f"### `{HISTORY_SCHEMA}.{name}`", {"grain": grain, "key": key}, rows)
-
-
-def _built_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return {column: _TYPE_NAMES.get(type_, type_) for column, type_ in rows}
 
 
 if __name__ == "__main__":

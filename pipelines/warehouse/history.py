@@ -7,10 +7,11 @@ after missing from a snapshot. `valid_from` is the first snapshot of the version
 earns are kept once per id, as last seen.
 
 Each night applies only its own snapshot to the published history: the cost is the
-snapshot's size, not the number of days kept. A versioned table is stored as
-`history.<t>_latest` (the latest version of every key) and `history.<t>_earlier`
-(superseded versions), which the view `history.<t>` unites, so a night reads and
-rewrites only the latest versions. A full rebuild from every snapshot in the lake
+snapshot's size, not the number of days kept. Every history table is stored as
+`history.<t>_latest` (the latest version of every key; for issuals and earns, the ids of
+the latest snapshot) and `history.<t>_earlier` (superseded versions; ids no longer
+seen), which the view `history.<t>` unites, so a night rewrites only the latest part
+and appends to the earlier one. A full rebuild from every snapshot in the lake
 gives the same tables; it runs when there is no history yet, when the snapshot is not
 newer than the history's last one (a rerun or an older backfill), or when the lake
 holds a snapshot the history has not seen.
@@ -72,9 +73,15 @@ def rebuild_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date
         try:
             if name in EVENT_TABLES:
                 con.execute(_kept_once_sql(table, EVENT_TABLES[name]))
+                _store_split(con, table, "last_seen_snapshot = max(last_seen_snapshot) OVER ()")
             else:
                 con.execute(_versioned_sql(table, dates))
-                _split_versions(con, table)
+                key = ", ".join(quote(c) for c in table.key)
+                _store_split(
+                    con,
+                    table,
+                    f"row_number() OVER (PARTITION BY {key} ORDER BY version_number DESC) = 1",
+                )
         finally:
             # DuckDB resolves `main.<t>` to the temp catalog's `main` schema first, so a
             # leftover source table would shadow the contract table of the same name.
@@ -116,7 +123,7 @@ def _columns_current(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _stored_name(name: str) -> str:
-    return f"{name}_latest" if name in VERSIONED_TABLES else name
+    return f"{name}_latest"
 
 
 def _source_name(table: Table) -> str:
@@ -158,7 +165,7 @@ def _versioned_sql(table: Table, dates: list[dt.date]) -> str:
     columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
     date_list = ", ".join(f"DATE '{d.isoformat()}'" for d in dates) or "NULL::DATE"
     return f"""
-CREATE OR REPLACE TEMP TABLE history_versions AS
+CREATE OR REPLACE TEMP TABLE history_rows AS
 WITH snapshots AS (
     SELECT snapshot_date, row_number() OVER (ORDER BY snapshot_date) AS snapshot_index
     FROM (SELECT unnest([{date_list}]) AS snapshot_date)
@@ -200,16 +207,14 @@ ORDER BY {key}, valid_from
 """
 
 
-def _split_versions(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    """history_versions -> `<t>_latest` (each key's last version), `<t>_earlier`, the view."""
-    key = ", ".join(quote(c) for c in table.key)
+def _store_split(con: duckdb.DuckDBPyConnection, table: Table, is_latest: str) -> None:
+    """temp.history_rows -> `<t>_latest` (rows where `is_latest`), `<t>_earlier` (the
+    others), and the view `<t>` over both."""
     name = quote(table.name)
-    latest = "row_number() OVER (PARTITION BY {key} ORDER BY version_number DESC)"
-    for suffix, condition in (("latest", "= 1"), ("earlier", "> 1")):
+    for suffix, condition in (("latest", is_latest), ("earlier", f"NOT ({is_latest})")):
         con.execute(
             f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{quote(table.name + '_' + suffix)} AS "
-            f"SELECT * FROM history_versions QUALIFY {latest.format(key=key)} {condition} "
-            f"ORDER BY {key}"
+            f"SELECT * FROM history_rows QUALIFY {condition}"
         )
     kind = con.execute(  # history built before the split stored this name as a table
         "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
@@ -222,7 +227,7 @@ def _split_versions(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         f"SELECT * FROM {HISTORY_SCHEMA}.{quote(table.name + '_earlier')} UNION ALL "
         f"SELECT * FROM {HISTORY_SCHEMA}.{quote(table.name + '_latest')}"
     )
-    con.execute("DROP TABLE history_versions")
+    con.execute("DROP TABLE history_rows")
 
 
 def _apply_versioned(con: duckdb.DuckDBPyConnection, table: Table, snapshot: dt.date) -> None:
@@ -260,26 +265,39 @@ def _apply_versioned(con: duckdb.DuckDBPyConnection, table: Table, snapshot: dt.
 
 
 def _apply_events(con: duckdb.DuckDBPyConnection, table: Table, id_column: str) -> None:
-    columns = [c for c in table.column_names if c != "snapshot_date"]
-    target = f"{HISTORY_SCHEMA}.{quote(table.name)}"
-    updates = ", ".join(f"{quote(c)} = n.{quote(c)}" for c in columns)
-    values = ", ".join(f"n.{quote(c)}" for c in columns)
+    """Ids the snapshot no longer has move to `<t>_earlier`; `<t>_latest` becomes the
+    snapshot's rows as seen tonight, each keeping the snapshot it was first seen in."""
+    latest = f"{HISTORY_SCHEMA}.{quote(table.name + '_latest')}"
+    earlier = f"{HISTORY_SCHEMA}.{quote(table.name + '_earlier')}"
+    snapshot, key = f"main.{quote(table.name)}", quote(id_column)
+    columns = ", ".join(f"n.{quote(c)}" for c in table.column_names if c != "snapshot_date")
     con.execute(
-        f"""MERGE INTO {target} AS h
-            USING (SELECT * FROM main.{quote(table.name)}
-                   WHERE {quote(id_column)} IS NOT NULL) AS n
-            ON h.{quote(id_column)} = n.{quote(id_column)}
-            WHEN MATCHED THEN UPDATE SET {updates}, last_seen_snapshot = n.snapshot_date
-            WHEN NOT MATCHED THEN INSERT
-                ({", ".join(quote(c) for c in columns)}, first_seen_snapshot, last_seen_snapshot)
-                VALUES ({values}, n.snapshot_date, n.snapshot_date)"""
+        f"INSERT INTO {earlier} SELECT * FROM {latest} AS h "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {snapshot} AS n WHERE n.{key} = h.{key})"
     )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE incoming AS
+            SELECT {columns},
+                coalesce(l.first_seen_snapshot, e.first_seen_snapshot, n.snapshot_date)
+                    AS first_seen_snapshot,
+                n.snapshot_date AS last_seen_snapshot
+            FROM {snapshot} AS n
+            LEFT JOIN {latest} AS l ON l.{key} = n.{key}
+            LEFT JOIN {earlier} AS e ON e.{key} = n.{key}
+            WHERE n.{key} IS NOT NULL"""
+    )
+    con.execute(  # an id back after missing from some snapshots
+        f"DELETE FROM {earlier} AS e WHERE EXISTS (SELECT 1 FROM incoming AS i "
+        f"WHERE i.{key} = e.{key})"
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {latest} AS SELECT * FROM incoming")
+    con.execute("DROP TABLE incoming")
 
 
 def _kept_once_sql(table: Table, id_column: str) -> str:
     columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
     return f"""
-CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{quote(table.name)} AS
+CREATE OR REPLACE TEMP TABLE history_rows AS
 SELECT {columns}, first_seen_snapshot, last_seen_snapshot
 FROM (
     SELECT *,

@@ -16,7 +16,14 @@ from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
 from pipelines.resources import CapillaryApiResource, LakeResource
-from pipelines.sandbox import Faults, Org, SandboxCredentials, SandboxServer, generate_org
+from pipelines.sandbox import (
+    Faults,
+    Org,
+    SandboxCredentials,
+    SandboxServer,
+    SandboxStats,
+    generate_org,
+)
 
 ALL_ASSETS = [raw_api_responses, lake_tables, *warehouse_assets]
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -76,6 +83,23 @@ def start_pipeline(tmp_path: Path, org: Org, faults: Faults | None = None) -> It
     org.write_customers_csv(customers_csv)
     with SandboxServer(org, credentials=credentials, faults=faults or Faults()) as server:
         yield Pipeline(server, credentials, customers_csv, Lake(tmp_path / "data"))
+
+
+def run_against(
+    tmp_path: Path, org: Org, faults: Faults | None = None, **api: object
+) -> tuple[Pipeline, dict, SandboxStats]:
+    """One successful night against its own sandbox: the pipeline, the extract step's
+    metadata (plain values) and what the sandbox saw."""
+    runs = start_pipeline(tmp_path, org, faults)
+    pipeline = next(runs)
+    try:
+        result = pipeline.run(**api)
+        stats = pipeline.server.stats
+    finally:
+        runs.close()
+    assert result.success
+    extract = result.asset_materializations_for_node("raw_api_responses")[0].metadata
+    return pipeline, {k: v.value for k, v in extract.items()}, stats
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import duckdb
 
 from pipelines.sandbox import Faults, generate_org
 from pipelines.tables import TABLES
-from tests.e2e.conftest import TODAY, start_pipeline
+from tests.e2e.conftest import TODAY, run_against
 
 HOSTILE = Faults(
     fail_rate=0.10,
@@ -21,17 +21,9 @@ HOSTILE = Faults(
 
 
 def _run(tmp_path: Path, faults: Faults | None, **api: object):
-    org = generate_org(customers=60, badges=25, seed=23, as_of=TODAY)
-    pipeline_runs = start_pipeline(tmp_path, org, faults)
-    pipeline = next(pipeline_runs)
-    try:
-        result = pipeline.run(**api)
-        stats = pipeline.server.stats
-    finally:
-        pipeline_runs.close()
-    assert result.success
-    extract = result.asset_materializations_for_node("raw_api_responses")[0].metadata
-    return pipeline, {k: v.value for k, v in extract.items()}, stats
+    return run_against(
+        tmp_path, generate_org(customers=60, badges=25, seed=23, as_of=TODAY), faults, **api
+    )
 
 
 def _differences(clean: Path, faulty: Path, table: str) -> int:

@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.sandbox import Faults, generate_org
 from pipelines.tables import TABLES
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import TODAY, Pipeline, run_against, start_pipeline
 from tests.e2e.test_faults import _differences
 
 SERVER_LIMIT = "20/s"
@@ -31,20 +31,6 @@ def unlimited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     runs.close()
 
 
-def _limited_run(tmp_path: Path, faults: Faults, **api: object):
-    org = generate_org(**ORG, as_of=TODAY)
-    runs = start_pipeline(tmp_path, org, faults)
-    pipeline = next(runs)
-    try:
-        result = pipeline.run(max_attempts=1, **api)
-        stats = pipeline.server.stats
-    finally:
-        runs.close()
-    assert result.success
-    extract = result.asset_materializations_for_node("raw_api_responses")[0].metadata
-    return pipeline, {k: v.value for k, v in extract.items()}, stats
-
-
 @pytest.mark.parametrize(
     ("retry_after", "stated"),
     [(True, None), (False, None), (True, SERVER_LIMIT)],
@@ -54,7 +40,8 @@ def test_a_rate_limited_night_loads_what_an_unlimited_one_loads(
     tmp_path: Path, unlimited: Pipeline, retry_after: bool, stated: str | None
 ):
     faults = Faults(rate_limit=SERVER_LIMIT, retry_after=retry_after)
-    limited, metadata, stats = _limited_run(tmp_path, faults, rate_limit=stated)
+    org = generate_org(**ORG, as_of=TODAY)
+    limited, metadata, stats = run_against(tmp_path, org, faults, max_attempts=1, rate_limit=stated)
 
     assert metadata["failed_calls"] == 0
     assert metadata["throttled_429"] == stats.rate_limited
