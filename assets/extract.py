@@ -157,7 +157,7 @@ def raw_api_responses(
 
 def _extract_metadata(report: ExtractReport) -> dict[str, object]:
     return {
-        "customers_fetched": report.customers,
+        "customers_fetched": report.customers - len(report.unlisted),
         "badges": report.badges,
         "pairs": report.pairs,
         "calls": MetadataValue.json(dict(report.calls)),
@@ -172,6 +172,7 @@ def _extract_metadata(report: ExtractReport) -> dict[str, object]:
         "errors_by_code": MetadataValue.json(dict(report.errors_by_code)),
         "lists_refetched": report.lists_refetched,
         "details_reused": report.details_reused,
+        "details_kept": report.details_kept,
         "token_renewals": report.token_renewals,
         "bytes_received": report.bytes_received,
         "seconds": round(report.seconds, 2),

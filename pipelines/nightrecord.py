@@ -1,8 +1,8 @@
 """What a snapshot's archive records about its night, beside the raw responses.
 
 - `_state/night.parquet`: every customer of the night's population with `fetched_on`,
-  the night its lists were last fetched (the snapshot date for those fetched tonight,
-  earlier for those carried forward);
+  the night its lists were last fetched, and whether that was tonight (the others are
+  carried forward; on a rerun of the same day, their last fetch may be today too);
 - `_state/night.json`: the rotation, the snapshot the carried rows come from, and the
   night's figures (calls, failures, rates found), which the next night plans with.
 
@@ -26,6 +26,7 @@ NIGHT_SCHEMA = pa.schema(
         ("customer_id", pa.string()),
         ("identifier_type", pa.string()),
         ("fetched_on", pa.date32()),
+        ("fetched_tonight", pa.bool_()),
     ]
 )
 CustomerKey = tuple[str, str]
@@ -80,6 +81,6 @@ def read_population(raw_dir: Path) -> dict[CustomerKey, dt.date] | None:
     path = raw_dir / NIGHT_FILE
     if not path.exists():
         return None
-    table = pq.read_table(path, schema=NIGHT_SCHEMA)
-    ids, types, dates = (table.column(n).to_pylist() for n in NIGHT_SCHEMA.names)
+    table = pq.read_table(path, columns=["customer_id", "identifier_type", "fetched_on"])
+    ids, types, dates = (table.column(n).to_pylist() for n in table.column_names)
     return dict(zip(zip(ids, types, strict=True), dates, strict=True))

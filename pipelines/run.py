@@ -44,6 +44,7 @@ class RunOutcome:
 
 def _extract_lines(extract: dict[str, Any]) -> list[str]:
     calls = ", ".join(f"{k} {v:,}" for k, v in sorted(extract.get("calls", {}).items()))
+    calls = calls or "none"
     planned = extract.get("plan_total_calls")
     get = extract.get
     lines = [
@@ -55,8 +56,9 @@ def _extract_lines(extract: dict[str, Any]) -> list[str]:
         f"  requests {get('requests', 0):,} ({get('requests_per_second', 0):,}/s "
         f"in {get('seconds', 0)}s), retries {get('retries', 0):,}, "
         f"throttled (429) {get('throttled_429', 0):,}",
-        f"  details reused from the last snapshot {get('details_reused', 0):,}, "
-        f"lists fetched again after drift {get('lists_refetched', 0):,}",
+        f"  details reused from the last snapshot {get('details_reused', 0):,} (kept after a "
+        f"failed call {get('details_kept', 0):,}), lists fetched again after drift "
+        f"{get('lists_refetched', 0):,}",
         f"  failed calls {get('failed_calls', 0):,} {get('failures_by_kind', {})}; "
         f"vendor answers (extract_errors) {get('vendor_answers', 0):,}",
     ]

@@ -135,7 +135,7 @@ class DetailPlan:
         refresh slot, or because the night it was fetched has no archive to copy from."""
         fetched_on = self._known[key][1]
         age = (self.snapshot_date - fetched_on).days
-        if self.full_refresh or age >= self.refresh_days or not self._has_archive(fetched_on):
+        if self.full_refresh or age >= self.refresh_days or not self.has_archive(fetched_on):
             return True
         return age > 0 and refresh_slot(key, self.refresh_days) == self._today_slot
 
@@ -143,7 +143,8 @@ class DetailPlan:
         known = self._known.get(key)
         return known is not None and known[0] == print_ and not self.due(key)
 
-    def _has_archive(self, day: dt.date) -> bool:
+    def has_archive(self, day: dt.date) -> bool:
+        """Whether the archive of `day` is there to copy a detail from."""
         if day not in self._archived:
             self._archived[day] = self.lake.raw_dir(day).is_dir()
         return self._archived[day]
@@ -151,13 +152,12 @@ class DetailPlan:
 
 def seal_detail_state(
     building_dir: Path,
-    snapshot_date: dt.date,
     decision_files: list[Path],
     previous: PreviousSnapshot | None,
     night_file: Path,
 ) -> None:
     """Writes the night's fingerprints: its decisions, plus the last snapshot's rows of the
-    customers not fetched tonight (per the night file's `fetched_on`)."""
+    customers not fetched tonight (per the night file)."""
     target = building_dir / STATE_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     columns = ", ".join(STATE_SCHEMA.names)
@@ -167,7 +167,7 @@ def seal_detail_state(
             f"""SELECT {", ".join(f"s.{c}" for c in STATE_SCHEMA.names)}
             FROM {_parquet([previous.raw_dir / STATE_FILE])} AS s
             JOIN {_parquet([night_file])} AS n USING (customer_id, identifier_type)
-            WHERE n.fetched_on < DATE '{snapshot_date.isoformat()}'"""
+            WHERE NOT n.fetched_tonight"""
         )
     with duckdb.connect() as con:
         if parts:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.extract.checkpoint import (
     CHECKPOINT_SECONDS,
@@ -92,6 +93,7 @@ class PreparedNight:
     resumed: Resumed
     plan: NightPlan
     last_note: NightNote | None = None
+    carried_badges: list[str] = field(default_factory=list)  # listed only by carried customers
 
     @property
     def building_dir(self) -> Path:
@@ -138,6 +140,7 @@ def prepare_night(
         nights = choose_rotation(shape, rates, options.night_hours)
     rotation = rotate(snapshot_date, nights, population, active, last.last_fetched)
     scope = {customer_key(c) for c in rotation.fetch}
+    carried_badges = _carried_badges(lake, previous, rotation, scope)
     resumed = (
         Resumed()
         if read_only
@@ -156,7 +159,38 @@ def prepare_night(
         resumed_calls=resumed.answered_calls,
         notes=notes,
     )
-    return PreparedNight(snapshot_date, lake, previous, rotation, details, resumed, plan, last.note)
+    return PreparedNight(
+        snapshot_date, lake, previous, rotation, details, resumed, plan, last.note, carried_badges
+    )
+
+
+def _carried_badges(
+    lake: Lake, previous: PreviousSnapshot | None, rotation: Rotation, fetched: set[CustomerKey]
+) -> list[str]:
+    """Badges in the carried customers' lists: their meta is fetched tonight too, so every
+    listed badge of the snapshot is described."""
+    if previous is None or not rotation.carried:
+        return []
+    files = sorted(lake.table_dir("customer_badges", previous.snapshot_date).glob("*.parquet"))
+    if not files:
+        return []
+    carried = pa.table(
+        {
+            "customer_id": [
+                c.customer_id for c in rotation.population if customer_key(c) not in fetched
+            ],
+            "identifier_type": [
+                c.identifier_type for c in rotation.population if customer_key(c) not in fetched
+            ],
+        }
+    )
+    with duckdb.connect() as con:
+        con.register("carried", carried)
+        rows = con.execute(
+            f"SELECT DISTINCT badge_id FROM {parquet_source(files)} "
+            "SEMI JOIN carried USING (customer_id, identifier_type) ORDER BY badge_id"
+        ).fetchall()
+    return [badge_id for (badge_id,) in rows if badge_id is not None]
 
 
 def prepare_source_night(

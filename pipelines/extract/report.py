@@ -11,6 +11,7 @@ from pipelines.extract.gate import CallTally
 @dataclass
 class ExtractReport:
     customers: int = 0  # customers whose lists were to be fetched tonight
+    unlisted: set[tuple[str, str]] = field(default_factory=set)  # of those, lists failed
     badges: int = 0
     pairs: int = 0
     calls: Counter[str] = field(default_factory=Counter)  # calls made this attempt, per API
@@ -25,6 +26,7 @@ class ExtractReport:
     calls_resumed: int = 0  # answered by an earlier attempt of the night
     lists_refetched: int = 0
     details_reused: int = 0
+    details_kept: int = 0  # last detail kept because tonight's call got no answer
     pairs_reusable: int = 0
     pairs_changed: int = 0
     token_renewals: int = 0

@@ -16,6 +16,7 @@ night (see `pipelines.nightrecord`), which the next night reads.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zlib
 from collections.abc import Iterable
@@ -70,22 +71,30 @@ class Rotation:
     def carried(self) -> int:
         return len(self.population) - len(self.fetch)
 
-    def fetched_on(self, customer: CustomerRef) -> dt.date:
-        return self.last_fetched.get(_key(customer), self.snapshot_date)
+    def without(self, keys: set[CustomerKey]) -> Rotation:
+        """The night as it went: customers whose lists got no answer were not fetched."""
+        return dataclasses.replace(self, fetch=[c for c in self.fetch if _key(c) not in keys])
+
+    def fetched_on(self) -> dict[CustomerKey, dt.date]:
+        """Each customer's `fetched_on` tonight: the snapshot date for those fetched, the
+        night of their last fetch for the others (none for one never fetched)."""
+        dates = {
+            _key(c): self.last_fetched[_key(c)]
+            for c in self.population
+            if _key(c) in self.last_fetched
+        }
+        dates.update((_key(c), self.snapshot_date) for c in self.fetch)
+        return dates
 
     def oldest_fetched_on(self) -> dt.date:
-        fetched = {_key(c) for c in self.fetch}
-        carried = [self.fetched_on(c) for c in self.population if _key(c) not in fetched]
-        return min(carried, default=self.snapshot_date)
+        return min(self.fetched_on().values(), default=self.snapshot_date)
 
     def write(self, directory: Path) -> Path:
         """Records the population with each customer's `fetched_on` in the archive."""
-        fetched = {_key(c) for c in self.fetch}
+        dates = self.fetched_on()
+        tonight = {_key(c) for c in self.fetch}
         rows = [
-            (c.customer_id, c.identifier_type, self.snapshot_date)
-            if _key(c) in fetched
-            else (c.customer_id, c.identifier_type, self.fetched_on(c))
-            for c in self.population
+            (*key, dates[key], key in tonight) for key in map(_key, self.population) if key in dates
         ]
         return write_population(directory, rows)
 

@@ -31,8 +31,9 @@ from pipelines.extract.incremental import REUSED_FILE, copy_reused_details, seal
 from pipelines.extract.night import NightOptions, PreparedNight, found_or_achieved_rates
 from pipelines.extract.progress import ProgressCallback
 from pipelines.extract.report import ExtractReport, GateWatch
+from pipelines.extract.rotation import Rotation
 from pipelines.extract.snapshot import SnapshotExtractor
-from pipelines.nightrecord import NightNote
+from pipelines.nightrecord import NIGHT_FILE, NightNote
 from pipelines.normalize.carry import CarryForward
 from pipelines.normalize.snapshot import NormalizeReport
 from pipelines.normalize.streaming import StreamingNormalizer
@@ -85,10 +86,11 @@ def run_night(
         reason = refusal(report.tally, options.max_failed_share)
         if reason is not None:
             raise SnapshotRefused(f"snapshot refused: {reason}")
-        note = _seal(night, report, normalizer)
+        rotation = night.rotation.without(report.unlisted)
+        note = _seal(night, rotation, report, normalizer)
         carry = (
-            CarryForward(night.previous.snapshot_date, building / "_state" / "night.parquet")
-            if night.previous is not None and night.rotation.carried
+            CarryForward(night.previous.snapshot_date, building / NIGHT_FILE)
+            if night.previous is not None and rotation.carried
             else None
         )
         volumes = normalizer.close(carry)
@@ -130,6 +132,7 @@ async def _extract(
             resumed=night.resumed,
             plan=night.details,
             gate=gate,
+            describe_badges=night.carried_badges,
             on_progress=on_progress,
             progress_every=progress_every,
         )
@@ -137,16 +140,18 @@ async def _extract(
 
 
 def _seal(
-    night: PreparedNight, report: ExtractReport, normalizer: StreamingNormalizer
+    night: PreparedNight,
+    rotation: Rotation,
+    report: ExtractReport,
+    normalizer: StreamingNormalizer,
 ) -> NightNote:
     """Writes the night's state beside its responses and copies the reused details in."""
     building = night.building_dir
-    night_file = night.rotation.write(building)
+    night_file = rotation.write(building)
     decisions = decision_files(building)
-    seal_detail_state(building, night.snapshot_date, decisions, night.previous, night_file)
+    seal_detail_state(building, decisions, night.previous, night_file)
     if copy_reused_details(building, decisions, night.lake):
         normalizer.submit_file(building / REUSED_FILE)
-    rotation = night.rotation
     note = NightNote(
         snapshot_date=night.snapshot_date.isoformat(),
         rotation_nights=rotation.nights,

@@ -41,11 +41,13 @@ from pipelines.raw import (
     ENDPOINT_LIST,
     ENDPOINT_META,
     PAGINATION_MISMATCH,
+    RawRecord,
     failure_record,
     ok_record,
 )
 
 PENDING_PAIRS = 20_000  # pairs queued for the detail stage before listing waits
+FETCHED, ANSWERED, NO_ANSWER = "fetched", "answered", "no answer"
 
 
 def _first_leaf(group: BaseExceptionGroup) -> BaseException:
@@ -72,6 +74,7 @@ class SnapshotExtractor:
         resumed: Resumed | None = None,
         plan: DetailPlan | None = None,
         gate: GateWatch | None = None,
+        describe_badges: list[str] | None = None,
         on_progress: ProgressCallback | None = None,
         progress_every: float = 2.0,
     ) -> None:
@@ -88,6 +91,7 @@ class SnapshotExtractor:
         self._on_progress = on_progress
         self._progress_every = progress_every
         self._metas: dict[str, asyncio.Task[bytes | None]] = {}
+        self._describe = describe_badges or []  # badges to fetch meta for, listed or not
         self.report = ExtractReport(customers=len(customers))
         self.report.calls_resumed = self.resumed.answered_calls
         self._pagination_failures = 0
@@ -111,6 +115,8 @@ class SnapshotExtractor:
         return self._finish(time.monotonic() - started)
 
     async def _run_stages(self) -> None:
+        for badge_id in self._describe:
+            self._meta_task(badge_id)
         customers: asyncio.Queue[CustomerRef] = asyncio.Queue()
         for customer in self.customers:
             customers.put_nowait(customer)
@@ -193,32 +199,43 @@ class SnapshotExtractor:
             customer = _Customer(ref, len(listed))
             self.report.pairs += len(listed)
             for badge_id, _ in listed:
-                if badge_id not in self._metas:
-                    self._metas[badge_id] = asyncio.create_task(self._meta_stamp(badge_id))
+                self._meta_task(badge_id)
             for badge_id, digest in listed:
                 await pairs.put((customer, badge_id, digest))
             if not listed:
                 self.progress.customers_done += 1
 
     async def _list_customer(self, ref: CustomerRef) -> list[tuple[str, bytes]] | None:
-        """The customer's pairs with their entries digests; None when a list failed."""
-        answers = await asyncio.gather(*(self._fetch_list(ref, t) for t in LIST_TYPES))
-        if not all(answered for answered, _ in answers):
+        """The customer's pairs with their entries digests; None when a list got no answer.
+
+        The four lists are kept together or not at all: a customer with a list that failed
+        keeps its rows of the last snapshot (carried forward, with their `fetched_on`)
+        rather than mixing tonight's lists with last night's.
+        """
+        fetched = await asyncio.gather(*(self._fetch_list(ref, t) for t in LIST_TYPES))
+        key = customer_key(ref)
+        if not all(answered for answered, _, _ in fetched):
+            failures = [r for _, _, records in fetched for r in records if not r.ok]
+            self.writer.add(failures)
+            self.report.unlisted.add(key)
+            self._watch_gate()
             return None
+        self.writer.add([record for _, _, records in fetched for record in records])
         entries: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        for list_type, (_, paged) in zip(LIST_TYPES, answers, strict=True):
+        for list_type, (_, paged, _) in zip(LIST_TYPES, fetched, strict=True):
             for entry in paged.entries if paged else []:
                 if isinstance(entry.get("badgeMetaId"), str):
                     entries.setdefault(entry["badgeMetaId"], []).append((list_type, entry))
         listed = [(badge_id, entries_digest(found)) for badge_id, found in entries.items()]
-        key = customer_key(ref)
         self.writer.add_pairs([(*key, b, d) for b, d in listed] or [(*key, None, None)])
+        if self._pagination_failures:
+            self._watch_gate()
         return listed
 
     async def _fetch_list(
         self, customer: CustomerRef, list_type: str
-    ) -> tuple[bool, PagedList | None]:
-        """(answered, the list); a vendor error answer is answered with no list."""
+    ) -> tuple[bool, PagedList | None, list[RawRecord]]:
+        """(answered, the list, its records); a vendor error answer is answered, no list."""
         path = LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
         headers = identifier_headers(customer.identifier_type)
 
@@ -234,8 +251,9 @@ class SnapshotExtractor:
         try:
             paged = await self.paginator.fetch_all(fetch_page)
         except ApiCallFailed as exc:
-            self._record_failure(ENDPOINT_LIST, exc, customer, list_type=list_type)
-            return exc.answered, None
+            self.report.errors_by_code[exc.error_code or exc.kind] += 1
+            failure = failure_record(ENDPOINT_LIST, exc, customer, list_type=list_type)
+            return exc.answered, None, [failure]
         self.report.lists_refetched += paged.refetched
         records = [
             ok_record(ENDPOINT_LIST, response, customer, list_type=list_type, page=page)
@@ -247,12 +265,13 @@ class SnapshotExtractor:
             records.append(failure_record(ENDPOINT_LIST, failure, customer, list_type=list_type))
             self.report.errors_by_code[PAGINATION_MISMATCH] += 1
             self._pagination_failures += 1
-        self.writer.add(records)
-        if paged.mismatch:
-            self._watch_gate()
-        return True, paged
+        return True, paged, records
 
     # -- badge meta ----------------------------------------------------------------------
+
+    def _meta_task(self, badge_id: str) -> None:
+        if badge_id not in self._metas:
+            self._metas[badge_id] = asyncio.create_task(self._meta_stamp(badge_id))
 
     async def _meta_stamp(self, badge_id: str) -> bytes | None:
         """The badge's change stamp (None when its meta has none or failed)."""
@@ -293,10 +312,18 @@ class SnapshotExtractor:
                 self.report.details_reused += 1
                 return
             self.report.pairs_changed += 1
-        if await self._fetch_detail(customer, badge_id) and plan is not None:
+        outcome = await self._fetch_detail(customer, badge_id)
+        if plan is None:
+            return
+        if outcome == FETCHED:
             self.writer.add_decision((*key, print_, self.snapshot_date, False))
+        elif outcome == NO_ANSWER and (known := plan.known(key)) and plan.has_archive(known[1]):
+            # keep the last detail (its fetched_on tells its age), as for a failed list
+            self.writer.add_decision((*key, known[0], known[1], True))
+            self.report.details_kept += 1
 
-    async def _fetch_detail(self, customer: CustomerRef, badge_id: str) -> bool:
+    async def _fetch_detail(self, customer: CustomerRef, badge_id: str) -> str:
+        """FETCHED, ANSWERED (a vendor error answer) or NO_ANSWER."""
         path = DETAIL_PATH.format(
             customer=quote(customer.customer_id, safe="@+"), badge=quote(badge_id, safe="")
         )
@@ -307,9 +334,9 @@ class SnapshotExtractor:
             )
         except ApiCallFailed as exc:
             self._record_failure(ENDPOINT_DETAIL, exc, customer, badge_id=badge_id)
-            return False
+            return ANSWERED if exc.answered else NO_ANSWER
         self.writer.add([ok_record(ENDPOINT_DETAIL, response, customer, badge_id=badge_id)])
-        return True
+        return FETCHED
 
     # -- records -------------------------------------------------------------------------
 

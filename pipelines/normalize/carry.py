@@ -51,8 +51,7 @@ def carry_rows(
     with duckdb.connect() as con:
         con.execute(
             "CREATE TEMP TABLE carried AS SELECT customer_id, identifier_type "
-            f"FROM read_parquet({sql_string(carry.night_file)}) "
-            f"WHERE fetched_on < DATE '{snapshot_date.isoformat()}'"
+            f"FROM read_parquet({sql_string(carry.night_file)}) WHERE NOT fetched_tonight"
         )
         for table in CUSTOMER_TABLES:
             source = lake.table_dir(table.name, carry.carried_from)

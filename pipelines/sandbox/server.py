@@ -22,6 +22,7 @@ from pipelines.sandbox.faults import Faults, SandboxStats
 from pipelines.sandbox.org import Org
 
 START_TIMEOUT_SECONDS = 20.0
+GENERATED_CUSTOMERS_PER_SECOND = 2000  # a child starts only once its org is generated
 STOP_TIMEOUT_SECONDS = 10.0
 LOOPBACK = "127.0.0.1"
 # Environment variables SandboxProcess hands the secrets over in (never on the command line).
@@ -136,6 +137,7 @@ class SandboxProcess:
     ) -> None:
         self.credentials = credentials
         self.args = _serve_args(customers, badges, seed, credentials, faults, customers_csv, as_of)
+        self.start_timeout = START_TIMEOUT_SECONDS + customers / GENERATED_CUSTOMERS_PER_SECOND
         self.base_url = ""
         self.process: subprocess.Popen[bytes] | None = None
         self._stderr_tail: deque[str] = deque(maxlen=50)
@@ -169,7 +171,7 @@ class SandboxProcess:
         stdout = self.process.stdout
         reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
         reader.start()
-        reader.join(START_TIMEOUT_SECONDS)
+        reader.join(self.start_timeout)
         return result[0] if result else b""
 
     def _drain_stdout(self) -> None:

@@ -39,11 +39,11 @@ _DOCS_DATE = dt.date(2000, 1, 1)  # any date: only column types are read from th
 
 
 HISTORY_STORAGE = (
-    "Each night applies only its own snapshot. A versioned table `history.<t>` is a view "
-    "over `history.<t>_latest` (the latest version of every key, the only part a night "
-    "rewrites) and `history.<t>_earlier` (superseded versions); "
-    "`history.applied_snapshots` lists the snapshots applied. A version changes with the "
-    "data, never with `fetched_on` alone.\n"
+    "Each night applies only its own snapshot. Every `history.<t>` is a view over "
+    "`history.<t>_latest` (the latest version of every key, or for issuals and earns the "
+    "ids of the latest snapshot: the only part a night rewrites) and `history.<t>_earlier` "
+    "(superseded versions, or ids no longer seen); `history.applied_snapshots` lists the "
+    "snapshots applied. A version changes with the data, never with `fetched_on` alone.\n"
 )
 HISTORY_COLUMNS = {
     "version_number": "1 for the key's first version, counting up.",

@@ -123,9 +123,10 @@ def test_sustained_5xx_are_refused_with_the_failures_by_kind(
     assert published_state(data_dir) == before
 
 
-def test_failures_under_the_threshold_publish_and_are_recorded(
+def test_failures_under_the_threshold_publish_are_recorded_and_lose_no_rows(
     tmp_path: Path, data_dir: Lake, gate_pipeline: Pipeline
 ):
+    before = published_answer(data_dir.warehouse_path)["counts"]
     faults = Faults(fail_rate=0.5, seed=8)
     with SandboxServer(gate_pipeline.org, gate_pipeline.credentials, faults) as flaky:
         environment = {**api_environment(gate_pipeline), "CAPILLARY_BASE_URL": flaky.base_url}
@@ -140,6 +141,12 @@ def test_failures_under_the_threshold_publish_and_are_recorded(
     assert failed_rows > 0
     assert recorded == failed_rows
     assert f"failed calls {failed_rows:,} {{'http_5xx': {failed_rows}}}" in done.stdout
+    # a customer whose list failed kept its last rows, a pair whose detail failed its detail
+    fetched = re.search(r"customers (\d+) \(lists fetched for (\d+);", done.stdout)
+    assert fetched and int(fetched.group(2)) < int(fetched.group(1))
+    after = published_answer(data_dir.warehouse_path)["counts"]
+    for table in ("customer_badges", "customer_badge_details", "badge_earns", "badge_issuals"):
+        assert after[table] == before[table], table
 
 
 def test_a_collapsed_volume_is_refused_with_both_counts_and_published_when_accepted(

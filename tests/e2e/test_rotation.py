@@ -20,8 +20,11 @@ from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.extract.night import NightOptions, prepare_night
 from pipelines.extract.run import run_night
 from pipelines.lake import Lake
+from pipelines.raw import list_totals
 from pipelines.sandbox import SandboxApiError, generate_org
 from pipelines.tables import CUSTOMER_TABLES, TABLES
+from pipelines.warehouse.checks import run_all_checks
+from pipelines.warehouse.loader import load_snapshot, open_staging
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 
 NIGHTS = 3
@@ -83,6 +86,7 @@ def test_rotated_nights_carry_customers_forward_and_a_full_night_equals_a_full_p
     lake = Lake(tmp_path / "rotated")
     customers = load_customers(rotating.customers_csv)
     first = TODAY - dt.timedelta(days=ROTATED_NIGHTS)
+    badges_only_carried = set()
     for night in range(ROTATED_NIGHTS):
         day = first + dt.timedelta(days=night)
         active = [earn_for_someone(rotating, customers, night)] if night else []
@@ -100,7 +104,15 @@ def test_rotated_nights_carry_customers_forward_and_a_full_night_equals_a_full_p
             assert outcome.normalized.carried["customer_badges"] > 0
             assert min(fetched_on.values()) < day
         assert outcome.note.rotation_nights == NIGHTS
+        listed = rows(lake, "customer_badges", day)
+        fetched_badges = {row[4] for row in listed if row[1] == day}
+        badges_only_carried |= {row[4] for row in listed} - fetched_badges
+        load_snapshot(lake, day)  # the warehouse's blocking checks hold on a rotated night
+        with open_staging(lake, day) as con:
+            outcomes = run_all_checks(con, day, list_totals(lake.raw_dir(day)))
+        assert [o.name for o in outcomes if not o.passed] == [], day
 
+    assert badges_only_carried  # some badge was listed by carried customers alone
     everyone, _ = run_simulated_night(rotating, lake, TODAY, nights=1)
     full = Lake(tmp_path / "full")
     run_simulated_night(rotating, full, TODAY, nights=1, full_refresh=True)

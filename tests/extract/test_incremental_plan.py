@@ -54,7 +54,7 @@ def night_of(lake: Lake, day: dt.date, previous, refresh_days, print_of, full_re
             fetched.append(customer.customer_id)
     writer.flush()
     night_file = rotate(day, 1, CUSTOMERS, [], {}).write(archive)
-    seal_detail_state(archive, day, decision_files(archive), previous, night_file)
+    seal_detail_state(archive, decision_files(archive), previous, night_file)
     return fetched, PreviousSnapshot(day, archive)
 
 
