@@ -91,7 +91,7 @@ def rates_per_second(
         if api in budgets:
             rates[api], sources[api] = budgets[api].per_second, f"budget {budgets[api]}"
         elif found.get(api):
-            rates[api], sources[api] = found[api], "found on the last night"
+            rates[api], sources[api] = found[api], "measured on the last night"
         else:
             rates[api], sources[api] = None, "unknown (no budget, no earlier night)"
     return rates, sources
