@@ -67,16 +67,21 @@ def failed_nightly_run(data_dir: Path, instance: DagsterInstance):
     return result
 
 
+def evaluate_failure_alert(result, instance: DagsterInstance) -> None:
+    """Runs the run-failure sensor on a failed run, as the daemon would."""
+    context = build_run_status_sensor_context(
+        sensor_name="nightly_failure_alert",
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+    )
+    nightly_failure_alert(context)
+
+
 def test_a_failed_night_posts_job_partition_reason_and_link(tmp_path: Path, receiver: Receiver):
     with DagsterInstance.ephemeral() as instance:
         result = failed_nightly_run(tmp_path / "data", instance)
-        context = build_run_status_sensor_context(
-            sensor_name="nightly_failure_alert",
-            dagster_event=result.get_run_failure_event(),
-            dagster_instance=instance,
-            dagster_run=result.dagster_run,
-        )
-        nightly_failure_alert(context)
+        evaluate_failure_alert(result, instance)
 
     assert len(receiver.posts) == 1
     text = receiver.texts[0]
@@ -98,13 +103,7 @@ def test_a_failed_run_of_another_job_posts_nothing(receiver: Receiver):
 
     with DagsterInstance.ephemeral() as instance:
         result = another_job.execute_in_process(instance=instance, raise_on_error=False)
-        context = build_run_status_sensor_context(
-            sensor_name="nightly_failure_alert",
-            dagster_event=result.get_run_failure_event(),
-            dagster_instance=instance,
-            dagster_run=result.dagster_run,
-        )
-        nightly_failure_alert(context)
+        evaluate_failure_alert(result, instance)
     assert not result.success
     assert receiver.posts == []
 
