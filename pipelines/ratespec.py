@@ -86,8 +86,3 @@ def parse_rate_limits(
             )
         limits[name] = parse_rate(value, f"{source} ({name})")
     return limits
-
-
-def describe_limits(limits: dict[str, Rate]) -> str:
-    """`customer_badges=600/min,badge_meta=60/min`, the text parse_rate_limits reads back."""
-    return ",".join(f"{name}={rate}" for name, rate in limits.items())

@@ -197,7 +197,3 @@ class Throttles:
             throttle = ApiThrottle(api, self._budgets.get(api), self._max_in_flight, self._clock)
             self.by_api[api] = throttle
         return throttle
-
-    @property
-    def throttled(self) -> int:
-        return sum(t.throttled_count for t in self.by_api.values())

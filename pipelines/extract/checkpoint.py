@@ -105,7 +105,6 @@ class CheckpointWriter:
         self._pairs: list[PairRow] = []
         self._decisions: list[DecisionRow] = []
         self.records_written = 0
-        self.parts_written = 0
 
     def add(self, records: Iterable[RawRecord]) -> None:
         """One unit of records (every page of a list, or one call's record)."""
@@ -145,7 +144,6 @@ class CheckpointWriter:
         fsync_path(self.directory)
         self._records, self._pairs, self._decisions = [], [], []
         self._part += 1
-        self.parts_written += 1
 
 
 @dataclass
@@ -223,7 +221,7 @@ def _kept_records(
     for row in table.select(
         ["endpoint", "ok", "http_status", "error_code", "customer_id", "identifier_type"]
     ).to_pylist():
-        record = RawRecord(endpoint=row["endpoint"], request_path="", **_fields(row))
+        record = RawRecord(request_path="", **row)
         customer = (row["customer_id"], row["identifier_type"])
         in_scope = row["customer_id"] is None or customer in scope
         lists_done = row["endpoint"] != ENDPOINT_LIST or customer in listed
@@ -234,10 +232,6 @@ def _kept_records(
     if kept.num_rows:
         _write_atomically(kept, path)
     return kept
-
-
-def _fields(row: dict) -> dict:
-    return {k: row[k] for k in ("ok", "http_status", "error_code")}
 
 
 def _note_done(table: pa.Table, resumed: Resumed) -> None:

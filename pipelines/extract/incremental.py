@@ -179,12 +179,12 @@ def seal_detail_state(
 def copy_reused_details(building_dir: Path, decision_files: list[Path], lake: Lake) -> int:
     """Copies each reused detail's response from the archive of the night it was fetched
     into the new archive (REUSED_FILE), marked `reused_from`; returns how many."""
+    if not decision_files:
+        return 0
     with duckdb.connect() as con:
         con.execute(
-            f"CREATE TEMP TABLE reused AS SELECT customer_id, identifier_type, badge_id, "
+            "CREATE TEMP TABLE reused AS SELECT customer_id, identifier_type, badge_id, "
             f"fetched_on FROM {_parquet(decision_files)} WHERE reused"
-            if decision_files
-            else "CREATE TEMP TABLE reused AS SELECT NULL AS fetched_on WHERE false"
         )
         days = [row[0] for row in con.execute("SELECT DISTINCT fetched_on FROM reused").fetchall()]
         if not days:

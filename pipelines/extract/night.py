@@ -92,7 +92,6 @@ class PreparedNight:
     details: DetailPlan
     resumed: Resumed
     plan: NightPlan
-    last_note: NightNote | None = None
     carried_badges: list[str] = field(default_factory=list)  # listed only by carried customers
 
     @property
@@ -160,7 +159,7 @@ def prepare_night(
         notes=notes,
     )
     return PreparedNight(
-        snapshot_date, lake, previous, rotation, details, resumed, plan, last.note, carried_badges
+        snapshot_date, lake, previous, rotation, details, resumed, plan, carried_badges
     )
 
 

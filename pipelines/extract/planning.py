@@ -16,7 +16,6 @@ tells the rates.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -159,7 +158,3 @@ class NightPlan:
 
 def ages_of(last_fetched: Mapping[tuple[str, str], dt.date], today: dt.date) -> Counter[int]:
     return Counter((today - day).days for day in last_fetched.values())
-
-
-def pages(entries: int, page_size: int) -> int:
-    return max(1, math.ceil(entries / page_size))

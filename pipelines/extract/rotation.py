@@ -64,7 +64,6 @@ class Rotation:
     nights: int
     population: list[CustomerRef]
     fetch: list[CustomerRef]
-    active: set[CustomerRef] = field(default_factory=set)
     last_fetched: dict[CustomerKey, dt.date] = field(default_factory=dict)
 
     @property
@@ -122,7 +121,7 @@ def rotate(
         )
 
     fetch = [c for c in population if due(c)]
-    return Rotation(snapshot_date, nights, population, fetch, active_set, last_fetched_on)
+    return Rotation(snapshot_date, nights, population, fetch, last_fetched_on)
 
 
 def _key(customer: CustomerRef) -> CustomerKey:

@@ -228,8 +228,8 @@ class SnapshotExtractor:
                     entries.setdefault(entry["badgeMetaId"], []).append((list_type, entry))
         listed = [(badge_id, entries_digest(found)) for badge_id, found in entries.items()]
         self.writer.add_pairs([(*key, b, d) for b, d in listed] or [(*key, None, None)])
-        if self._pagination_failures:
-            self._watch_gate()
+        if any(paged and paged.mismatch for _, paged, _ in fetched):
+            self._watch_gate()  # an inconsistent list counts against the gate
         return listed
 
     async def _fetch_list(
