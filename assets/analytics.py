@@ -15,8 +15,8 @@ from dagster import (
 from assets.catalog import COLUMN_SCHEMA, declared_model_types, model_metadata, model_schema
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
-from pipelines.resources import LakeResource
-from pipelines.tables import TABLES
+from pipelines.lake.tables import TABLES
+from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.loader import open_staging
 from pipelines.warehouse.models import (
     build_model,

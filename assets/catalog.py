@@ -2,7 +2,7 @@
 
 What docs/warehouse.md says, per asset: the column schema (`dagster/column_schema`) with
 each column's type and meaning, the row count (`dagster/row_count`) and, for SQL models,
-the first rows. Contract columns come from `pipelines.tables`; model columns from the
+the first rows. Contract columns come from `pipelines.lake.tables`; model columns from the
 header of `sql/<model>.sql`, typed as DuckDB built them; history columns from the built
 `history` tables, described by the contract and the history bookkeeping columns.
 """
@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
-from pipelines.tables import TABLES, Table
+from pipelines.lake.tables import TABLES, Table
 from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type, quote
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import HISTORY_SCHEMA

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from assets.partitions import daily_snapshots
 from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
+from pipelines.client.rates import RateSpecError
 from pipelines.extract import CustomerFileError, ExtractReport
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.extract.night import (
@@ -29,8 +30,7 @@ from pipelines.extract.night import (
 from pipelines.extract.run import NightOutcome, VolumeRefused, run_night
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
-from pipelines.ratespec import RateSpecError
-from pipelines.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 
 progress_log = logging.getLogger("badges.progress")

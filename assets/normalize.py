@@ -5,10 +5,10 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from assets.extract import raw_api_responses, snapshot_date_of
 from assets.partitions import daily_snapshots
+from pipelines.lake.tables import TABLES
 from pipelines.normalize import normalize_snapshot
 from pipelines.normalize.handoff import streamed_normalization
-from pipelines.resources import LakeResource
-from pipelines.tables import TABLES
+from pipelines.ops.resources import LakeResource
 
 
 def lake_key(table: str) -> AssetKey:

@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
-from pipelines.resources import LakeResource
+from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.publish import published_snapshot
 
 
@@ -28,7 +28,7 @@ def earn_report(context: AssetExecutionContext, lake: LakeResource) -> Materiali
         return MaterializeResult(metadata={"skipped": f"published snapshot is {published}"})
     # Imported here: matplotlib and pandas cost ~100 MB and 0.5 s that loading the code
     # location (webserver, daemon, every run) need not pay.
-    from pipelines.report import write_earn_report
+    from pipelines.report.page import write_earn_report
 
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         report = write_earn_report(con, lake.lake.root, snapshot_date)

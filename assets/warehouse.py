@@ -26,9 +26,10 @@ from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
-from pipelines.raw import list_totals
-from pipelines.resources import LakeResource
-from pipelines.tables import TABLES
+from pipelines.lake.dbfiles import remove_database
+from pipelines.lake.raw import list_totals
+from pipelines.lake.tables import TABLES
+from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
     check_list_totals,
@@ -36,7 +37,6 @@ from pipelines.warehouse.checks import (
     check_snapshot_date,
     check_unique_keys,
 )
-from pipelines.warehouse.dbfiles import remove_database
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, build_history
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
 from pipelines.warehouse.models import model_names

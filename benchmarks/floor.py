@@ -18,9 +18,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from benchmarks.measure import own_cpu_seconds
+from pipelines.client.endpoints import identifier_headers
 from pipelines.client.senders import open_sender
 from pipelines.client.settings import ClientTuning
-from pipelines.extract.endpoints import identifier_headers
 
 CLIENTS = ("httpx+aiohttp", "httpx", "aiohttp")
 # The pipeline's `ClientTuning.transport` -> the floor client speaking through the same stack.

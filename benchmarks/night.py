@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipelines.client.rates import API_NAMES, parse_rate
 from pipelines.extract.planning import LISTS, OrgShape, choose_rotation, hours_for
-from pipelines.ratespec import API_NAMES, parse_rate
 from pipelines.sandbox import SandboxApiError, SandboxCredentials, SandboxServer, generate_org
 
 PASSWORD_VARIABLE = "BENCHMARK_SANDBOX_PASSWORD"
@@ -40,10 +40,10 @@ def child(args: argparse.Namespace) -> int:
     """One night, in its own process: extraction and normalization into the lake."""
     import duckdb
 
+    from pipelines.client.rates import parse_rate_limits
     from pipelines.client.settings import ApiSettings
     from pipelines.extract import NightOptions, load_customers, prepare_night, run_night
     from pipelines.lake import Lake
-    from pipelines.ratespec import parse_rate_limits
 
     day = dt.date.fromisoformat(args.date)
     settings = ApiSettings(args.base_url, args.username, os.environ[PASSWORD_VARIABLE])

@@ -27,8 +27,8 @@ import duckdb
 from benchmarks.target import PROJECT_ROOT, Target
 from benchmarks.whole_run import badges_run
 from pipelines.lake import Lake
+from pipelines.lake.tables import TABLES
 from pipelines.sandbox import SandboxCredentials, SandboxServer, generate_org
-from pipelines.tables import TABLES
 
 
 def differing_rows(a: Path, b: Path) -> int:

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from benchmarks.floor import CLIENTS, ReplayRequest, replay_request, run_floor
 from benchmarks.target import Target, sandbox_target
+from pipelines.client.endpoints import DETAIL_PATH, LIST_PATH, LIST_TYPES, META_PATH
 from pipelines.client.settings import ClientTuning
 from pipelines.extract import load_customers
-from pipelines.extract.endpoints import DETAIL_PATH, LIST_PATH, LIST_TYPES, META_PATH
 from pipelines.sandbox import basic_header
 
 PAGE_SIZE = ClientTuning().page_size

@@ -22,8 +22,8 @@ from pipelines.ops.nightly import (
     NIGHTLY_SCHEDULE,
     RUN_RETRIES,
 )
+from pipelines.ops.resources import resources_from_env
 from pipelines.ops.sensors import nightly_failure_alert, warehouse_freshness_alert
-from pipelines.resources import resources_from_env
 
 nightly_snapshot = define_asset_job(
     NIGHTLY_JOB,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.ratespec import Rate
+from pipelines.client.rates import Rate
 
 TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from aiolimiter import AsyncLimiter
 
-from pipelines.ratespec import Rate
+from pipelines.client.rates import Rate
 
 INITIAL_IN_FLIGHT = 4
 SAFETY = 0.97  # pace this far under a rate found from 429s

@@ -37,10 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipelines.durable import fsync_path
 from pipelines.extract.customers import CustomerRef
 from pipelines.extract.incremental import STATE_SCHEMA, meta_stamp
-from pipelines.raw import (
+from pipelines.lake.durable import fsync_path
+from pipelines.lake.raw import (
     BATCH_ROWS,
     ENDPOINT_DETAIL,
     ENDPOINT_LIST,

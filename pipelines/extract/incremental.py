@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
-from pipelines.raw import ENDPOINT_DETAIL, RAW_SCHEMA
+from pipelines.lake.raw import ENDPOINT_DETAIL, RAW_SCHEMA
 from pipelines.warehouse.ddl import sql_string
 
 STATE_FILE = Path("_state") / "detail_fingerprints.parquet"

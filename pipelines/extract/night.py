@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from pipelines.client.rates import Rate
 from pipelines.extract.checkpoint import (
     CHECKPOINT_SECONDS,
     CustomerKey,
@@ -41,13 +42,12 @@ from pipelines.extract.planning import (
 )
 from pipelines.extract.rotation import Rotation, last_fetched, population_of, rotate
 from pipelines.lake import Lake
-from pipelines.nightrecord import NightNote, read_night_note
-from pipelines.ratespec import Rate
+from pipelines.lake.nightrecord import NightNote, read_night_note
 from pipelines.warehouse.ddl import parquet_source
 from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE
 
 if TYPE_CHECKING:
-    from pipelines.source import Source
+    from pipelines.extract.source import Source
 
 DEFAULT_NIGHT_HOURS = 6.0
 NIGHT_HOURS_VARIABLE = "BADGES_NIGHT_HOURS"

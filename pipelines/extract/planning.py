@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pipelines.ratespec import API_NAMES, Rate
+from pipelines.client.rates import API_NAMES, Rate
 
 LISTS, DETAILS, META = API_NAMES[1], API_NAMES[2], API_NAMES[0]
 LIST_TYPES_PER_CUSTOMER = 4

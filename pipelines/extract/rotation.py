@@ -11,7 +11,7 @@ With rotation over N nights, a night fetches
 
 N = 1 fetches everyone, every night. The customers not fetched keep the rows of the last
 snapshot, with the `fetched_on` of the night they were fetched. Each archive records its
-night (see `pipelines.nightrecord`), which the next night reads.
+night (see `pipelines.lake.nightrecord`), which the next night reads.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipelines.extract.customers import CustomerRef
-from pipelines.nightrecord import CustomerKey, read_population, write_population
+from pipelines.lake.nightrecord import CustomerKey, read_population, write_population
 
 
 def customer_slot(customer: CustomerRef, nights: int) -> int:

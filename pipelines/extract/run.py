@@ -33,7 +33,7 @@ from pipelines.extract.progress import ProgressCallback
 from pipelines.extract.report import ExtractReport, GateWatch
 from pipelines.extract.rotation import Rotation
 from pipelines.extract.snapshot import SnapshotExtractor
-from pipelines.nightrecord import NIGHT_FILE, NightNote
+from pipelines.lake.nightrecord import NIGHT_FILE, NightNote
 from pipelines.normalize.carry import CarryForward
 from pipelines.normalize.snapshot import NormalizeReport
 from pipelines.normalize.streaming import StreamingNormalizer

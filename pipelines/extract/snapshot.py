@@ -20,23 +20,23 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from pipelines.client.errors import PAGINATION, ApiCallFailed, ApiUnavailable, AuthenticationFailed
-from pipelines.client.http import ApiClient, ApiResponse
-from pipelines.client.paging import PagedList, PageNumberPaginator
-from pipelines.extract.checkpoint import CheckpointWriter, Resumed, customer_key
-from pipelines.extract.customers import CustomerRef
-from pipelines.extract.endpoints import (
+from pipelines.client.endpoints import (
     DETAIL_PATH,
     LIST_PATH,
     LIST_TYPES,
     META_PATH,
     identifier_headers,
 )
+from pipelines.client.errors import PAGINATION, ApiCallFailed, ApiUnavailable, AuthenticationFailed
+from pipelines.client.http import ApiClient, ApiResponse
+from pipelines.client.paging import PagedList, PageNumberPaginator
+from pipelines.extract.checkpoint import CheckpointWriter, Resumed, customer_key
+from pipelines.extract.customers import CustomerRef
 from pipelines.extract.gate import CallTally, SnapshotRefused, doomed
 from pipelines.extract.incremental import DetailPlan, entries_digest, fingerprint, meta_stamp
 from pipelines.extract.progress import ProgressCallback, ProgressTracker
 from pipelines.extract.report import ExtractReport, GateWatch
-from pipelines.raw import (
+from pipelines.lake.raw import (
     ENDPOINT_DETAIL,
     ENDPOINT_LIST,
     ENDPOINT_META,

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
-from pipelines.nightrecord import NIGHT_FILE, read_night_note
-from pipelines.tables import CUSTOMER_TABLES, Table
+from pipelines.lake.nightrecord import NIGHT_FILE, read_night_note
+from pipelines.lake.tables import CUSTOMER_TABLES, Table
 from pipelines.warehouse.ddl import parquet_source, quote, sql_string
 
 CARRIED_FILE = "carried.parquet"

@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
+from pipelines.lake.tables import Table
 from pipelines.normalize.fields import integer, text, timestamp, unit
 from pipelines.normalize.reader import ObjectReader, extra_json, new_row
-from pipelines.tables import Table
 
 FIXED_VALUE = "FIXED_VALUE"
 FIXED_WINDOW = "FIXED_WINDOW"

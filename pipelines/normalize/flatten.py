@@ -1,6 +1,6 @@
 """Pure flatteners: one parsed API response -> rows of the contract tables.
 
-Each returns `{table name: [row, ...]}` with the column names of `pipelines.tables`,
+Each returns `{table name: [row, ...]}` with the column names of `pipelines.lake.tables`,
 `snapshot_date` filled in, timestamps as int microseconds UTC and `extra` as JSON
 text (or None) holding every source key no column maps. No I/O happens here.
 """
@@ -13,6 +13,21 @@ from typing import Any
 
 import orjson
 
+from pipelines.lake.raw import RawRecord
+from pipelines.lake.tables import (
+    BADGE_CLAIMS,
+    BADGE_CONSTRAINTS,
+    BADGE_CUSTOM_FIELDS,
+    BADGE_EARNS,
+    BADGE_ISSUALS,
+    BADGE_OWNERS,
+    BADGES,
+    CUSTOMER_BADGE_CONSTRAINTS,
+    CUSTOMER_BADGE_DETAILS,
+    CUSTOMER_BADGES,
+    EXTRACT_ERRORS,
+    Table,
+)
 from pipelines.normalize.compiled import compiled_flat
 from pipelines.normalize.constraints import constraint_rows
 from pipelines.normalize.fields import Field
@@ -31,21 +46,6 @@ from pipelines.normalize.mappings import (
     ISSUED_EXPIRY_FIELDS,
 )
 from pipelines.normalize.reader import ObjectReader, flat_row, new_row
-from pipelines.raw import RawRecord
-from pipelines.tables import (
-    BADGE_CLAIMS,
-    BADGE_CONSTRAINTS,
-    BADGE_CUSTOM_FIELDS,
-    BADGE_EARNS,
-    BADGE_ISSUALS,
-    BADGE_OWNERS,
-    BADGES,
-    CUSTOMER_BADGE_CONSTRAINTS,
-    CUSTOMER_BADGE_DETAILS,
-    CUSTOMER_BADGES,
-    EXTRACT_ERRORS,
-    Table,
-)
 
 Rows = dict[str, list[dict[str, Any]]]
 

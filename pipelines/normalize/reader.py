@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
+from pipelines.lake.tables import Table
 from pipelines.normalize.compiled import FlatFields, compiled_fill, compiled_read
 from pipelines.normalize.fields import Field
 from pipelines.normalize.timestamps import WRONG_TYPE
-from pipelines.tables import Table
 
 EMPTY_VALUES = (None, [], {})
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.raw import BATCH_ROWS, RAW_SCHEMA, RawRecord
+from pipelines.lake.raw import BATCH_ROWS, RAW_SCHEMA, RawRecord
 
 NOT_NEEDED = ("received_at",)
 NEEDED_COLUMNS = [name for name in RAW_SCHEMA.names if name not in NOT_NEEDED]

@@ -21,8 +21,18 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
-from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
+from pipelines.lake.failpoints import failpoint
+from pipelines.lake.partitions import BufferedTableWriter, SnapshotPartitions
+from pipelines.lake.raw import BATCH_ROWS, ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord
+from pipelines.lake.tables import (
+    BADGE_EARNS,
+    BADGE_ISSUALS,
+    BADGES,
+    CUSTOMER_BADGE_DETAILS,
+    CUSTOMER_BADGES,
+    TABLES,
+)
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
 from pipelines.normalize.flatten import (
     Rows,
@@ -31,17 +41,7 @@ from pipelines.normalize.flatten import (
     flatten_customer_badge_list,
     flatten_error,
 )
-from pipelines.normalize.parquet import BufferedTableWriter, SnapshotPartitions
 from pipelines.normalize.records import iter_records
-from pipelines.raw import BATCH_ROWS, ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord
-from pipelines.tables import (
-    BADGE_EARNS,
-    BADGE_ISSUALS,
-    BADGES,
-    CUSTOMER_BADGE_DETAILS,
-    CUSTOMER_BADGES,
-    TABLES,
-)
 from pipelines.warehouse.volume import volume_of_files
 
 BAD_BODY = "bad_body"

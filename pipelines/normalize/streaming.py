@@ -20,12 +20,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.failpoints import KILL_AT_VARIABLE, failpoint
 from pipelines.lake import Lake
+from pipelines.lake.failpoints import KILL_AT_VARIABLE, failpoint
+from pipelines.lake.raw import BATCH_ROWS
 from pipelines.normalize.carry import CarryForward
 from pipelines.normalize.records import records_of_table
 from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer
-from pipelines.raw import BATCH_ROWS
 
 _SPAWN = multiprocessing.get_context("spawn")
 PARENT_CHECK_SECONDS = 2.0

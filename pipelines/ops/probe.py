@@ -11,18 +11,18 @@ from urllib.parse import quote
 
 import httpx
 
-from pipelines.client.errors import ApiCallFailed, AuthenticationFailed
-from pipelines.client.http import ApiClient, ApiResponse
-from pipelines.client.settings import ApiSettings, ClientTuning
-from pipelines.extract.customers import CustomerRef
-from pipelines.extract.endpoints import (
+from pipelines.client.endpoints import (
     DETAIL_PATH,
     LIST_PATH,
     LIST_TYPES,
     META_PATH,
     identifier_headers,
 )
-from pipelines.raw import ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META
+from pipelines.client.errors import ApiCallFailed, AuthenticationFailed
+from pipelines.client.http import ApiClient, ApiResponse
+from pipelines.client.settings import ApiSettings, ClientTuning
+from pipelines.extract.customers import CustomerRef
+from pipelines.lake.raw import ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META
 
 # A doctor answers in seconds: one retry, short timeouts.
 DOCTOR_TUNING = ClientTuning(

@@ -27,8 +27,8 @@ from pipelines.ops.freshness import (
     stale_after_hours,
 )
 from pipelines.ops.nightly import NIGHTLY_JOB
+from pipelines.ops.resources import LakeResource
 from pipelines.ops.runs import PARTITION_TAG, attempt_number, retry_follows, run_failure_reason
-from pipelines.resources import LakeResource
 
 FRESHNESS_INTERVAL_SECONDS = 300
 

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines.ratespec import API_NAMES, Rate, parse_rate_limits
+from pipelines.client.rates import API_NAMES, Rate, parse_rate_limits
 
 FAIL_STATUSES = (500, 502, 503)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
-from pipelines.raw import ENDPOINT_META
-from pipelines.tables import TABLES, Table
+from pipelines.lake.raw import ENDPOINT_META
+from pipelines.lake.tables import TABLES, Table
 from pipelines.warehouse.ddl import quote
 
 SAMPLE_LIMIT = 20

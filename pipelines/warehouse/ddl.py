@@ -1,4 +1,4 @@
-"""DuckDB DDL and Parquet reads derived from the contract in `pipelines.tables`."""
+"""DuckDB DDL and Parquet reads derived from the contract in `pipelines.lake.tables`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.tables import Column, Table
+from pipelines.lake.tables import Column, Table
 
 _SIMPLE_TYPES: dict[pa.DataType, str] = {
     pa.string(): "VARCHAR",

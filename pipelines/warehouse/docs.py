@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake import Lake
-from pipelines.tables import TABLES, Table
+from pipelines.lake.tables import TABLES, Table
 from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type
 from pipelines.warehouse.history import (
     EVENT_TABLES,
@@ -91,8 +91,8 @@ def _build_empty_warehouse(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
 def _intro() -> str:
     return (
         "# Warehouse reference\n\n"
-        "Generated from `pipelines/tables.py`, the headers of `sql/*.sql` and the built models;\n"
-        "regenerate with `uv run python -m pipelines.warehouse.docs`.\n\n"
+        "Generated from `pipelines/lake/tables.py`, the headers of `sql/*.sql` and the built\n"
+        "models; regenerate with `uv run python -m pipelines.warehouse.docs`.\n\n"
         "`warehouse.duckdb` under `$BADGES_DATA_DIR` is replaced as a whole by each nightly\n"
         "publish (atomic rename). Open it with `duckdb.connect(path, read_only=True)`: an open\n"
         "connection keeps the snapshot it opened; close every connection to the file in a\n"

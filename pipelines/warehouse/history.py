@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake import Lake
-from pipelines.tables import TABLES, Table
+from pipelines.lake.tables import TABLES, Table
 from pipelines.warehouse.ddl import create_table_sql, parquet_source, quote, typed_select_list
 
 HISTORY_SCHEMA = "history"

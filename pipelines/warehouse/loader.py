@@ -14,11 +14,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
-from pipelines.nightrecord import NightNote, read_night_note
-from pipelines.tables import TABLES, Table
-from pipelines.warehouse.dbfiles import copy_database, read_snapshot_date, remove_database
+from pipelines.lake.dbfiles import copy_database, read_snapshot_date, remove_database
+from pipelines.lake.failpoints import failpoint
+from pipelines.lake.nightrecord import NightNote, read_night_note
+from pipelines.lake.tables import TABLES, Table
 from pipelines.warehouse.ddl import create_table_sql, parquet_source, quote, typed_select_list
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.durable import fsync_path
-from pipelines.failpoints import failpoint
 from pipelines.lake import Lake
-from pipelines.warehouse.dbfiles import (
+from pipelines.lake.dbfiles import (
     read_snapshot_date,
     shared_lock,
     wal_path,
 )
+from pipelines.lake.durable import fsync_path
+from pipelines.lake.failpoints import failpoint
 from pipelines.warehouse.loader import staging_path
 
 

@@ -14,8 +14,8 @@ from assets.analytics import analytics_key, analytics_model_assets
 from assets.catalog import COLUMN_SCHEMA, PARTITION_ROW_COUNT, PREVIEW_ROWS, ROW_COUNT
 from assets.normalize import lake_key, lake_tables
 from assets.warehouse import warehouse_key
+from pipelines.lake.tables import BADGE_EARNS, TABLES
 from pipelines.sandbox import generate_org
-from pipelines.tables import BADGE_EARNS, TABLES
 from pipelines.warehouse.ddl import duckdb_type
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES

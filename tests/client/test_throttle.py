@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from pipelines.client.rates import Rate, RateSpecError, parse_rate, parse_rate_limits
 from pipelines.client.throttle import INITIAL_IN_FLIGHT, SAFETY, ApiThrottle, Throttles
-from pipelines.ratespec import Rate, RateSpecError, parse_rate, parse_rate_limits
 from tests.client.fake_clock import FakeClock
 
 

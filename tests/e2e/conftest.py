@@ -15,7 +15,7 @@ from assets.extract import raw_api_responses
 from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
-from pipelines.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.sandbox import (
     Faults,
     Org,
@@ -72,7 +72,7 @@ class Pipeline:
             return con.execute(sql).fetchall()
 
     def row_counts(self) -> dict[str, int]:
-        from pipelines.tables import TABLES
+        from pipelines.lake.tables import TABLES
 
         return {t: self.query(f"SELECT count(*) FROM main.{t}")[0][0] for t in TABLES}
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.failpoints import KILL_AT_VARIABLE
 from pipelines.lake import Lake
-from pipelines.normalize.parquet import TEMP_PREFIX
+from pipelines.lake.failpoints import KILL_AT_VARIABLE
+from pipelines.lake.partitions import TEMP_PREFIX
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dagster import ExecuteInProcessResult
 
-from pipelines.report import TOP_BADGES, report_path
+from pipelines.report.page import TOP_BADGES, report_path
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline

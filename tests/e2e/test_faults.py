@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lake.tables import TABLES
 from pipelines.sandbox import Faults, generate_org
-from pipelines.tables import TABLES
 from tests.e2e.conftest import TODAY, run_against
 
 HOSTILE = Faults(

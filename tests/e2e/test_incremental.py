@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 
 from pipelines.client.auth import basic_auth_header
 from pipelines.lake import Lake
+from pipelines.lake.tables import TABLES
 from pipelines.sandbox import SandboxApiError
-from pipelines.tables import TABLES
 from tests.e2e.conftest import TODAY, Pipeline
 
 DETAIL = "customer_badge_detail"

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.lake.tables import TABLES
 from pipelines.sandbox import SandboxApiError, generate_org
-from pipelines.tables import TABLES
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_cli import run_cli
 

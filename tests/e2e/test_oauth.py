@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
-from pipelines.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxServer, generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.lake.tables import TABLES
 from pipelines.sandbox import Faults, generate_org
-from pipelines.tables import TABLES
 from tests.e2e.conftest import TODAY, Pipeline, run_against, start_pipeline
 from tests.e2e.test_faults import _differences
 

@@ -16,7 +16,7 @@ from dagster import DagsterInstance, materialize
 from pipelines.lake import Lake
 from pipelines.normalize import flatten
 from pipelines.normalize.fields import Converted, Field
-from pipelines.resources import LakeResource
+from pipelines.ops.resources import LakeResource
 from pipelines.sandbox import generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
 

@@ -14,8 +14,8 @@ import pytest
 
 from pipelines.extract.night import building_dir
 from pipelines.lake import Lake
+from pipelines.lake.tables import TABLES
 from pipelines.sandbox import generate_org
-from pipelines.tables import TABLES
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_cli import CLI, cli_environment, run_cli
 from tests.e2e.test_faults import _differences

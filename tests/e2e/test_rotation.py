@@ -20,9 +20,9 @@ from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.extract.night import NightOptions, prepare_night
 from pipelines.extract.run import run_night
 from pipelines.lake import Lake
-from pipelines.raw import list_totals
+from pipelines.lake.raw import list_totals
+from pipelines.lake.tables import CUSTOMER_TABLES, TABLES
 from pipelines.sandbox import SandboxApiError, generate_org
-from pipelines.tables import CUSTOMER_TABLES, TABLES
 from pipelines.warehouse.checks import run_all_checks
 from pipelines.warehouse.loader import load_snapshot, open_staging
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline

@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import DagsterInstance, EnvVar, materialize
 
 from pipelines.client.auth import basic_auth_header
-from pipelines.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline
 
 

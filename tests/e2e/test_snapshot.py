@@ -7,9 +7,9 @@ import datetime as dt
 import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
+from pipelines.lake.tables import TABLES
 from pipelines.normalize import normalize_snapshot
 from pipelines.normalize.handoff import streamed_normalization
-from pipelines.tables import TABLES
 from tests.e2e.conftest import TODAY, Pipeline
 
 

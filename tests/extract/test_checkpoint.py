@@ -9,7 +9,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from pipelines.extract.checkpoint import NOTE, CheckpointWriter, open_checkpoint
-from pipelines.raw import RawRecord
+from pipelines.lake.raw import RawRecord
 from tests.client.fake_clock import FakeClock
 
 URL = "https://eu.api.example.test"

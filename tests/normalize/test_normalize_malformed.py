@@ -4,12 +4,12 @@ from collections import Counter
 
 import orjson
 
+from pipelines.lake.raw import RawRecord
 from pipelines.normalize import (
     flatten_badge_meta,
     flatten_customer_badge_detail,
     flatten_error,
 )
-from pipelines.raw import RawRecord
 from tests.normalize.normalize_support import CONSTRAINT, SNAPSHOT, pick, utc
 
 

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.lake import Lake
+from pipelines.lake.raw import RawArchiveWriter, RawRecord
+from pipelines.lake.tables import TABLES
 from pipelines.normalize import normalize_snapshot
-from pipelines.raw import RawArchiveWriter, RawRecord
-from pipelines.tables import TABLES
 from tests.normalize.normalize_support import FIXTURES, utc
 
 DATE = dt.date(2026, 2, 1)

@@ -26,11 +26,11 @@ from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
 from pipelines.definitions import nightly_snapshot
 from pipelines.lake import Lake
+from pipelines.lake.tables import TABLES
 from pipelines.ops.alerts import post_alert
 from pipelines.ops.nightly import NIGHTLY_JOB
+from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.ops.sensors import nightly_failure_alert, warehouse_freshness_alert
-from pipelines.resources import CapillaryApiResource, LakeResource
-from pipelines.tables import TABLES
 from pipelines.warehouse.loader import write_snapshot_info
 from tests.ops.conftest import TODAY
 from tests.ops.receiver import Receiver, webhook_receiver

@@ -36,8 +36,8 @@ from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB
+from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.ops.runs import worker_pid
-from pipelines.resources import CapillaryApiResource, LakeResource
 from pipelines.sandbox import Faults
 from tests.ops.conftest import TODAY, Api, started_api
 from tests.ops.processes import (

@@ -1,6 +1,6 @@
 """A DuckDB warehouse whose `analytics` models are built by the real SQL over chosen rows.
 
-The contract tables are created from `pipelines.tables`, filled with the rows a test
+The contract tables are created from `pipelines.lake.tables`, filled with the rows a test
 names (every other column null), and `sql/*.sql` is built on top, so the report reads
 models exactly as the nightly run builds them.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.tables import TABLES
+from pipelines.lake.tables import TABLES
 from pipelines.warehouse.ddl import create_table_sql
 from pipelines.warehouse.loader import write_snapshot_info
 from pipelines.warehouse.models import build_all_models

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.report import EarnReport, write_earn_report
+from pipelines.report.page import EarnReport, write_earn_report
 from tests.report.models_warehouse import Rows, a_year_of_earns, build_warehouse
 from tests.report.pages import png_size, section_images
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.report import write_earn_report
-from pipelines.report_data import read_earns_by_period, read_expiring, read_time_to_earn
+from pipelines.report.data import read_earns_by_period, read_expiring, read_time_to_earn
+from pipelines.report.page import write_earn_report
 from tests.report.models_warehouse import Rows, build_warehouse
 from tests.report.pages import markdown_images, png_size, section_images, section_rows, sections
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.tables import TABLES
+from pipelines.lake.tables import TABLES
 
 Rows = dict[str, list[dict]]
 WriteSnapshot = Callable[[dt.date, Rows], None]

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.tables import TABLES
+from pipelines.lake.tables import TABLES
 from pipelines.warehouse.checks import (
     check_list_totals,
     check_listed_badges_have_meta,

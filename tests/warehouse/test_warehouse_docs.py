@@ -1,4 +1,4 @@
-from pipelines.tables import TABLES
+from pipelines.lake.tables import TABLES
 from pipelines.warehouse.docs import DOCS_PATH, render_warehouse_docs
 from pipelines.warehouse.models import model_names
 

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.tables import TABLES
+from pipelines.lake.tables import TABLES
 from pipelines.warehouse.loader import (
     MissingTableDataError,
     SnapshotMismatchError,

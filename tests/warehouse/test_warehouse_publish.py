@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.warehouse.dbfiles import WarehouseBusyError, wal_path
+from pipelines.lake.dbfiles import WarehouseBusyError, wal_path
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
 from pipelines.warehouse.publish import StagingStillOpenError, publish, published_snapshot
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.night import night_options, prepare_source_night
 from pipelines.lake import Lake
-from pipelines.ratespec import RateSpecError
-from pipelines.resources import api_from_env
+from pipelines.ops.resources import api_from_env
 
 
 def show_plan(

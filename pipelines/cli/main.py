@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,7 +65,7 @@ def _share(value: str) -> float:
 
 
 def _rate_limit(value: str) -> str:
-    from pipelines.ratespec import RateSpecError, parse_rate_limits
+    from pipelines.client.rates import RateSpecError, parse_rate_limits
 
     try:
         parse_rate_limits(value, "--rate-limit")
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from pipelines.plan import show_plan
+    from pipelines.cli.plan import show_plan
 
     return show_plan(
         args.date or dt.datetime.now(dt.UTC).date(),
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     progress.addHandler(_ProgressLine())
     progress.setLevel(logging.INFO)
     progress.propagate = False
-    from pipelines.run import run_snapshot
+    from pipelines.cli.run import run_snapshot
 
     snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
     outcome = run_snapshot(
@@ -247,7 +247,3 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("\n")
     print(outcome.describe())
     return 0 if outcome.published else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """The earn report: four charts of a published snapshot in one self-contained HTML page.
 
-Reads the models of schema `analytics` (`pipelines.report_data`), draws them with
-matplotlib (`pipelines.report_charts`) and writes `<data dir>/reports/earn_report-D.html`:
+Reads the models of schema `analytics` (`pipelines.report.data`), draws them with
+matplotlib (`pipelines.report.charts`) and writes `<data dir>/reports/earn_report-D.html`:
 PNG images embedded as base64 above the numbers they show, no script and no external
 file, so the page opens with no network. A chart without data gets a note instead.
 """
@@ -21,9 +21,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines import report_charts as charts
-from pipelines import report_data as data
-from pipelines.report_data import TOP_BADGES
+from pipelines.report import charts, data
+from pipelines.report.data import TOP_BADGES
 
 __all__ = ["TOP_BADGES", "Chart", "EarnReport", "report_path", "write_earn_report"]
 

@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.durable import fsync_path
 from pipelines.lake import Lake
-from pipelines.tables import Table
+from pipelines.lake.durable import fsync_path
+from pipelines.lake.tables import Table
 
 PART_FILE = "part-0.parquet"
 TEMP_PREFIX = ".tmp-"

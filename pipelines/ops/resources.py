@@ -12,10 +12,10 @@ from contextlib import contextmanager
 
 from dagster import ConfigurableResource, EnvVar
 
+from pipelines.client.rates import parse_rate_limits
 from pipelines.client.settings import ClientTuning
+from pipelines.extract.source import SandboxSize, Source, SourceConfig, open_source
 from pipelines.lake import DEFAULT_DATA_DIR, Lake
-from pipelines.ratespec import parse_rate_limits
-from pipelines.source import SandboxSize, Source, SourceConfig, open_source
 
 
 class CapillaryApiResource(ConfigurableResource):

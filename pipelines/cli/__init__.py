@@ -1,0 +1,1 @@
+"""`badges`: the command line (run, replay, plan, status, doctor, sandbox)."""
