@@ -27,7 +27,6 @@ from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
 from pipelines.lake.dbfiles import remove_database
-from pipelines.lake.raw import list_totals
 from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
@@ -36,6 +35,7 @@ from pipelines.warehouse.checks import (
     check_listed_badges_have_meta,
     check_snapshot_date,
     check_unique_keys,
+    list_totals,
 )
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, build_history
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
@@ -89,7 +89,7 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
     report = load_snapshot(lake.lake, snapshot_date)
-    totals = list_totals(lake.lake.raw_dir(snapshot_date))
+    totals = list_totals(lake.lake.raw_files(snapshot_date))
     with open_staging(lake.lake, snapshot_date) as con:
         unique = {o.name: o for o in check_unique_keys(con)}
         listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]

@@ -29,9 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.client.rates import API_NAMES, parse_rate
+from pipelines.client.endpoints import API_NAMES
+from pipelines.client.rates import parse_rate
 from pipelines.extract.planning import LISTS, OrgShape, choose_rotation, hours_for
 from pipelines.sandbox import SandboxApiError, SandboxCredentials, SandboxServer, generate_org
+from pipelines.sandbox.update import apply_update
 
 PASSWORD_VARIABLE = "BENCHMARK_SANDBOX_PASSWORD"
 
@@ -92,7 +94,7 @@ def change_the_org(org, rng: random.Random, share: float, night: int) -> list[li
         except SandboxApiError:
             continue
     badge = org.badges[sorted(org.listed_badge_ids())[night % len(org.listed_badge_ids())]]
-    org.update_badge({"id": badge.badge_id, "description": f"changed on night {night}"})
+    apply_update(org, {"id": badge.badge_id, "description": f"changed on night {night}"})
     return [[c.customer_id, "id"] for c in active]
 
 

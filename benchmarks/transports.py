@@ -16,32 +16,43 @@ import asyncio
 import sys
 import tempfile
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 import aiohttp
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from benchmarks.floor import CLIENTS, ReplayRequest, replay_request, run_floor
+from benchmarks.floor import CLIENTS, ReplayRequest, run_floor
 from benchmarks.target import Target, sandbox_target
-from pipelines.client.endpoints import DETAIL_PATH, LIST_PATH, LIST_TYPES, META_PATH
+from pipelines.client.endpoints import (
+    DETAIL_ENDPOINT,
+    LIST_ENDPOINT,
+    LIST_TYPES,
+    META_ENDPOINT,
+    Request,
+)
 from pipelines.client.settings import ClientTuning
-from pipelines.extract import load_customers
+from pipelines.extract.customers import load_customers
+from pipelines.lake.keys import CustomerRef
 from pipelines.sandbox import basic_header
 
 PAGE_SIZE = ClientTuning().page_size
-STATISTICS = "?includeStatistics=true"
 
 
 def _list_requests(target: Target) -> list[ReplayRequest]:
     requests = []
     for customer in load_customers(target.customers_csv):
-        path = LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
         for list_type in LIST_TYPES:
-            query = f"badgeType={list_type}&page=0&limit={PAGE_SIZE}&includeExpired=true"
-            requests.append(replay_request(f"{path}?{query}", customer.identifier_type))
+            request = LIST_ENDPOINT.request(
+                customer=customer, list_type=list_type, page=0, limit=PAGE_SIZE
+            )
+            requests.append(_replayed(request))
     return requests
+
+
+def _replayed(request: Request) -> ReplayRequest:
+    return ReplayRequest(f"{request.path}?{urlencode(request.params)}", request.headers)
 
 
 async def _fetch_bodies(
@@ -58,21 +69,23 @@ async def _fetch_bodies(
 
 def _listed_badges(body: bytes) -> list[str]:
     data = orjson.loads(body).get("data") or {}
-    return [b["badgeMetaId"] for b in data.get("badges") or [] if "badgeMetaId" in b]
+    paging = LIST_ENDPOINT.paging
+    assert paging is not None
+    return [b[paging.id_key] for b in data.get(paging.items_key) or [] if paging.id_key in b]
 
 
 def build_request_set(target: Target, auth: dict[str, str]) -> list[ReplayRequest]:
     """The lists' first pages, then each listed pair's detail and each badge's meta."""
     lists = _list_requests(target)
     bodies = asyncio.run(_fetch_bodies(target, auth, lists))
-    pairs: dict[tuple[str, str], ReplayRequest] = {}
-    for request, body in zip(lists, bodies, strict=True):
-        customer = request.path.split("?")[0].rsplit("/", 1)[1]
+    customers = [c for c in load_customers(target.customers_csv) for _ in LIST_TYPES]
+    pairs: dict[tuple[CustomerRef, str], ReplayRequest] = {}
+    for customer, body in zip(customers, bodies, strict=True):
         for badge in _listed_badges(body):
-            detail = DETAIL_PATH.format(customer=customer, badge=badge) + STATISTICS
-            pairs.setdefault((customer, badge), ReplayRequest(detail, request.headers))
+            detail = DETAIL_ENDPOINT.request(customer=customer, badge=badge)
+            pairs.setdefault((customer, badge), _replayed(detail))
     badges = sorted({badge for _, badge in pairs})
-    metas = [ReplayRequest(META_PATH.format(badge=b) + STATISTICS, {}) for b in badges]
+    metas = [_replayed(META_ENDPOINT.request(badge=b)) for b in badges]
     return [*lists, *pairs.values(), *metas]
 
 

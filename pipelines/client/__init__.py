@@ -1,14 +1,1 @@
-"""Async client for the Capillary Badges API: auth, retries, rate limiting, pagination."""
-
-from pipelines.client.errors import ApiCallFailed, ApiUnavailable, AuthenticationFailed
-from pipelines.client.http import ApiClient, ApiResponse
-from pipelines.client.settings import ApiSettings
-
-__all__ = [
-    "ApiCallFailed",
-    "ApiClient",
-    "ApiResponse",
-    "ApiSettings",
-    "ApiUnavailable",
-    "AuthenticationFailed",
-]
+"""The Badges API as the pipeline speaks it: endpoints, auth, limits, retries, paging."""

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 
 from pipelines.client.errors import AuthenticationFailed
 
-TOKEN_PATH = "/v3/oauth/token/generate"
 RENEW_MARGIN_SECONDS = 10.0
 
 

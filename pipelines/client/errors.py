@@ -14,6 +14,7 @@ HTTP_5XX = "http_5xx"
 BAD_BODY = "bad_body"
 RATE_LIMITED = "rate_limited"
 PAGINATION = "pagination"
+PAGINATION_MISMATCH = "pagination_mismatch"  # the error code of a list whose pages disagree
 
 FAILURE_LABELS = {
     HTTP_5XX: "5xx",

@@ -29,8 +29,9 @@ import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from pipelines.client.auth import TOKEN_PATH, OAuthToken, basic_auth_header
+from pipelines.client.auth import OAuthToken, basic_auth_header
 from pipelines.client.breaker import CircuitBreaker
+from pipelines.client.endpoints import TOKEN_ENDPOINT, Request
 from pipelines.client.errors import (
     BAD_BODY,
     HTTP_5XX,
@@ -136,17 +137,11 @@ class ApiClient:
                     ) from None
                 await asyncio.sleep(1.0)
 
-    async def call(
-        self,
-        endpoint: str,
-        path: str,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        method: str = "GET",
-        json: Any = None,
-    ) -> ApiResponse:
+    async def call(self, request: Request, json: Any = None) -> ApiResponse:
         """One API call, retried until it is answered or fails for good."""
-        target = f"{path}?{urlencode(params)}" if params else path
+        endpoint, method = request.endpoint.name, request.endpoint.method
+        params, headers = request.params, request.headers
+        target = f"{request.path}?{urlencode(params)}" if params else request.path
         attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.tuning.max_attempts),
@@ -193,7 +188,7 @@ class ApiClient:
         return self._basic
 
     async def _attempt(
-        self, endpoint: str, method: str, target: str, headers: dict[str, str] | None, json: Any
+        self, endpoint: str, method: str, target: str, headers: dict[str, str], json: Any
     ) -> ApiResponse:
         """One attempt: asks again after every 429 until answered otherwise."""
         assert self._sender is not None, "use the client inside 'async with'"
@@ -258,7 +253,7 @@ class ApiClient:
                 f"HTTP {status} with a body that is not valid JSON ({len(body)} bytes)",
                 kind=BAD_BODY,
                 http_status=status,
-                error_code="bad_body",
+                error_code=BAD_BODY,
                 body=body,
             ) from None
         if status >= 400:
@@ -276,7 +271,9 @@ class ApiClient:
     async def _fetch_token(self) -> tuple[str, float]:
         assert self._sender is not None
         credentials = {"key": self.settings.client_key, "secret": self.settings.client_secret}
-        status, _, body = await self._sender.send("POST", TOKEN_PATH, {}, credentials)
+        status, _, body = await self._sender.send(
+            TOKEN_ENDPOINT.method, TOKEN_ENDPOINT.path, {}, credentials
+        )
         if status >= 500:  # retried as the call's attempt, like any 5xx
             raise RetryableError(f"token call answered HTTP {status}", kind=HTTP_5XX)
         if status != 200:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.client.endpoints import PageNumberPaging
 from pipelines.client.http import ApiResponse
 
 FetchPage = Callable[[int, int], Awaitable[ApiResponse]]  # (page, limit) -> response
@@ -45,10 +46,10 @@ def _pagination(response: ApiResponse) -> dict[str, Any] | None:
 
 
 class PageNumberPaginator:
-    def __init__(self, page_size: int, items_key: str, id_key: str, max_pages: int = 10_000):
+    def __init__(self, page_size: int, paging: PageNumberPaging, max_pages: int = 10_000):
         self.page_size = page_size
-        self.items_key = items_key
-        self.id_key = id_key
+        self.items_key = paging.items_key
+        self.id_key = paging.id_key
         self.max_pages = max_pages
 
     async def fetch_all(self, fetch: FetchPage) -> PagedList:

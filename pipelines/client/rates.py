@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-API_NAMES = ("badge_meta", "customer_badges", "customer_badge_detail")
+from pipelines.client.endpoints import API_NAMES
+
 _UNIT_SECONDS = {
     "s": 1.0,
     "sec": 1.0,

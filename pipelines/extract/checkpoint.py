@@ -37,18 +37,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
 from pipelines.extract.customers import CustomerRef
 from pipelines.extract.incremental import STATE_SCHEMA, meta_stamp
+from pipelines.extract.records import is_answer
 from pipelines.lake.durable import fsync_path
-from pipelines.lake.raw import (
-    BATCH_ROWS,
-    ENDPOINT_DETAIL,
-    ENDPOINT_LIST,
-    ENDPOINT_META,
-    RawRecord,
-    is_answer,
-    records_to_table,
-)
+from pipelines.lake.raw import BATCH_ROWS, RawRecord, records_to_table
 
 CHECKPOINT_SECONDS = 10.0
 STATE_DIR = "_state"
@@ -224,7 +218,7 @@ def _kept_records(
         record = RawRecord(request_path="", **row)
         customer = (row["customer_id"], row["identifier_type"])
         in_scope = row["customer_id"] is None or customer in scope
-        lists_done = row["endpoint"] != ENDPOINT_LIST or customer in listed
+        lists_done = row["endpoint"] != LIST_ENDPOINT.name or customer in listed
         keep.append(is_answer(record) and in_scope and lists_done)
     if all(keep):
         return table
@@ -236,13 +230,13 @@ def _kept_records(
 
 def _note_done(table: pa.Table, resumed: Resumed) -> None:
     endpoint = table.column("endpoint")
-    details = table.filter(pc.equal(endpoint, ENDPOINT_DETAIL))
+    details = table.filter(pc.equal(endpoint, DETAIL_ENDPOINT.name))
     for customer_id, identifier_type, badge_id in zip(
         *(details.column(n).to_pylist() for n in ("customer_id", "identifier_type", "badge_id")),
         strict=True,
     ):
         resumed.details_done.add((customer_id, identifier_type, badge_id))
-    metas = table.filter(pc.equal(endpoint, ENDPOINT_META))
+    metas = table.filter(pc.equal(endpoint, META_ENDPOINT.name))
     for badge_id, ok, body in zip(
         *(metas.column(n).to_pylist() for n in ("badge_id", "ok", "body")), strict=True
     ):

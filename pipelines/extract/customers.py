@@ -9,18 +9,12 @@ the problem.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-IDENTIFIER_TYPES = ("id", "email", "mobile", "externalId", "cardNumber")
-
-
-@dataclass(frozen=True)
-class CustomerRef:
-    customer_id: str
-    identifier_type: str = "id"
+from pipelines.client.endpoints import IDENTIFIER_TYPES
+from pipelines.lake.keys import CustomerRef
 
 
 class CustomerFileError(ValueError):

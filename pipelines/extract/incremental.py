@@ -35,8 +35,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.client.endpoints import DETAIL_ENDPOINT
 from pipelines.lake import Lake
-from pipelines.lake.raw import ENDPOINT_DETAIL, RAW_SCHEMA
+from pipelines.lake.raw import RAW_SCHEMA
 from pipelines.warehouse.ddl import sql_string
 
 STATE_FILE = Path("_state") / "detail_fingerprints.parquet"
@@ -204,7 +205,7 @@ def copy_reused_details(building_dir: Path, decision_files: list[Path], lake: La
                 JOIN reused AS k
                   ON k.customer_id = r.customer_id AND k.identifier_type = r.identifier_type
                  AND k.badge_id = r.badge_id AND k.fetched_on = r.snapshot_date
-                WHERE r.endpoint = '{ENDPOINT_DETAIL}' AND r.ok
+                WHERE r.endpoint = '{DETAIL_ENDPOINT.name}' AND r.ok
             ) TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)"""
         )
         return pq.ParquetFile(target).metadata.num_rows

@@ -20,9 +20,10 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from pipelines.client.rates import API_NAMES, Rate
+from pipelines.client.endpoints import API_NAMES, DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
+from pipelines.client.rates import Rate
 
-LISTS, DETAILS, META = API_NAMES[1], API_NAMES[2], API_NAMES[0]
+LISTS, DETAILS, META = LIST_ENDPOINT.name, DETAIL_ENDPOINT.name, META_ENDPOINT.name
 LIST_TYPES_PER_CUSTOMER = 4
 MAX_ROTATION_NIGHTS = 60
 PAIRS_PER_NEW_CUSTOMER = 6.0  # a guess for customers no snapshot has seen yet

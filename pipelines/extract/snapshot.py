@@ -18,16 +18,20 @@ import datetime as dt
 import time
 from collections import Counter
 from typing import Any
-from urllib.parse import quote
 
 from pipelines.client.endpoints import (
-    DETAIL_PATH,
-    LIST_PATH,
+    DETAIL_ENDPOINT,
+    LIST_ENDPOINT,
     LIST_TYPES,
-    META_PATH,
-    identifier_headers,
+    META_ENDPOINT,
 )
-from pipelines.client.errors import PAGINATION, ApiCallFailed, ApiUnavailable, AuthenticationFailed
+from pipelines.client.errors import (
+    PAGINATION,
+    PAGINATION_MISMATCH,
+    ApiCallFailed,
+    ApiUnavailable,
+    AuthenticationFailed,
+)
 from pipelines.client.http import ApiClient, ApiResponse
 from pipelines.client.paging import PagedList, PageNumberPaginator
 from pipelines.extract.checkpoint import CheckpointWriter, Resumed, customer_key
@@ -35,16 +39,9 @@ from pipelines.extract.customers import CustomerRef
 from pipelines.extract.gate import CallTally, SnapshotRefused, doomed
 from pipelines.extract.incremental import DetailPlan, entries_digest, fingerprint, meta_stamp
 from pipelines.extract.progress import ProgressCallback, ProgressTracker
+from pipelines.extract.records import failure_record, ok_record
 from pipelines.extract.report import ExtractReport, GateWatch
-from pipelines.lake.raw import (
-    ENDPOINT_DETAIL,
-    ENDPOINT_LIST,
-    ENDPOINT_META,
-    PAGINATION_MISMATCH,
-    RawRecord,
-    failure_record,
-    ok_record,
-)
+from pipelines.lake.raw import RawRecord
 
 PENDING_PAIRS = 20_000  # pairs queued for the detail stage before listing waits
 FETCHED, ANSWERED, NO_ANSWER = "fetched", "answered", "no answer"
@@ -86,7 +83,7 @@ class SnapshotExtractor:
         self.plan = plan
         self.gate = gate
         page_size = client.settings.tuning.page_size
-        self.paginator = PageNumberPaginator(page_size, items_key="badges", id_key="badgeMetaId")
+        self.paginator = PageNumberPaginator(page_size, LIST_ENDPOINT.paging)
         self.progress = ProgressTracker(len(customers), client.stats)
         self._on_progress = on_progress
         self._progress_every = progress_every
@@ -236,33 +233,31 @@ class SnapshotExtractor:
         self, customer: CustomerRef, list_type: str
     ) -> tuple[bool, PagedList | None, list[RawRecord]]:
         """(answered, the list, its records); a vendor error answer is answered, no list."""
-        path = LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
-        headers = identifier_headers(customer.identifier_type)
 
         async def fetch_page(page: int, limit: int) -> ApiResponse:
-            params = {
-                "badgeType": list_type,
-                "page": page,
-                "limit": limit,
-                "includeExpired": "true",
-            }
-            return await self.client.call(ENDPOINT_LIST, path, params, headers)
+            request = LIST_ENDPOINT.request(
+                customer=customer, list_type=list_type, page=page, limit=limit
+            )
+            return await self.client.call(request)
 
         try:
             paged = await self.paginator.fetch_all(fetch_page)
         except ApiCallFailed as exc:
             self.report.errors_by_code[exc.error_code or exc.kind] += 1
-            failure = failure_record(ENDPOINT_LIST, exc, customer, list_type=list_type)
+            failure = failure_record(LIST_ENDPOINT.name, exc, customer, list_type=list_type)
             return exc.answered, None, [failure]
         self.report.lists_refetched += paged.refetched
         records = [
-            ok_record(ENDPOINT_LIST, response, customer, list_type=list_type, page=page)
+            ok_record(LIST_ENDPOINT.name, response, customer, list_type=list_type, page=page)
             for page, response in paged.pages
         ]
         if paged.mismatch:
             message = "; ".join([paged.mismatch, *paged.problems])
+            path = LIST_ENDPOINT.request(customer=customer).path
             failure = ApiCallFailed(path, message, kind=PAGINATION, error_code=PAGINATION_MISMATCH)
-            records.append(failure_record(ENDPOINT_LIST, failure, customer, list_type=list_type))
+            records.append(
+                failure_record(LIST_ENDPOINT.name, failure, customer, list_type=list_type)
+            )
             self.report.errors_by_code[PAGINATION_MISMATCH] += 1
             self._pagination_failures += 1
         return True, paged, records
@@ -277,13 +272,12 @@ class SnapshotExtractor:
         """The badge's change stamp (None when its meta has none or failed)."""
         if badge_id in self.resumed.meta_stamps:
             return self.resumed.meta_stamps[badge_id]
-        path = META_PATH.format(badge=quote(badge_id, safe=""))
         try:
-            response = await self.client.call(ENDPOINT_META, path, {"includeStatistics": "true"})
+            response = await self.client.call(META_ENDPOINT.request(badge=badge_id))
         except ApiCallFailed as exc:
-            self._record_failure(ENDPOINT_META, exc, None, badge_id=badge_id)
+            self._record_failure(META_ENDPOINT.name, exc, None, badge_id=badge_id)
             return None
-        self.writer.add([ok_record(ENDPOINT_META, response, None, badge_id=badge_id)])
+        self.writer.add([ok_record(META_ENDPOINT.name, response, None, badge_id=badge_id)])
         data = response.data.get("data") if isinstance(response.data, dict) else None
         return meta_stamp(data) if isinstance(data, dict) else None
 
@@ -324,18 +318,13 @@ class SnapshotExtractor:
 
     async def _fetch_detail(self, customer: CustomerRef, badge_id: str) -> str:
         """FETCHED, ANSWERED (a vendor error answer) or NO_ANSWER."""
-        path = DETAIL_PATH.format(
-            customer=quote(customer.customer_id, safe="@+"), badge=quote(badge_id, safe="")
-        )
-        params = {"includeStatistics": "true"}
+        detail = DETAIL_ENDPOINT
         try:
-            response = await self.client.call(
-                ENDPOINT_DETAIL, path, params, identifier_headers(customer.identifier_type)
-            )
+            response = await self.client.call(detail.request(customer=customer, badge=badge_id))
         except ApiCallFailed as exc:
-            self._record_failure(ENDPOINT_DETAIL, exc, customer, badge_id=badge_id)
+            self._record_failure(detail.name, exc, customer, badge_id=badge_id)
             return ANSWERED if exc.answered else NO_ANSWER
-        self.writer.add([ok_record(ENDPOINT_DETAIL, response, customer, badge_id=badge_id)])
+        self.writer.add([ok_record(detail.name, response, customer, badge_id=badge_id)])
         return FETCHED
 
     # -- records -------------------------------------------------------------------------

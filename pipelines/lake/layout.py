@@ -33,6 +33,10 @@ class Lake:
     def raw_dir(self, snapshot_date: dt.date) -> Path:
         return self.lake_dir / "raw" / f"snapshot_date={snapshot_date.isoformat()}"
 
+    def raw_files(self, snapshot_date: dt.date) -> list[Path]:
+        """The archive's response files of a date, in archive order."""
+        return sorted(self.raw_dir(snapshot_date).glob("*.parquet"))
+
     def table_dir(self, table: str, snapshot_date: dt.date) -> Path:
         return self.lake_dir / table / f"snapshot_date={snapshot_date.isoformat()}"
 

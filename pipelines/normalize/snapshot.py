@@ -21,10 +21,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
+from pipelines.client.errors import BAD_BODY
 from pipelines.lake import Lake
 from pipelines.lake.failpoints import failpoint
 from pipelines.lake.partitions import BufferedTableWriter, SnapshotPartitions
-from pipelines.lake.raw import BATCH_ROWS, ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META, RawRecord
+from pipelines.lake.raw import BATCH_ROWS, RawRecord, iter_records
 from pipelines.lake.tables import (
     BADGE_EARNS,
     BADGE_ISSUALS,
@@ -41,10 +43,7 @@ from pipelines.normalize.flatten import (
     flatten_customer_badge_list,
     flatten_error,
 )
-from pipelines.normalize.records import iter_records
 from pipelines.warehouse.volume import volume_of_files
-
-BAD_BODY = "bad_body"
 
 # Rows whose key was already seen in the snapshot are dropped (first one wins).
 DEDUP_KEYS: dict[str, tuple[str, ...]] = {
@@ -55,7 +54,10 @@ DEDUP_KEYS: dict[str, tuple[str, ...]] = {
     BADGE_EARNS.name: ("earn_id",),
 }
 # A record whose main row is a duplicate contributes none of its other rows either.
-MAIN_TABLE = {ENDPOINT_META: BADGES.name, ENDPOINT_DETAIL: CUSTOMER_BADGE_DETAILS.name}
+MAIN_TABLE = {
+    META_ENDPOINT.name: BADGES.name,
+    DETAIL_ENDPOINT.name: CUSTOMER_BADGE_DETAILS.name,
+}
 
 
 @dataclass
@@ -170,10 +172,10 @@ class RecordNormalizer:
     def _flatten(self, record: RawRecord) -> Rows:
         data = _response_data(record.body)
         warnings = self.report.warnings
-        if record.endpoint == ENDPOINT_META:
+        if record.endpoint == META_ENDPOINT.name:
             _require_object(data)
             return flatten_badge_meta(data, self.snapshot_date, warnings, record.badge_id)
-        if record.endpoint == ENDPOINT_DETAIL:
+        if record.endpoint == DETAIL_ENDPOINT.name:
             _require_object(data)
             return flatten_customer_badge_detail(
                 data,
@@ -184,7 +186,7 @@ class RecordNormalizer:
                 warnings,
                 record.reused_from,
             )
-        if record.endpoint == ENDPOINT_LIST:
+        if record.endpoint == LIST_ENDPOINT.name:
             badges = data.get("badges") if isinstance(data, dict) else None
             if not isinstance(badges, list):
                 raise UnusableBody("response has no data.badges list")

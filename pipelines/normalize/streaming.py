@@ -22,9 +22,8 @@ import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
 from pipelines.lake.failpoints import KILL_AT_VARIABLE, failpoint
-from pipelines.lake.raw import BATCH_ROWS
+from pipelines.lake.raw import BATCH_ROWS, records_of_table
 from pipelines.normalize.carry import CarryForward
-from pipelines.normalize.records import records_of_table
 from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer
 
 _SPAWN = multiprocessing.get_context("spawn")

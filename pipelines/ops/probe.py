@@ -6,23 +6,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from pipelines.client.endpoints import (
-    DETAIL_PATH,
-    LIST_PATH,
+    DETAIL_ENDPOINT,
+    LIST_ENDPOINT,
     LIST_TYPES,
-    META_PATH,
-    identifier_headers,
+    META_ENDPOINT,
+    Request,
 )
 from pipelines.client.errors import ApiCallFailed, AuthenticationFailed
 from pipelines.client.http import ApiClient, ApiResponse
 from pipelines.client.settings import ApiSettings, ClientTuning
-from pipelines.extract.customers import CustomerRef
-from pipelines.lake.raw import ENDPOINT_DETAIL, ENDPOINT_LIST, ENDPOINT_META
+from pipelines.lake.keys import CustomerRef
 
 # A doctor answers in seconds: one retry, short timeouts.
 DOCTOR_TUNING = ClientTuning(
@@ -79,12 +76,8 @@ async def _probe(settings: ApiSettings, customer: CustomerRef | None) -> list[Ch
         return checks + await _endpoint_calls(client, customer)
 
 
-def _list_path(customer: CustomerRef) -> str:
-    return LIST_PATH.format(customer=quote(customer.customer_id, safe="@+"))
-
-
-def _list_params(list_type: str) -> dict[str, Any]:
-    return {"badgeType": list_type, "page": 0, "limit": 10, "includeExpired": "true"}
+def _list_request(customer: CustomerRef, list_type: str) -> Request:
+    return LIST_ENDPOINT.request(customer=customer, list_type=list_type, page=0, limit=10)
 
 
 def _failure(error: Exception) -> str:
@@ -100,12 +93,7 @@ async def _authenticates(scheme: str, settings: ApiSettings, customer: CustomerR
     label = f"authentication ({scheme})"
     async with ApiClient(settings) as client:
         try:
-            await client.call(
-                ENDPOINT_LIST,
-                _list_path(customer),
-                _list_params(LIST_TYPES[0]),
-                identifier_headers(customer.identifier_type),
-            )
+            await client.call(_list_request(customer, LIST_TYPES[0]))
         except AuthenticationFailed as error:
             return Check(False, f"{label}: {_failure(error)}")
         except ApiCallFailed as error:
@@ -118,14 +106,11 @@ async def _authenticates(scheme: str, settings: ApiSettings, customer: CustomerR
 
 
 async def _endpoint_calls(client: ApiClient, customer: CustomerRef) -> list[Check]:
-    label = f"list call ({ENDPOINT_LIST})"
-    headers = identifier_headers(customer.identifier_type)
+    label = f"list call ({LIST_ENDPOINT.name})"
     badge_id = None
     try:
         for list_type in LIST_TYPES:
-            answer = await client.call(
-                ENDPOINT_LIST, _list_path(customer), _list_params(list_type), headers
-            )
+            answer = await client.call(_list_request(customer, list_type))
             badge_id = _first_badge(answer)
             if badge_id:
                 break
@@ -140,27 +125,21 @@ async def _endpoint_calls(client: ApiClient, customer: CustomerRef) -> list[Chec
 
 
 async def _badge_calls(client: ApiClient, customer: CustomerRef, badge_id: str) -> list[Check]:
-    detail_path = DETAIL_PATH.format(
-        customer=quote(customer.customer_id, safe="@+"), badge=quote(badge_id, safe="")
-    )
     calls = [
         (
-            f"detail call ({ENDPOINT_DETAIL}): customer {customer.customer_id}, badge {badge_id}",
-            ENDPOINT_DETAIL,
-            detail_path,
-            identifier_headers(customer.identifier_type),
+            f"detail call ({DETAIL_ENDPOINT.name}): customer {customer.customer_id}, "
+            f"badge {badge_id}",
+            DETAIL_ENDPOINT.request(customer=customer, badge=badge_id),
         ),
         (
-            f"meta call ({ENDPOINT_META}): badge {badge_id}",
-            ENDPOINT_META,
-            META_PATH.format(badge=quote(badge_id, safe="")),
-            None,
+            f"meta call ({META_ENDPOINT.name}): badge {badge_id}",
+            META_ENDPOINT.request(badge=badge_id),
         ),
     ]
     checks = []
-    for label, endpoint, path, headers in calls:
+    for label, request in calls:
         try:
-            answer = await client.call(endpoint, path, {"includeStatistics": "true"}, headers)
+            answer = await client.call(request)
         except Exception as error:
             checks.append(Check(False, f"{label}: {_failure(error)}"))
         else:
@@ -170,8 +149,10 @@ async def _badge_calls(client: ApiClient, customer: CustomerRef, badge_id: str) 
 
 def _first_badge(answer: ApiResponse) -> str | None:
     data = answer.data.get("data") if isinstance(answer.data, dict) else None
-    entries = data.get("badges") if isinstance(data, dict) else None
+    paging = LIST_ENDPOINT.paging
+    assert paging is not None
+    entries = data.get(paging.items_key) if isinstance(data, dict) else None
     for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("badgeMetaId"), str):
-            return entry["badgeMetaId"]
+        if isinstance(entry, dict) and isinstance(entry.get(paging.id_key), str):
+            return entry[paging.id_key]
     return None

@@ -63,14 +63,13 @@ Data rules (tests rely on them):
 - Faults (`Faults`) are drawn from `random.Random(seed)` in request order; see faults.py.
 """
 
+from pipelines.client.endpoints import LIST_TYPES
 from pipelines.sandbox.app import create_app
 from pipelines.sandbox.auth import SandboxCredentials, basic_header
 from pipelines.sandbox.errors import SandboxApiError
 from pipelines.sandbox.faults import Faults, SandboxStats
 from pipelines.sandbox.generate import generate_org
 from pipelines.sandbox.model import (
-    IDENTIFIER_TYPES,
-    LIST_TYPES,
     Badge,
     BadgeGroup,
     Constraint,
@@ -83,7 +82,6 @@ from pipelines.sandbox.org import Org
 from pipelines.sandbox.server import SandboxProcess, SandboxServer
 
 __all__ = [
-    "IDENTIFIER_TYPES",
     "LIST_TYPES",
     "Badge",
     "BadgeGroup",

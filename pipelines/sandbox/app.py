@@ -9,6 +9,14 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pipelines.client.endpoints import (
+    DETAIL_ENDPOINT,
+    LIST_ENDPOINT,
+    META_ENDPOINT,
+    TOKEN_ENDPOINT,
+    UPDATE_ENDPOINT,
+    Endpoint,
+)
 from pipelines.sandbox.auth import Authenticator, SandboxCredentials
 from pipelines.sandbox.errors import SandboxApiError
 from pipelines.sandbox.faults import Decision, FaultInjector, Faults, SandboxStats
@@ -16,20 +24,9 @@ from pipelines.sandbox.handlers import Endpoints, Response
 from pipelines.sandbox.org import Org
 from pipelines.sandbox.render import error_body
 
-BADGES = "/api_gateway/v1/badges/"
-META = BADGES + "badgeMeta"
-CUSTOMER = BADGES + "customer/"
-MANAGEMENT = BADGES + "management/"
-TOKEN = "/v3/oauth/token/generate"
 JSON_HEADERS = [(b"content-type", b"application/json")]
 FAIL_MESSAGES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
-
-# Endpoint names as counted in SandboxStats.requests
-ENDPOINT_META = "badge_meta"
-ENDPOINT_LIST = "customer_badges"
-ENDPOINT_DETAIL = "customer_badge_detail"
-ENDPOINT_UPDATE = "update_badge_meta"
-ENDPOINT_TOKEN = "oauth_token"
+ROUTED = (META_ENDPOINT, LIST_ENDPOINT, DETAIL_ENDPOINT, UPDATE_ENDPOINT)
 
 
 class SandboxApp:
@@ -53,18 +50,19 @@ class SandboxApp:
             return
         method, path = scope["method"], scope["path"]
         headers = dict(scope["headers"])
-        if path == TOKEN:
+        if path == TOKEN_ENDPOINT.path:
             await self._token(method, receive, send)
             return
-        endpoint = _endpoint_name(method, path)
-        if endpoint is None:
+        route = _route_of(method, path)
+        if route is None:
             await _send(send, 404, error_body(404, "Not found"))
             return
-        self._count(endpoint)
+        endpoint, parts = route
+        self._count(endpoint.name)
         decision = self.injector.decide()
         if decision.delay_seconds:
             await asyncio.sleep(decision.delay_seconds)
-        throttled = self.injector.throttle(endpoint)
+        throttled = self.injector.throttle(endpoint.name)
         if throttled is not None:
             header = throttled.retry_after
             extra = [] if header is None else [(b"retry-after", str(header).encode())]
@@ -84,25 +82,24 @@ class SandboxApp:
             return
         raw_body = await _read_body(receive) if method in ("PUT", "POST") else b""
         try:
-            status, body = self._route(method, path, headers, scope["query_string"], raw_body)
+            status, body = self._answer(endpoint, parts, headers, scope["query_string"], raw_body)
         except SandboxApiError as error:
             status, body = error.status, error_body(error.code, error.message)
         await self._send_with_faults(send, status, body, decision)
 
-    def _route(
-        self, method: str, path: str, headers: dict, query: bytes, raw_body: bytes
+    def _answer(
+        self, endpoint: Endpoint, parts: dict[str, str], headers: dict, query: bytes, body: bytes
     ) -> Response:
         params = dict(parse_qsl(query.decode("latin-1")))
         identifier = headers.get(b"x-cap-customer-identifier")
         identifier_type = identifier.decode("latin-1").strip() if identifier is not None else None
-        if path == META:
-            return self.endpoints.update(raw_body)
-        if path.startswith(META + "/"):
-            return self.endpoints.meta(path[len(META) + 1 :], params)
-        if path.startswith(CUSTOMER):
-            return self.endpoints.customer_list(path[len(CUSTOMER) :], identifier_type, params)
-        customer_value, _, badge_id = path[len(MANAGEMENT) :].partition("/badge/")
-        return self.endpoints.detail(customer_value, badge_id, identifier_type, params)
+        if endpoint is UPDATE_ENDPOINT:
+            return self.endpoints.update(body)
+        if endpoint is META_ENDPOINT:
+            return self.endpoints.meta(parts["badge"], params)
+        if endpoint is LIST_ENDPOINT:
+            return self.endpoints.customer_list(parts["customer"], identifier_type, params)
+        return self.endpoints.detail(parts["customer"], parts["badge"], identifier_type, params)
 
     def _count(self, endpoint: str) -> None:
         self.stats.requests[endpoint] += 1
@@ -111,7 +108,7 @@ class SandboxApp:
             self.auth.revoke()
 
     async def _token(self, method: str, receive: Receive, send: Send) -> None:
-        self._count(ENDPOINT_TOKEN)
+        self._count(TOKEN_ENDPOINT.name)
         decision = self.injector.decide(oauth=True)
         if decision.delay_seconds:
             await asyncio.sleep(decision.delay_seconds)
@@ -151,17 +148,11 @@ class SandboxApp:
         await _send(send, status, body)
 
 
-def _endpoint_name(method: str, path: str) -> str | None:
-    if method == "PUT" and path == META:
-        return ENDPOINT_UPDATE
-    if method != "GET":
-        return None
-    if path.startswith(META + "/") and len(path) > len(META) + 1:
-        return ENDPOINT_META
-    if path.startswith(CUSTOMER) and len(path) > len(CUSTOMER):
-        return ENDPOINT_LIST
-    if path.startswith(MANAGEMENT) and "/badge/" in path[len(MANAGEMENT) :]:
-        return ENDPOINT_DETAIL
+def _route_of(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+    for endpoint in ROUTED:
+        parts = endpoint.match(method, path)
+        if parts is not None:
+            return endpoint, parts
     return None
 
 

@@ -20,7 +20,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines.client.rates import API_NAMES, Rate, parse_rate_limits
+from pipelines.client.endpoints import API_NAMES
+from pipelines.client.rates import Rate, parse_rate_limits
 
 FAIL_STATUSES = (500, 502, 503)
 

@@ -6,11 +6,13 @@ import zlib
 
 import orjson
 
+from pipelines.client.endpoints import LIST_TYPES, LOOKUP_TYPES
 from pipelines.sandbox.errors import SandboxApiError
 from pipelines.sandbox.faults import FaultInjector
-from pipelines.sandbox.model import IDENTIFIER_TYPES, LIST_TYPES, Badge, Customer
+from pipelines.sandbox.model import Badge, Customer
 from pipelines.sandbox.org import Org
 from pipelines.sandbox.render import BodyCache, detail_body, list_body, list_entry, meta_body
+from pipelines.sandbox.update import apply_update
 
 DEFAULT_LIMIT = 10
 Response = tuple[int, bytes]
@@ -55,7 +57,7 @@ class Endpoints:
         self.cache = BodyCache(org)
 
     def resolve_customer(self, value: str, identifier_type: str | None) -> Customer:
-        if identifier_type is not None and identifier_type not in IDENTIFIER_TYPES:
+        if identifier_type is not None and identifier_type not in LOOKUP_TYPES:
             raise SandboxApiError(400, 1028, "Invalid Customer Identifier type")
         customer = self.org.find_customer(value, identifier_type or "id")
         if customer is None:
@@ -130,7 +132,5 @@ class Endpoints:
             payload = orjson.loads(raw_body)
         except orjson.JSONDecodeError as error:
             raise SandboxApiError(400, 400, "Invalid JSON body") from error
-        self.org.update_badge(payload)
-        badge = self.org.badges[str(payload["id"])]
-        body = meta_body(self.org, badge)
+        body = meta_body(self.org, apply_update(self.org, payload))
         return 200, body.replace(b'"errors":null,"warnings":null', b'"errors":[],"warnings":[]')

@@ -14,9 +14,6 @@ DAY = 86_400 * SECOND
 UNIT_US = {"DAYS": DAY, "WEEKS": 7 * DAY, "MONTHS": 30 * DAY}
 UNITS = ("DAYS", "WEEKS", "MONTHS")
 
-LIST_TYPES = ("AVAILABLE_TO_ISSUE", "AVAILABLE", "EARNED", "EXPIRED")
-IDENTIFIER_TYPES = ("email", "mobile", "externalId", "cardNumber")
-
 
 @dataclass(frozen=True)
 class Customer:

@@ -8,10 +8,9 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipelines.client.endpoints import LIST_TYPES, LOOKUP_TYPES
 from pipelines.sandbox.errors import SandboxApiError
 from pipelines.sandbox.model import (
-    IDENTIFIER_TYPES,
-    LIST_TYPES,
     SECOND,
     Badge,
     BadgeGroup,
@@ -263,15 +262,6 @@ class Org:
         self.changed()
         return issual
 
-    def update_badge(self, payload: dict) -> dict:
-        """PUT badgeMeta semantics; returns the updated badge in the meta shape."""
-        from pipelines.sandbox.render import meta_data
-        from pipelines.sandbox.update import apply_update
-
-        badge = apply_update(self, payload)
-        self.changed()
-        return meta_data(self, badge)
-
     def _relate(self, customer_id: str, badge_id: str) -> None:
         related = self.relations.setdefault(customer_id, [])
         if badge_id not in related:
@@ -299,7 +289,7 @@ class Org:
             if not identifier_types:
                 yield [customer.customer_id]
                 continue
-            kind = IDENTIFIER_TYPES[(position // 5) % 4] if position % 5 == 4 else "id"
+            kind = LOOKUP_TYPES[(position // 5) % 4] if position % 5 == 4 else "id"
             yield [customer.identifier(kind), kind]
 
 

@@ -116,11 +116,6 @@ def meta_body(org: Org, badge: Badge, include_statistics: bool = True) -> bytes:
     return dumps({"data": data, "errors": None, "warnings": None})
 
 
-def meta_data(org: Org, badge: Badge) -> dict:
-    """The meta shape's `data` as plain JSON values (numbers as floats/ints)."""
-    return orjson.loads(meta_body(org, badge))["data"]
-
-
 def list_entry(org: Org, customer_id: str, badge: Badge) -> bytes:
     stamp = Stamp(badge)
     earns = org.history(customer_id, badge.badge_id).earns

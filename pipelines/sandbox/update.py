@@ -197,4 +197,5 @@ def apply_update(org: Org, payload: object) -> Badge:
     if badge.numeric_id is None:
         badge.numeric_id = max((b.numeric_id or 0 for b in org.badges.values()), default=0) + 1
     badge.updated_us = max(badge.updated_us + SECOND, org.as_of_us)
+    org.changed()
     return badge

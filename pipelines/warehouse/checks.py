@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipelines.lake.raw import ENDPOINT_META
+from pipelines.client.endpoints import LIST_ENDPOINT, META_ENDPOINT
 from pipelines.lake.tables import TABLES, Table
-from pipelines.warehouse.ddl import quote
+from pipelines.warehouse.ddl import parquet_source, quote
 
 SAMPLE_LIMIT = 20
 
@@ -66,7 +67,7 @@ def check_listed_badges_have_meta(con: duckdb.DuckDBPyConnection) -> CheckOutcom
           )
         ORDER BY cb.badge_id
     """
-    orphans = [row[0] for row in con.execute(query, [ENDPOINT_META]).fetchall()]
+    orphans = [row[0] for row in con.execute(query, [META_ENDPOINT.name]).fetchall()]
     return CheckOutcome(
         name="listed_badges_have_meta",
         passed=not orphans,
@@ -109,6 +110,25 @@ def check_list_totals(
             "sample": mismatches[:SAMPLE_LIMIT],
         },
     )
+
+
+def list_totals(raw_files: list[Path]) -> dict[ListKey, int]:
+    """What the API said each (customer, identifier type, list type) holds, from the archive.
+
+    Lists answered without a `pagination` block are absent: the API gave no total.
+    """
+    if not raw_files:
+        return {}
+    query = f"""
+        SELECT customer_id, identifier_type, list_type,
+               max(TRY_CAST(json_extract(decode(body), '$.data.pagination.total') AS BIGINT))
+        FROM {parquet_source(raw_files)}
+        WHERE endpoint = '{LIST_ENDPOINT.name}' AND ok
+        GROUP BY ALL
+    """
+    with duckdb.connect() as con:
+        rows = con.execute(query).fetchall()
+    return {(c, i, t): total for c, i, t, total in rows if total is not None}
 
 
 def check_snapshot_date(con: duckdb.DuckDBPyConnection, expected: dt.date) -> CheckOutcome:

@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from pipelines.client.endpoints import LIST_ENDPOINT
 from pipelines.client.http import ApiResponse
 from pipelines.client.paging import PageNumberPaginator
 
@@ -33,7 +34,7 @@ class PagedSource:
 
 
 def fetch_all(source: PagedSource, page_size: int):
-    paginator = PageNumberPaginator(page_size, items_key="badges", id_key="badgeMetaId")
+    paginator = PageNumberPaginator(page_size, LIST_ENDPOINT.paging)
     return asyncio.run(paginator.fetch_all(source.fetch))
 
 

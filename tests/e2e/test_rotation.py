@@ -20,10 +20,9 @@ from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.extract.night import NightOptions, prepare_night
 from pipelines.extract.run import run_night
 from pipelines.lake import Lake
-from pipelines.lake.raw import list_totals
 from pipelines.lake.tables import CUSTOMER_TABLES, TABLES
 from pipelines.sandbox import SandboxApiError, generate_org
-from pipelines.warehouse.checks import run_all_checks
+from pipelines.warehouse.checks import list_totals, run_all_checks
 from pipelines.warehouse.loader import load_snapshot, open_staging
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 
@@ -109,7 +108,7 @@ def test_rotated_nights_carry_customers_forward_and_a_full_night_equals_a_full_p
         badges_only_carried |= {row[4] for row in listed} - fetched_badges
         load_snapshot(lake, day)  # the warehouse's blocking checks hold on a rotated night
         with open_staging(lake, day) as con:
-            outcomes = run_all_checks(con, day, list_totals(lake.raw_dir(day)))
+            outcomes = run_all_checks(con, day, list_totals(lake.raw_files(day)))
         assert [o.name for o in outcomes if not o.passed] == [], day
 
     assert badges_only_carried  # some badge was listed by carried customers alone

@@ -10,10 +10,9 @@ import pyarrow as pa
 import pytest
 
 from pipelines.lake.partitions import rows_to_arrow
-from pipelines.lake.raw import RawArchiveWriter, RawRecord, iter_raw_batches
+from pipelines.lake.raw import RawArchiveWriter, RawRecord, iter_raw_batches, iter_records
 from pipelines.lake.tables import BADGE_OWNERS, CUSTOMER_BADGE_CONSTRAINTS
 from pipelines.normalize.constraints import constraint_rows
-from pipelines.normalize.records import iter_records
 from pipelines.normalize.snapshot import _limit_of
 from pipelines.normalize.timestamps import iso_to_micros
 from tests.normalize.normalize_support import utc
