@@ -20,8 +20,9 @@ from typing import Any
 import duckdb
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
+from pipelines.lake.sql import quote
 from pipelines.lake.tables import TABLES, Table
-from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type, quote
+from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import HISTORY_SCHEMA
 from pipelines.warehouse.loader import write_snapshot_info

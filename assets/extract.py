@@ -19,19 +19,16 @@ from pydantic import Field
 from assets.partitions import daily_snapshots
 from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.client.rates import RateSpecError
-from pipelines.extract import CustomerFileError, ExtractReport
+from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
-from pipelines.extract.night import (
-    NIGHT_HOURS_VARIABLE,
-    NightOptions,
-    night_options,
-    prepare_source_night,
-)
-from pipelines.extract.run import NightOutcome, VolumeRefused, run_night
+from pipelines.night.night import VolumeRefused, run_night
+from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
+from pipelines.night.plan import prepare_source_night
+from pipelines.night.summary import NightSummary
+from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
 from pipelines.ops.resources import CapillaryApiResource, LakeResource
-from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 
 progress_log = logging.getLogger("badges.progress")
 
@@ -135,7 +132,6 @@ def raw_api_responses(
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
             where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
             _log(context, f"extracting from {where}\n{night.plan.describe()}")
-            plan = night.plan.as_metadata()
             try:
                 outcome = run_night(
                     source.settings, night, options, lambda f: _log(context, f.describe())
@@ -143,51 +139,21 @@ def raw_api_responses(
             except VolumeRefused as refused:
                 context.log.error(str(refused))
                 return MaterializeResult(
-                    metadata={**plan, **_extract_metadata(refused.report)},
+                    metadata=_summary_metadata(refused.summary),
                     check_results=[_volume_result(refused.check)],
                 )
     except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
     record_streamed_normalization(raw_dir, context.run.run_id, outcome.normalized)
     return MaterializeResult(
-        metadata={**plan, **_extract_metadata(outcome.report), **_night_metadata(outcome)},
+        metadata=_summary_metadata(outcome.summary),
         check_results=[_volume_result(outcome.volume)],
     )
 
 
-def _extract_metadata(report: ExtractReport) -> dict[str, object]:
+def _summary_metadata(summary: NightSummary) -> dict[str, object]:
+    """One metadata entry per field of the night's summary (mappings as JSON)."""
     return {
-        "customers_fetched": report.customers - len(report.unlisted),
-        "badges": report.badges,
-        "pairs": report.pairs,
-        "calls": MetadataValue.json(dict(report.calls)),
-        "calls_resumed": report.calls_resumed,
-        "requests": report.requests,
-        "requests_per_second": round(report.requests_per_second, 1),
-        "retries": report.retries,
-        "throttled_429": report.throttled,
-        "failed_calls": report.failed_calls,
-        "failures_by_kind": MetadataValue.json(dict(report.failures)),
-        "vendor_answers": report.vendor_answers,
-        "errors_by_code": MetadataValue.json(dict(report.errors_by_code)),
-        "lists_refetched": report.lists_refetched,
-        "details_reused": report.details_reused,
-        "details_kept": report.details_kept,
-        "token_renewals": report.token_renewals,
-        "bytes_received": report.bytes_received,
-        "seconds": round(report.seconds, 2),
-        "found_rates_per_minute": MetadataValue.json(
-            {api: round(rate * 60, 1) for api, rate in report.found_rates.items()}
-        ),
-    }
-
-
-def _night_metadata(outcome: NightOutcome) -> dict[str, object]:
-    note = outcome.note
-    return {
-        "customers": note.customers,
-        "rotation_nights": note.rotation_nights,
-        "oldest_fetched_on": note.oldest_fetched_on,
-        "carried_from": note.carried_from,
-        "rows_carried": MetadataValue.json(outcome.normalized.carried),
+        name: MetadataValue.json(value) if isinstance(value, dict) else value
+        for name, value in summary.as_metadata().items()
     }

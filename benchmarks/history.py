@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb
 
 from pipelines.lake import Lake
+from pipelines.lake.sql import sql_string
 from pipelines.lake.tables import TABLES
-from pipelines.warehouse.ddl import create_table_sql, sql_string
+from pipelines.warehouse.ddl import create_table_sql
 from pipelines.warehouse.history import build_history, rebuild_history
 
 BADGES = 80

@@ -44,8 +44,11 @@ def child(args: argparse.Namespace) -> int:
 
     from pipelines.client.rates import parse_rate_limits
     from pipelines.client.settings import ApiSettings
-    from pipelines.extract import NightOptions, load_customers, prepare_night, run_night
+    from pipelines.extract.customers import load_customers
     from pipelines.lake import Lake
+    from pipelines.night.night import run_night
+    from pipelines.night.options import NightOptions
+    from pipelines.night.plan import prepare_night
 
     day = dt.date.fromisoformat(args.date)
     settings = ApiSettings(args.base_url, args.username, os.environ[PASSWORD_VARIABLE])

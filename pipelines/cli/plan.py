@@ -12,8 +12,9 @@ import sys
 
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
-from pipelines.extract.night import night_options, prepare_source_night
 from pipelines.lake import Lake
+from pipelines.night.options import night_options
+from pipelines.night.plan import prepare_source_night
 from pipelines.ops.resources import api_from_env
 
 

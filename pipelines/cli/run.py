@@ -8,6 +8,8 @@ from typing import Any
 
 from dagster import DagsterEventType, DagsterInstance, MetadataValue
 
+from pipelines.night.summary import NightSummary
+
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -28,7 +30,7 @@ class RunOutcome:
         if extract.get("replayed_from_archive"):
             lines.append("  rebuilt from the raw archive: no API call")
         else:
-            lines += _extract_lines(extract)
+            lines += NightSummary.from_metadata(extract).describe()
         lines.append("  rows:")
         for key, values in sorted(self.metadata.items()):
             if key.startswith("warehouse/"):
@@ -40,31 +42,6 @@ class RunOutcome:
         if report.get("path"):
             lines.append(f"  earn report: {report['path']}")
         return "\n".join(lines)
-
-
-def _extract_lines(extract: dict[str, Any]) -> list[str]:
-    calls = ", ".join(f"{k} {v:,}" for k, v in sorted(extract.get("calls", {}).items()))
-    calls = calls or "none"
-    planned = extract.get("plan_total_calls")
-    get = extract.get
-    lines = [
-        f"  customers {get('customers', 0):,} (lists fetched for "
-        f"{get('customers_fetched', 0):,}; rotation over {get('rotation_nights', 1)} night(s), "
-        f"oldest data from {get('oldest_fetched_on')}), badges {get('badges', 0):,}, "
-        f"customer-badge pairs {get('pairs', 0):,}",
-        f"  calls: {calls} (planned {planned:,})" if planned is not None else f"  calls: {calls}",
-        f"  requests {get('requests', 0):,} ({get('requests_per_second', 0):,}/s "
-        f"in {get('seconds', 0)}s), retries {get('retries', 0):,}, "
-        f"throttled (429) {get('throttled_429', 0):,}",
-        f"  details reused from the last snapshot {get('details_reused', 0):,} (kept after a "
-        f"failed call {get('details_kept', 0):,}), lists fetched again after drift "
-        f"{get('lists_refetched', 0):,}",
-        f"  failed calls {get('failed_calls', 0):,} {get('failures_by_kind', {})}; "
-        f"vendor answers (extract_errors) {get('vendor_answers', 0):,}",
-    ]
-    if get("calls_resumed"):
-        lines.append(f"  resumed: {get('calls_resumed'):,} calls answered by an earlier attempt")
-    return lines
 
 
 def _plain(value: Any) -> Any:

@@ -17,7 +17,7 @@ detail). A pair is fetched again when
 Otherwise its detail response is copied from the archive of the night it was really
 fetched, marked with that day (`reused_from`). A change that shows neither in the
 customer's lists nor in the badge's meta statistics is picked up within `refresh_days`.
-Each snapshot archive keeps every pair's fingerprint in `_state/detail_fingerprints.parquet`
+Each snapshot archive keeps every pair's fingerprint (`pipelines.lake.nightrecord`)
 (pairs of customers not fetched that night carried over from the night before).
 """
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,25 +34,22 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipelines.client.endpoints import DETAIL_ENDPOINT
 from pipelines.lake import Lake
-from pipelines.lake.raw import RAW_SCHEMA
-from pipelines.warehouse.ddl import sql_string
-
-STATE_FILE = Path("_state") / "detail_fingerprints.parquet"
-REUSED_FILE = "responses-reused.parquet"  # sorts after the fetched responses
-STATE_SCHEMA = pa.schema(
-    [
-        ("customer_id", pa.string()),
-        ("identifier_type", pa.string()),
-        ("badge_id", pa.string()),
-        ("fingerprint", pa.string()),
-        ("fetched_on", pa.date32()),
-    ]
+from pipelines.lake.durable import write_parquet
+from pipelines.lake.keys import PairKey
+from pipelines.lake.nightrecord import (
+    FINGERPRINT_SCHEMA,
+    fingerprints_path,
+    has_fingerprints,
+    read_fingerprints,
+    write_fingerprints,
 )
-PairKey = tuple[str, str, str]
+from pipelines.lake.raw import BATCH_ROWS, RAW_SCHEMA
+from pipelines.lake.sql import parquet_source, sql_string
+
+REUSED_FILE = "responses-reused.parquet"  # sorts after the fetched responses
 
 
 def entries_digest(entries: list[tuple[str, dict[str, Any]]]) -> bytes:
@@ -87,20 +85,9 @@ class PreviousSnapshot:
 def previous_snapshot(lake: Lake, snapshot_date: dt.date) -> PreviousSnapshot | None:
     """The latest archived snapshot up to this date that recorded fingerprints."""
     for day in reversed(lake.raw_dates()):
-        if day <= snapshot_date and (lake.raw_dir(day) / STATE_FILE).exists():
+        if day <= snapshot_date and has_fingerprints(lake.raw_dir(day)):
             return PreviousSnapshot(day, lake.raw_dir(day))
     return None
-
-
-def load_fingerprints(previous: PreviousSnapshot | None) -> dict[PairKey, tuple[str, dt.date]]:
-    if previous is None:
-        return {}
-    table = pq.read_table(previous.raw_dir / STATE_FILE, schema=STATE_SCHEMA)
-    customer_id, identifier_type, badge_id, print_, fetched_on = (
-        table.column(name).to_pylist() for name in STATE_SCHEMA.names
-    )
-    keys = zip(customer_id, identifier_type, badge_id, strict=True)
-    return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
 
 
 class DetailPlan:
@@ -122,7 +109,7 @@ class DetailPlan:
         self.full_refresh = full_refresh
         self.refresh_days = refresh_days
         self._today_slot = snapshot_date.toordinal() % refresh_days
-        self._known = load_fingerprints(self.previous)
+        self._known = read_fingerprints(previous.raw_dir) if previous else {}
         self._archived: dict[dt.date, bool] = {}
 
     def known(self, key: PairKey) -> tuple[str, dt.date] | None:
@@ -155,61 +142,58 @@ def seal_detail_state(
     building_dir: Path,
     decision_files: list[Path],
     previous: PreviousSnapshot | None,
-    night_file: Path,
+    carried: pa.Table,
 ) -> None:
     """Writes the night's fingerprints: its decisions, plus the last snapshot's rows of the
-    customers not fetched tonight (per the night file)."""
-    target = building_dir / STATE_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    columns = ", ".join(STATE_SCHEMA.names)
-    parts = [f"SELECT {columns} FROM {_parquet(decision_files)}"] if decision_files else []
-    if previous is not None:
-        parts.append(
-            f"""SELECT {", ".join(f"s.{c}" for c in STATE_SCHEMA.names)}
-            FROM {_parquet([previous.raw_dir / STATE_FILE])} AS s
-            JOIN {_parquet([night_file])} AS n USING (customer_id, identifier_type)
-            WHERE NOT n.fetched_tonight"""
-        )
+    `carried` customers (customer_id, identifier_type), those not fetched tonight."""
+    columns = ", ".join(FINGERPRINT_SCHEMA.names)
+    parts = [f"SELECT {columns} FROM {parquet_source(decision_files)}"] if decision_files else []
     with duckdb.connect() as con:
-        if parts:
-            con.execute(f"COPY ({' UNION ALL '.join(parts)}) TO {sql_string(target)}")
-        else:
-            pq.write_table(STATE_SCHEMA.empty_table(), target)
+        if previous is not None and carried.num_rows:
+            con.register("carried", carried)
+            parts.append(
+                f"SELECT {columns} FROM {parquet_source([fingerprints_path(previous.raw_dir)])} "
+                "SEMI JOIN carried USING (customer_id, identifier_type)"
+            )
+        if not parts:
+            write_fingerprints(building_dir, FINGERPRINT_SCHEMA.empty_table())
+            return
+        write_fingerprints(building_dir, con.sql(" UNION ALL ".join(parts)).to_arrow_reader())
 
 
-def copy_reused_details(building_dir: Path, decision_files: list[Path], lake: Lake) -> int:
+def copy_reused_details(
+    building_dir: Path,
+    decision_files: list[Path],
+    lake: Lake,
+    on_batch: Callable[[pa.Table], None] | None = None,
+) -> bool:
     """Copies each reused detail's response from the archive of the night it was fetched
-    into the new archive (REUSED_FILE), marked `reused_from`; returns how many."""
+    into the new archive (REUSED_FILE), marked `reused_from`; whether there were any.
+    `on_batch` sees the copied records as they are written."""
     if not decision_files:
-        return 0
+        return False
     with duckdb.connect() as con:
         con.execute(
             "CREATE TEMP TABLE reused AS SELECT customer_id, identifier_type, badge_id, "
-            f"fetched_on FROM {_parquet(decision_files)} WHERE reused"
+            f"fetched_on FROM {parquet_source(decision_files)} WHERE reused"
         )
         days = [row[0] for row in con.execute("SELECT DISTINCT fetched_on FROM reused").fetchall()]
-        if not days:
-            return 0
-        files = [f for day in days for f in sorted(lake.raw_dir(day).glob("*.parquet"))]
+        files = [f for day in days for f in lake.raw_files(day)]
+        if not files:
+            return False
         columns = ", ".join(
             "k.fetched_on AS reused_from" if name == "reused_from" else f"r.{name}"
             for name in RAW_SCHEMA.names
         )
-        target = building_dir / REUSED_FILE
-        con.execute(
-            f"""COPY (
-                SELECT DISTINCT ON (r.customer_id, r.identifier_type, r.badge_id) {columns}
+        reader = con.sql(
+            f"""SELECT DISTINCT ON (r.customer_id, r.identifier_type, r.badge_id) {columns}
                 FROM read_parquet([{", ".join(sql_string(f) for f in files)}],
                                   hive_partitioning = true, union_by_name = true,
                                   hive_types = {{'snapshot_date': DATE}}) AS r
                 JOIN reused AS k
                   ON k.customer_id = r.customer_id AND k.identifier_type = r.identifier_type
                  AND k.badge_id = r.badge_id AND k.fetched_on = r.snapshot_date
-                WHERE r.endpoint = '{DETAIL_ENDPOINT.name}' AND r.ok
-            ) TO {sql_string(target)} (FORMAT parquet, COMPRESSION zstd)"""
-        )
-        return pq.ParquetFile(target).metadata.num_rows
-
-
-def _parquet(files: list[Path]) -> str:
-    return f"read_parquet([{', '.join(sql_string(f) for f in files)}], union_by_name = true)"
+                WHERE r.endpoint = '{DETAIL_ENDPOINT.name}' AND r.ok"""
+        ).to_arrow_reader(BATCH_ROWS)
+        target = building_dir / REUSED_FILE
+        return write_parquet(reader, target, RAW_SCHEMA, skip_empty=True, on_batch=on_batch) > 0

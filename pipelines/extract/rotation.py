@@ -23,10 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 
-from pipelines.extract.customers import CustomerRef
-from pipelines.lake.nightrecord import CustomerKey, read_population, write_population
+from pipelines.lake.keys import CustomerKey, CustomerRef
+from pipelines.lake.nightrecord import read_population, write_population
+from pipelines.lake.raw import archived_customers
 
 
 def customer_slot(customer: CustomerRef, nights: int) -> int:
@@ -51,9 +52,7 @@ def last_fetched(raw_dir: Path | None, snapshot_date: dt.date | None) -> dict[Cu
     recorded = read_population(raw_dir)
     if recorded is not None:
         return recorded
-    table = pq.read_table(raw_dir, columns=["customer_id", "identifier_type"])
-    keys = zip(*(table.column(n).to_pylist() for n in table.column_names), strict=True)
-    return {key: snapshot_date for key in keys if key[0] is not None}
+    return dict.fromkeys(archived_customers(raw_dir), snapshot_date)
 
 
 @dataclass
@@ -72,30 +71,29 @@ class Rotation:
 
     def without(self, keys: set[CustomerKey]) -> Rotation:
         """The night as it went: customers whose lists got no answer were not fetched."""
-        return dataclasses.replace(self, fetch=[c for c in self.fetch if _key(c) not in keys])
+        return dataclasses.replace(self, fetch=[c for c in self.fetch if c.key not in keys])
 
     def fetched_on(self) -> dict[CustomerKey, dt.date]:
         """Each customer's `fetched_on` tonight: the snapshot date for those fetched, the
         night of their last fetch for the others (none for one never fetched)."""
         dates = {
-            _key(c): self.last_fetched[_key(c)]
-            for c in self.population
-            if _key(c) in self.last_fetched
+            c.key: self.last_fetched[c.key] for c in self.population if c.key in self.last_fetched
         }
-        dates.update((_key(c), self.snapshot_date) for c in self.fetch)
+        dates.update((c.key, self.snapshot_date) for c in self.fetch)
         return dates
 
     def oldest_fetched_on(self) -> dt.date:
         return min(self.fetched_on().values(), default=self.snapshot_date)
 
-    def write(self, directory: Path) -> Path:
-        """Records the population with each customer's `fetched_on` in the archive."""
+    def write(self, directory: Path) -> pa.Table:
+        """Records the population with each customer's `fetched_on` in the archive; returns
+        it as written (customer_id, identifier_type, fetched_on, fetched_tonight)."""
         dates = self.fetched_on()
-        tonight = {_key(c) for c in self.fetch}
-        rows = [
-            (*key, dates[key], key in tonight) for key in map(_key, self.population) if key in dates
-        ]
-        return write_population(directory, rows)
+        tonight = {c.key for c in self.fetch}
+        keys = [c.key for c in self.population]
+        return write_population(
+            directory, [(*key, dates[key], key in tonight) for key in keys if key in dates]
+        )
 
 
 def rotate(
@@ -112,7 +110,7 @@ def rotate(
     slot = snapshot_date.toordinal() % nights
 
     def due(customer: CustomerRef) -> bool:
-        last = last_fetched_on.get(_key(customer))
+        last = last_fetched_on.get(customer.key)
         return (
             nights == 1
             or customer in active_set
@@ -122,7 +120,3 @@ def rotate(
 
     fetch = [c for c in population if due(c)]
     return Rotation(snapshot_date, nights, population, fetch, last_fetched_on)
-
-
-def _key(customer: CustomerRef) -> CustomerKey:
-    return (customer.customer_id, customer.identifier_type)

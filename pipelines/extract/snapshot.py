@@ -34,13 +34,14 @@ from pipelines.client.errors import (
 )
 from pipelines.client.http import ApiClient, ApiResponse
 from pipelines.client.paging import PagedList, PageNumberPaginator
-from pipelines.extract.checkpoint import CheckpointWriter, Resumed, customer_key
-from pipelines.extract.customers import CustomerRef
 from pipelines.extract.gate import CallTally, SnapshotRefused, doomed
 from pipelines.extract.incremental import DetailPlan, entries_digest, fingerprint, meta_stamp
 from pipelines.extract.progress import ProgressCallback, ProgressTracker
 from pipelines.extract.records import failure_record, ok_record
 from pipelines.extract.report import ExtractReport, GateWatch
+from pipelines.extract.resume import Resumed
+from pipelines.lake.checkpoint import CheckpointWriter
+from pipelines.lake.keys import CustomerRef
 from pipelines.lake.raw import RawRecord
 
 PENDING_PAIRS = 20_000  # pairs queued for the detail stage before listing waits
@@ -187,7 +188,7 @@ class SnapshotExtractor:
     ) -> None:
         while not customers.empty():
             ref = customers.get_nowait()
-            listed = self.resumed.listed.get(customer_key(ref))
+            listed = self.resumed.listed.get(ref.key)
             if listed is None:
                 listed = await self._list_customer(ref)
             if listed is None:  # a list got no answer: the customer ends here
@@ -210,7 +211,7 @@ class SnapshotExtractor:
         rather than mixing tonight's lists with last night's.
         """
         fetched = await asyncio.gather(*(self._fetch_list(ref, t) for t in LIST_TYPES))
-        key = customer_key(ref)
+        key = ref.key
         if not all(answered for answered, _, _ in fetched):
             failures = [r for _, _, records in fetched for r in records if not r.ok]
             self.writer.add(failures)
@@ -294,7 +295,7 @@ class SnapshotExtractor:
                 self.progress.customers_done += 1
 
     async def _detail(self, customer: CustomerRef, badge_id: str, digest: bytes) -> None:
-        key = (*customer_key(customer), badge_id)
+        key = (*customer.key, badge_id)
         if key in self.resumed.details_done:
             return
         print_ = fingerprint(digest, await self._metas[badge_id])

@@ -33,12 +33,21 @@ class Lake:
     def raw_dir(self, snapshot_date: dt.date) -> Path:
         return self.lake_dir / "raw" / f"snapshot_date={snapshot_date.isoformat()}"
 
+    def building_dir(self, snapshot_date: dt.date) -> Path:
+        """Where the night of `snapshot_date` builds (and checkpoints) its archive."""
+        raw_dir = self.raw_dir(snapshot_date)
+        return raw_dir.with_name(raw_dir.name + ".building")
+
     def raw_files(self, snapshot_date: dt.date) -> list[Path]:
         """The archive's response files of a date, in archive order."""
         return sorted(self.raw_dir(snapshot_date).glob("*.parquet"))
 
     def table_dir(self, table: str, snapshot_date: dt.date) -> Path:
         return self.lake_dir / table / f"snapshot_date={snapshot_date.isoformat()}"
+
+    def table_files(self, table: str, snapshot_date: dt.date) -> list[Path]:
+        """The Parquet files of a table's partition (none when it has no partition)."""
+        return sorted(self.table_dir(table, snapshot_date).glob("*.parquet"))
 
     def raw_dates(self) -> list[dt.date]:
         raw = self.lake_dir / "raw"

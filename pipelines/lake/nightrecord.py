@@ -1,10 +1,14 @@
-"""What a snapshot's archive records about its night, beside the raw responses.
+"""What a snapshot's archive records about its night, beside the raw responses (`_state/`).
 
-- `_state/night.parquet`: every customer of the night's population with `fetched_on`,
-  the night its lists were last fetched, and whether that was tonight (the others are
-  carried forward; on a rerun of the same day, their last fetch may be today too);
-- `_state/night.json`: the rotation, the snapshot the carried rows come from, and the
-  night's figures (calls, failures, rates found), which the next night plans with.
+- `night.parquet`: every customer of the night's population with `fetched_on`, the night
+  its lists were last fetched, and whether that was tonight (the others are carried
+  forward; on a rerun of the same day, their last fetch may be today too);
+- `night.json`: the rotation, the snapshot the carried rows come from, and the night's
+  figures (calls, failures, rates found), which the next night plans with;
+- `detail_fingerprints.parquet`: every customer-badge pair's fingerprint and the night
+  its detail was fetched, which the next night's reuse decisions read;
+- `normalized.json`: that the run which built the archive normalized it while
+  extracting, so its normalize step has nothing left to do.
 
 Replaying an archive reads them to carry the same customers forward again.
 """
@@ -13,15 +17,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-NIGHT_FILE = Path("_state") / "night.parquet"
-NIGHT_NOTE = Path("_state") / "night.json"
-NIGHT_SCHEMA = pa.schema(
+from pipelines.lake.durable import write_parquet, write_text
+from pipelines.lake.keys import CustomerKey, PairKey
+
+STATE_DIR = Path("_state")
+POPULATION_FILE = STATE_DIR / "night.parquet"
+NOTE_FILE = STATE_DIR / "night.json"
+FINGERPRINTS_FILE = STATE_DIR / "detail_fingerprints.parquet"
+NORMALIZED_FILE = STATE_DIR / "normalized.json"
+
+POPULATION_SCHEMA = pa.schema(
     [
         ("customer_id", pa.string()),
         ("identifier_type", pa.string()),
@@ -29,7 +43,15 @@ NIGHT_SCHEMA = pa.schema(
         ("fetched_tonight", pa.bool_()),
     ]
 )
-CustomerKey = tuple[str, str]
+FINGERPRINT_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("identifier_type", pa.string()),
+        ("badge_id", pa.string()),
+        ("fingerprint", pa.string()),
+        ("fetched_on", pa.date32()),
+    ]
+)
 
 
 @dataclass
@@ -55,32 +77,79 @@ class NightNote:
         return self.pairs_changed / self.pairs_reusable if self.pairs_reusable else 0.0
 
     def write(self, raw_dir: Path) -> None:
-        path = raw_dir / NIGHT_NOTE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=1, sort_keys=True))
+        write_text(json.dumps(asdict(self), indent=1, sort_keys=True), raw_dir / NOTE_FILE)
 
 
 def read_night_note(raw_dir: Path) -> NightNote | None:
-    path = raw_dir / NIGHT_NOTE
+    path = raw_dir / NOTE_FILE
     if not path.exists():
         return None
     return NightNote(**json.loads(path.read_text()))
 
 
-def write_population(raw_dir: Path, rows: list[tuple[str, str, dt.date]]) -> Path:
-    """The night's population with each customer's `fetched_on`."""
-    path = raw_dir / NIGHT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    columns = list(zip(*rows, strict=True)) if rows else [[], [], []]
-    pq.write_table(pa.table(columns, schema=NIGHT_SCHEMA), path)
-    return path
+def write_population(raw_dir: Path, rows: list[tuple[str, str, dt.date, bool]]) -> pa.Table:
+    """The night's population with each customer's `fetched_on`; returns it as written."""
+    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
+    table = pa.table(columns, schema=POPULATION_SCHEMA)
+    write_parquet(table, raw_dir / POPULATION_FILE, POPULATION_SCHEMA)
+    return table
 
 
 def read_population(raw_dir: Path) -> dict[CustomerKey, dt.date] | None:
     """Customer -> the night its lists were last fetched, or None without a night file."""
-    path = raw_dir / NIGHT_FILE
+    path = raw_dir / POPULATION_FILE
     if not path.exists():
         return None
     table = pq.read_table(path, columns=["customer_id", "identifier_type", "fetched_on"])
     ids, types, dates = (table.column(n).to_pylist() for n in table.column_names)
     return dict(zip(zip(ids, types, strict=True), dates, strict=True))
+
+
+def carried_customers(raw_dir: Path) -> pa.Table:
+    """The customers an archived night carried forward (customer_id, identifier_type)."""
+    table = pq.read_table(raw_dir / POPULATION_FILE, schema=POPULATION_SCHEMA)
+    return not_fetched_tonight(table)
+
+
+def not_fetched_tonight(population: pa.Table) -> pa.Table:
+    unfetched = population.filter(pc.invert(population.column("fetched_tonight")))
+    return unfetched.select(["customer_id", "identifier_type"])
+
+
+def has_fingerprints(raw_dir: Path) -> bool:
+    return (raw_dir / FINGERPRINTS_FILE).exists()
+
+
+def read_fingerprints(raw_dir: Path) -> dict[PairKey, tuple[str, dt.date]]:
+    """Pair -> (fingerprint, the night its detail was fetched)."""
+    table = pq.read_table(raw_dir / FINGERPRINTS_FILE, schema=FINGERPRINT_SCHEMA)
+    customer_id, identifier_type, badge_id, print_, fetched_on = (
+        table.column(name).to_pylist() for name in FINGERPRINT_SCHEMA.names
+    )
+    keys = zip(customer_id, identifier_type, badge_id, strict=True)
+    return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
+
+
+def fingerprints_path(raw_dir: Path) -> Path:
+    return raw_dir / FINGERPRINTS_FILE
+
+
+def write_fingerprints(raw_dir: Path, rows: pa.Table | pa.RecordBatchReader) -> int:
+    return write_parquet(rows, raw_dir / FINGERPRINTS_FILE, FINGERPRINT_SCHEMA)
+
+
+def write_normalized_note(raw_dir: Path, run_id: str, report: dict[str, Any]) -> None:
+    write_text(json.dumps({"run_id": run_id, **report}, indent=1), raw_dir / NORMALIZED_FILE)
+
+
+def read_normalized_note(raw_dir: Path, run_id: str) -> dict[str, Any] | None:
+    """What `write_normalized_note` wrote, when the same run wrote it; else None."""
+    path = raw_dir / NORMALIZED_FILE
+    if not path.exists():
+        return None
+    note = json.loads(path.read_text())
+    if note.pop("run_id", None) != run_id:
+        return None
+    note["warnings"] = Counter(note.get("warnings", {}))
+    note["duplicates"] = Counter(note.get("duplicates", {}))
+    return note

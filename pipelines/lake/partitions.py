@@ -12,13 +12,12 @@ import datetime as dt
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.lake import Lake
 from pipelines.lake.durable import fsync_path
+from pipelines.lake.layout import Lake
 from pipelines.lake.tables import Table
 
 PART_FILE = "part-0.parquet"
@@ -26,54 +25,21 @@ TEMP_PREFIX = ".tmp-"
 OLD_PREFIX = ".old-"
 
 
-def rows_to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
-    """Row dicts -> an Arrow table of `table`'s schema, one conversion per column."""
-    schema = table.arrow_schema
-    arrays = [
-        pa.array(values, type=field.type)
-        for values, field in zip(_columns(schema.names, rows), schema, strict=True)
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema)
+class PartWriter:
+    """One Parquet file of a temporary partition, written in row groups, fsynced on close."""
 
-
-def _columns(names: list[str], rows: list[dict[str, Any]]) -> list[list[Any]]:
-    """The rows transposed into one value list per name (a row lacking a name has null)."""
-    try:
-        return [[row[name] for row in rows] for name in names]
-    except KeyError:
-        return [[row.get(name) for row in rows] for name in names]
-
-
-class BufferedTableWriter:
-    """Collects rows of one table and writes them as row groups of `flush_rows`."""
-
-    def __init__(self, table: Table, path: Path, flush_rows: int) -> None:
-        self.table = table
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path = path
-        self.rows_written = 0
-        self._flush_rows = flush_rows
-        self._pending: list[dict[str, Any]] = []
-        self._writer = pq.ParquetWriter(path, table.arrow_schema, compression="zstd")
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
 
-    def extend(self, rows: list[dict[str, Any]]) -> None:
-        self._pending.extend(rows)
-        if len(self._pending) >= self._flush_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            self._writer.write_table(rows_to_arrow(self.table, self._pending))
-            self.rows_written += len(self._pending)
-            self._pending = []
+    def write(self, table: pa.Table) -> None:
+        self._writer.write_table(table)
 
     def close(self) -> None:
-        self.flush()
         self._writer.close()
         fsync_path(self.path)
 
     def abort(self) -> None:
-        """Closes the file without writing what is pending (it is about to be discarded)."""
-        self._pending = []
         self._writer.close()
 
 

@@ -101,3 +101,10 @@ def _records_by_name(path: Path, batch_size: int) -> Iterator[RawRecord]:
 def records_of_table(table: pa.Table | pa.RecordBatch) -> Iterator[RawRecord]:
     """The records of an in-memory batch of the raw archive (RAW_SCHEMA columns, any order)."""
     return map(RawRecord, *(table.column(name).to_pylist() for name in NEEDED_COLUMNS))
+
+
+def archived_customers(raw_dir: Path) -> set[tuple[str, str]]:
+    """Every (customer_id, identifier_type) the archive holds a record of."""
+    table = pq.read_table(raw_dir, columns=["customer_id", "identifier_type"])
+    keys = zip(*(table.column(n).to_pylist() for n in table.column_names), strict=True)
+    return {key for key in keys if key[0] is not None}

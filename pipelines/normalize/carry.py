@@ -15,12 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
-from pipelines.lake.nightrecord import NIGHT_FILE, read_night_note
+from pipelines.lake.durable import write_parquet
+from pipelines.lake.nightrecord import carried_customers, read_night_note
+from pipelines.lake.sql import parquet_source, quote
 from pipelines.lake.tables import CUSTOMER_TABLES, Table
-from pipelines.warehouse.ddl import parquet_source, quote, sql_string
 
 CARRIED_FILE = "carried.parquet"
 
@@ -32,7 +32,7 @@ class CarryForwardError(RuntimeError):
 @dataclass(frozen=True)
 class CarryForward:
     carried_from: dt.date  # the snapshot the rows come from
-    night_file: Path  # the night's population with fetched_on (older = carried)
+    customers: pa.Table  # the customers carried: customer_id, identifier_type
 
 
 def carry_forward_of(raw_dir: Path) -> CarryForward | None:
@@ -40,7 +40,7 @@ def carry_forward_of(raw_dir: Path) -> CarryForward | None:
     note = read_night_note(raw_dir)
     if note is None or note.carried_from is None or note.carried == 0:
         return None
-    return CarryForward(dt.date.fromisoformat(note.carried_from), raw_dir / NIGHT_FILE)
+    return CarryForward(dt.date.fromisoformat(note.carried_from), carried_customers(raw_dir))
 
 
 def carry_rows(
@@ -49,10 +49,7 @@ def carry_rows(
     """Writes each customer table's carried rows into its temp dir; returns rows per table."""
     rows = {}
     with duckdb.connect() as con:
-        con.execute(
-            "CREATE TEMP TABLE carried AS SELECT customer_id, identifier_type "
-            f"FROM read_parquet({sql_string(carry.night_file)}) WHERE NOT fetched_tonight"
-        )
+        con.register("carried", carry.customers)
         for table in CUSTOMER_TABLES:
             source = lake.table_dir(table.name, carry.carried_from)
             if not source.is_dir():
@@ -81,24 +78,11 @@ def _copy(
         row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {parquet_source(files)}").fetchall()
     }
     columns = ", ".join(_column(name, present, snapshot_date, carry) for name in table.column_names)
-    reader = con.execute(
+    reader = con.sql(
         f"SELECT {columns} FROM {parquet_source(files)} AS t "
         "SEMI JOIN carried USING (customer_id, identifier_type)"
     ).to_arrow_reader()
-    written = 0
-    writer: pq.ParquetWriter | None = None
-    for batch in reader:
-        if batch.num_rows == 0:
-            continue
-        if writer is None:
-            writer = pq.ParquetWriter(
-                temp_dir / CARRIED_FILE, table.arrow_schema, compression="zstd"
-            )
-        writer.write_table(pa.Table.from_batches([batch]).cast(table.arrow_schema))
-        written += batch.num_rows
-    if writer is not None:
-        writer.close()
-    return written
+    return write_parquet(reader, temp_dir / CARRIED_FILE, table.arrow_schema, skip_empty=True)
 
 
 def _column(name: str, present: set[str], snapshot_date: dt.date, carry: CarryForward) -> str:

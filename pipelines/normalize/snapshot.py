@@ -25,7 +25,7 @@ from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDP
 from pipelines.client.errors import BAD_BODY
 from pipelines.lake import Lake
 from pipelines.lake.failpoints import failpoint
-from pipelines.lake.partitions import BufferedTableWriter, SnapshotPartitions
+from pipelines.lake.partitions import SnapshotPartitions
 from pipelines.lake.raw import BATCH_ROWS, RawRecord, iter_records
 from pipelines.lake.tables import (
     BADGE_EARNS,
@@ -43,7 +43,7 @@ from pipelines.normalize.flatten import (
     flatten_customer_badge_list,
     flatten_error,
 )
-from pipelines.warehouse.volume import volume_of_files
+from pipelines.normalize.writer import BufferedTableWriter
 
 # Rows whose key was already seen in the snapshot are dropped (first one wins).
 DEDUP_KEYS: dict[str, tuple[str, ...]] = {
@@ -106,7 +106,7 @@ class SnapshotNormalizer:
     """Normalizes records as they are fed into temporary partitions of every table.
 
     `close` completes the Parquet files (carrying customers forward when told to) and
-    returns the snapshot's key volumes; `publish` swaps them in as the date's
+    returns each table's files; `publish` swaps them in as the date's
     partitions; `abort` leaves the previous partitions untouched.
     """
 
@@ -126,14 +126,14 @@ class SnapshotNormalizer:
             for table_name, rows in normalize(record).items():
                 writers[table_name].extend(rows)
 
-    def close(self, carry: CarryForward | None = None) -> dict[str, int]:
+    def close(self, carry: CarryForward | None = None) -> dict[str, list[Path]]:
         for writer in self._writers.values():
             writer.close()
         temp_dirs = {name: self._partitions.temp_dir(TABLES[name]) for name in TABLES}
         if carry is not None:
             self._carried = carry_rows(self._lake, self._snapshot_date, carry, temp_dirs)
         failpoint("normalize")  # every temp Parquet written, no partition swapped yet
-        return volume_of_files({n: sorted(d.glob("*.parquet")) for n, d in temp_dirs.items()})
+        return {name: sorted(d.glob("*.parquet")) for name, d in temp_dirs.items()}
 
     def abort(self) -> None:
         for writer in self._writers.values():

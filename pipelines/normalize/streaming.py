@@ -53,13 +53,13 @@ class StreamingNormalizer:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
             self.submit(pa.Table.from_batches([batch]))
 
-    def close(self, carry: CarryForward | None = None) -> dict[str, int]:
+    def close(self, carry: CarryForward | None = None) -> dict[str, list[Path]]:
         """Waits until every table's temporary Parquet is complete (customers carried
-        forward when told to); returns the snapshot's key volumes."""
+        forward when told to); returns the files of each table."""
         self._inbox.put(("close", carry))
-        volume = self._answer("closed")
+        files = self._answer("closed")
         failpoint("normalize")  # every temp Parquet written, no partition swapped yet
-        return volume
+        return files
 
     def publish(self) -> NormalizeReport:
         self._inbox.put(("publish", None))

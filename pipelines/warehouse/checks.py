@@ -11,8 +11,8 @@ from typing import Any
 import duckdb
 
 from pipelines.client.endpoints import LIST_ENDPOINT, META_ENDPOINT
+from pipelines.lake.sql import parquet_source, quote
 from pipelines.lake.tables import TABLES, Table
-from pipelines.warehouse.ddl import parquet_source, quote
 
 SAMPLE_LIMIT = 20
 

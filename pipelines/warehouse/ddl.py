@@ -1,12 +1,11 @@
-"""DuckDB DDL and Parquet reads derived from the contract in `pipelines.lake.tables`."""
+"""DuckDB DDL derived from the contract in `pipelines.lake.tables`."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.lake.sql import quote
 from pipelines.lake.tables import Column, Table
 
 _SIMPLE_TYPES: dict[pa.DataType, str] = {
@@ -47,14 +46,6 @@ def column_types(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dic
     return {column: _TYPE_NAMES.get(type_, type_) for column, type_ in rows}
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def sql_string(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def create_table_sql(table: Table, schema: str = "main", name: str | None = None) -> str:
     """DDL for a contract table (as `name` when given); schema "temp" makes it temporary."""
     columns = ",\n    ".join(f"{quote(c.name)} {duckdb_type(c)}" for c in table.columns)
@@ -69,15 +60,3 @@ def typed_select_list(table: Table) -> str:
     return ", ".join(
         f"CAST({quote(c.name)} AS {duckdb_type(c)}) AS {quote(c.name)}" for c in table.columns
     )
-
-
-def parquet_source(files: list[Path]) -> str:
-    """A `read_parquet` call over an explicit list of files (never a glob that may match none).
-
-    Hive partitioning is off: `snapshot_date` is read from the file, not from the
-    `snapshot_date=` directory name, so a misplaced file is caught, not relabelled.
-    """
-    if not files:
-        raise ValueError("parquet_source needs at least one file")
-    paths = ", ".join(sql_string(f) for f in files)
-    return f"read_parquet([{paths}], hive_partitioning = false)"

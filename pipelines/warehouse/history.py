@@ -25,8 +25,9 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake import Lake
+from pipelines.lake.sql import parquet_source, quote
 from pipelines.lake.tables import TABLES, Table
-from pipelines.warehouse.ddl import create_table_sql, parquet_source, quote, typed_select_list
+from pipelines.warehouse.ddl import create_table_sql, typed_select_list
 
 HISTORY_SCHEMA = "history"
 VERSIONED_TABLES = ("badges", "badge_constraints", "customer_badges")

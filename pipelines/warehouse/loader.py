@@ -18,8 +18,9 @@ from pipelines.lake import Lake
 from pipelines.lake.dbfiles import copy_database, read_snapshot_date, remove_database
 from pipelines.lake.failpoints import failpoint
 from pipelines.lake.nightrecord import NightNote, read_night_note
+from pipelines.lake.sql import parquet_source, quote
 from pipelines.lake.tables import TABLES, Table
-from pipelines.warehouse.ddl import create_table_sql, parquet_source, quote, typed_select_list
+from pipelines.warehouse.ddl import create_table_sql, typed_select_list
 
 
 class MissingTableDataError(FileNotFoundError):

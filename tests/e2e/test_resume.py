@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract.night import building_dir
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import generate_org
@@ -20,6 +19,8 @@ from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_cli import CLI, cli_environment, run_cli
 from tests.e2e.test_faults import _differences
 from tests.e2e.test_live_readers import api_environment
+
+building_dir = Lake.building_dir
 
 PACE = "60/s"  # the client's pace per API: slow enough to be killed mid-night, no 429
 CHECKPOINT_SECONDS = "0.1"

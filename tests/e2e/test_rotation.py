@@ -17,10 +17,11 @@ import pytest
 
 from pipelines.client.settings import ApiSettings, ClientTuning
 from pipelines.extract.customers import CustomerRef, load_customers
-from pipelines.extract.night import NightOptions, prepare_night
-from pipelines.extract.run import run_night
 from pipelines.lake import Lake
 from pipelines.lake.tables import CUSTOMER_TABLES, TABLES
+from pipelines.night.night import run_night
+from pipelines.night.options import NightOptions
+from pipelines.night.plan import prepare_night
 from pipelines.sandbox import SandboxApiError, generate_org
 from pipelines.warehouse.checks import list_totals, run_all_checks
 from pipelines.warehouse.loader import load_snapshot, open_staging

@@ -8,7 +8,8 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 
-from pipelines.extract.checkpoint import NOTE, CheckpointWriter, open_checkpoint
+from pipelines.extract.resume import open_checkpoint
+from pipelines.lake.checkpoint import NOTE, CheckpointWriter
 from pipelines.lake.raw import RawRecord
 from tests.client.fake_clock import FakeClock
 

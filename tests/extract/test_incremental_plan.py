@@ -4,10 +4,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipelines.extract.checkpoint import CheckpointWriter, decision_files
-from pipelines.extract.customers import CustomerRef
 from pipelines.extract.incremental import (
-    STATE_FILE,
     DetailPlan,
     PreviousSnapshot,
     entries_digest,
@@ -17,6 +14,9 @@ from pipelines.extract.incremental import (
 )
 from pipelines.extract.rotation import rotate
 from pipelines.lake import Lake
+from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
+from pipelines.lake.keys import CustomerRef
+from pipelines.lake.nightrecord import FINGERPRINTS_FILE, not_fetched_tonight
 
 ENTRY = {"badgeMetaId": "b1", "earnedCount": 2, "name": "Runner"}
 META = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 3, "earnedCount": 9})
@@ -53,8 +53,8 @@ def night_of(lake: Lake, day: dt.date, previous, refresh_days, print_of, full_re
             writer.add_decision((*key, print_, day, False))
             fetched.append(customer.customer_id)
     writer.flush()
-    night_file = rotate(day, 1, CUSTOMERS, [], {}).write(archive)
-    seal_detail_state(archive, decision_files(archive), previous, night_file)
+    carried = not_fetched_tonight(rotate(day, 1, CUSTOMERS, [], {}).write(archive))
+    seal_detail_state(archive, Checkpoint(archive).decision_files(), previous, carried)
     return fetched, PreviousSnapshot(day, archive)
 
 
@@ -95,7 +95,7 @@ def test_a_changed_pair_is_fetched_on_the_night_it_changed(tmp_path):
 
 def test_the_sealed_state_keeps_each_pair_with_the_night_it_was_really_fetched(tmp_path):
     simulate(tmp_path, nights=3, refresh_days=1000, change_on={2: "1005"})
-    state = pq.read_table(Lake(tmp_path).raw_dir(START + dt.timedelta(days=2)) / STATE_FILE)
+    state = pq.read_table(Lake(tmp_path).raw_dir(START + dt.timedelta(days=2)) / FINGERPRINTS_FILE)
     fetched_on = dict(
         zip(state["customer_id"].to_pylist(), state["fetched_on"].to_pylist(), strict=True)
     )

@@ -7,14 +7,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from pipelines.lake.partitions import rows_to_arrow
-from pipelines.lake.raw import RawArchiveWriter, RawRecord, iter_raw_batches, iter_records
+from pipelines.lake.checkpoint import CheckpointWriter
+from pipelines.lake.raw import RawRecord, iter_records
 from pipelines.lake.tables import BADGE_OWNERS, CUSTOMER_BADGE_CONSTRAINTS
 from pipelines.normalize.constraints import constraint_rows
 from pipelines.normalize.snapshot import _limit_of
 from pipelines.normalize.timestamps import iso_to_micros
+from pipelines.normalize.writer import rows_to_arrow
 from tests.normalize.normalize_support import utc
 
 
@@ -91,13 +93,18 @@ def test_records_read_for_normalizing_match_the_archive_reader(tmp_path: Path):
                   dt.date(2026, 1, n + 1) if n % 3 else None, received)
         for n in range(7)
     ]  # fmt: skip
-    with RawArchiveWriter(tmp_path / "responses-0.parquet", batch_size=3) as writer:
-        for record in records:
-            writer.append(record)
+    writer = CheckpointWriter(tmp_path, batch_rows=3)
+    for record in records:
+        writer.add([record])
+    writer.flush()
 
     read = list(iter_records(tmp_path, batch_size=2))
 
-    archived = [record for batch in iter_raw_batches(tmp_path) for record in batch]
+    archived = [
+        RawRecord(**row)
+        for path in sorted(tmp_path.glob("*.parquet"))
+        for row in pq.read_table(path).to_pylist()
+    ]
     assert read == [RawRecord(**{**vars(record), "received_at": None}) for record in archived]
     assert [record.reused_from for record in read] == [r.reused_from for r in records]
     assert [record.customer_id for record in read] == [f"c{n}" for n in range(7)]

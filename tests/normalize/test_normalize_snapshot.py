@@ -1,6 +1,7 @@
 """normalize_snapshot over a real raw archive in tmp_path, read back with pyarrow."""
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import orjson
@@ -9,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.lake.raw import RawArchiveWriter, RawRecord
+from pipelines.lake.checkpoint import CheckpointWriter
+from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import TABLES
 from pipelines.normalize import normalize_snapshot
 from tests.normalize.normalize_support import FIXTURES, utc
@@ -103,9 +105,11 @@ def archive_records() -> list[RawRecord]:
 
 def write_archive(lake: Lake, records: list[RawRecord]) -> Path:
     raw_dir = lake.raw_dir(DATE)
-    with RawArchiveWriter(raw_dir / "part-0.parquet", batch_size=4) as writer:
-        for record in records:
-            writer.append(record)
+    shutil.rmtree(raw_dir, ignore_errors=True)  # the archive is replaced as a whole
+    writer = CheckpointWriter(raw_dir, batch_rows=4)
+    for record in records:
+        writer.add([record])
+    writer.flush()
     return raw_dir
 
 

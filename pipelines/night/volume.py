@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.ddl import parquet_source
+from pipelines.lake.sql import parquet_source
 
 DEFAULT_MAX_DROP_SHARE = 0.2
 VOLUME_CHECK = "volume_against_published"

@@ -7,26 +7,15 @@ checkpoint; nothing calls the API, so `badges plan` shows the same plan a run st
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
 from pipelines.client.rates import Rate
-from pipelines.extract.checkpoint import (
-    CHECKPOINT_SECONDS,
-    CustomerKey,
-    PairKey,
-    Resumed,
-    customer_key,
-    open_checkpoint,
-)
-from pipelines.extract.customers import CustomerRef
-from pipelines.extract.gate import DEFAULT_MAX_FAILED_SHARE, max_failed_share_from_env
 from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, previous_snapshot
 from pipelines.extract.planning import (
     DETAILS,
@@ -40,47 +29,17 @@ from pipelines.extract.planning import (
     choose_rotation,
     rates_per_second,
 )
+from pipelines.extract.resume import Resumed, open_checkpoint
 from pipelines.extract.rotation import Rotation, last_fetched, population_of, rotate
 from pipelines.lake import Lake
+from pipelines.lake.keys import CustomerKey, CustomerRef, PairKey
 from pipelines.lake.nightrecord import NightNote, read_night_note
-from pipelines.warehouse.ddl import parquet_source
-from pipelines.warehouse.volume import DEFAULT_MAX_DROP_SHARE
+from pipelines.lake.sql import parquet_source
+from pipelines.lake.tables import CUSTOMER_BADGES
+from pipelines.night.options import NightOptions
 
 if TYPE_CHECKING:
     from pipelines.extract.source import Source
-
-DEFAULT_NIGHT_HOURS = 6.0
-NIGHT_HOURS_VARIABLE = "BADGES_NIGHT_HOURS"
-CHECKPOINT_VARIABLE = "BADGES_CHECKPOINT_SECONDS"
-
-
-@dataclass(frozen=True)
-class NightOptions:
-    refresh_days: int = 7  # every detail is fetched again at least this often
-    full_refresh: bool = False  # fetch every detail, reuse nothing
-    rotation_nights: int | None = None  # None: the planner chooses
-    night_hours: float = DEFAULT_NIGHT_HOURS
-    max_failed_share: float = DEFAULT_MAX_FAILED_SHARE
-    max_drop_share: float = DEFAULT_MAX_DROP_SHARE
-    accept_drop: bool = False
-    checkpoint_seconds: float = CHECKPOINT_SECONDS  # answers a kill may cost, at most
-
-
-def night_options(
-    night_hours: float | None = None, max_failed_share: float | None = None, **given: Any
-) -> NightOptions:
-    """Options as given, the rest from the environment (`BADGES_NIGHT_HOURS`,
-    `BADGES_MAX_FAILED_SHARE`) or the defaults."""
-    if night_hours is None:
-        text = os.environ.get(NIGHT_HOURS_VARIABLE)
-        night_hours = float(text) if text else DEFAULT_NIGHT_HOURS
-    if max_failed_share is None:
-        max_failed_share = max_failed_share_from_env()
-    if night_hours <= 0:
-        raise ValueError(f"{NIGHT_HOURS_VARIABLE}: the night must last more than 0 hours")
-    if "checkpoint_seconds" not in given and os.environ.get(CHECKPOINT_VARIABLE):
-        given["checkpoint_seconds"] = float(os.environ[CHECKPOINT_VARIABLE])
-    return NightOptions(night_hours=night_hours, max_failed_share=max_failed_share, **given)
 
 
 @dataclass
@@ -96,12 +55,7 @@ class PreparedNight:
 
     @property
     def building_dir(self) -> Path:
-        return building_dir(self.lake, self.snapshot_date)
-
-
-def building_dir(lake: Lake, snapshot_date: dt.date) -> Path:
-    raw_dir = lake.raw_dir(snapshot_date)
-    return raw_dir.with_name(raw_dir.name + ".building")
+        return self.lake.building_dir(self.snapshot_date)
 
 
 @dataclass
@@ -138,12 +92,12 @@ def prepare_night(
         shape = _org_shape(population, active, last, snapshot_date, options)
         nights = choose_rotation(shape, rates, options.night_hours)
     rotation = rotate(snapshot_date, nights, population, active, last.last_fetched)
-    scope = {customer_key(c) for c in rotation.fetch}
+    scope = {c.key for c in rotation.fetch}
     carried_badges = _carried_badges(lake, previous, rotation, scope)
     resumed = (
         Resumed()
         if read_only
-        else open_checkpoint(building_dir(lake, snapshot_date), base_url, scope)
+        else open_checkpoint(lake.building_dir(snapshot_date), base_url, scope)
     )
     calls, notes = _calls_tonight(rotation, resumed, details, last, options)
     plan = NightPlan(
@@ -170,16 +124,14 @@ def _carried_badges(
     listed badge of the snapshot is described."""
     if previous is None or not rotation.carried:
         return []
-    files = sorted(lake.table_dir("customer_badges", previous.snapshot_date).glob("*.parquet"))
+    files = lake.table_files(CUSTOMER_BADGES.name, previous.snapshot_date)
     if not files:
         return []
     carried = pa.table(
         {
-            "customer_id": [
-                c.customer_id for c in rotation.population if customer_key(c) not in fetched
-            ],
+            "customer_id": [c.customer_id for c in rotation.population if c.key not in fetched],
             "identifier_type": [
-                c.identifier_type for c in rotation.population if customer_key(c) not in fetched
+                c.identifier_type for c in rotation.population if c.key not in fetched
             ],
         }
     )
@@ -237,7 +189,7 @@ def _last_lists(
     lake: Lake, last_date: dt.date, page_size: int
 ) -> tuple[dict[CustomerKey, int], int | None]:
     """Pages beyond one per list of each customer, and the badges listed, last night."""
-    files = sorted(lake.table_dir("customer_badges", last_date).glob("*.parquet"))
+    files = lake.table_files(CUSTOMER_BADGES.name, last_date)
     if not files:
         return {}, None
     source = parquet_source(files)
@@ -261,7 +213,7 @@ def _org_shape(
     options: NightOptions,
 ) -> OrgShape:
     customers = max(len(population), 1)
-    seen = [customer_key(c) for c in population if customer_key(c) in last.last_fetched]
+    seen = [c.key for c in population if c.key in last.last_fetched]
     known_pairs = sum(len(last.pairs.get(k, ())) for k in seen)
     return OrgShape(
         customers=len(population),
@@ -288,7 +240,7 @@ def _calls_tonight(
     lists = 0
     expected_details = 0.0
     for customer in rotation.fetch:
-        key = customer_key(customer)
+        key = customer.key
         if key in resumed.listed:
             pairs = [(*key, badge) for badge, _ in resumed.listed[key]]
         else:

@@ -1,0 +1,178 @@
+"""A night's archive as it is built: checkpointed as it goes, so a stopped run resumes.
+
+The archive of date D is built in `lake/raw/snapshot_date=D.building/` and moved into
+place only when the night is complete and passed its gates. While it is built:
+
+- `responses-NNNNNN.parquet`: complete Parquet files of raw records, one per checkpoint
+  (every `BATCH_ROWS` records or `CHECKPOINT_SECONDS`), each written to a temporary
+  name, fsynced and renamed, so a killed run leaves only whole files. A unit (every page
+  of one list, one detail) never spans two files.
+- `_state/pairs-NNNNNN.parquet`: one row per (customer, badge) of each customer whose
+  four lists are complete, with the digest of its list entries (a customer without any
+  badge gets one row with no badge); a customer's lists count as done only with these.
+- `_state/fingerprints-NNNNNN.parquet`: the detail decisions (fetched, or reused from
+  an earlier night) with the pair's fingerprint, for the next night's reuse.
+- `_state/checkpoint.json`: the API the answers come from.
+
+Each checkpoint writes its responses first, then the pairs, then the fingerprints, so a
+crash between two of them loses decisions that are simply made again. What a resume
+keeps of these files is the extraction's business (`pipelines.extract.resume`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.lake.durable import TEMP_SUFFIX, write_parquet, write_text
+from pipelines.lake.nightrecord import FINGERPRINT_SCHEMA, STATE_DIR
+from pipelines.lake.raw import BATCH_ROWS, RAW_SCHEMA, RawRecord, records_to_table
+
+CHECKPOINT_SECONDS = 10.0
+NOTE = STATE_DIR / "checkpoint.json"
+PART = re.compile(r"^responses-(\d{6})\.parquet$")
+PAIRS_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("identifier_type", pa.string()),
+        ("badge_id", pa.string()),  # null: the customer's lists hold no badge
+        ("entries_digest", pa.binary()),
+    ]
+)
+DECISIONS_SCHEMA = FINGERPRINT_SCHEMA.append(pa.field("reused", pa.bool_()))
+
+PairRow = tuple[str, str, str | None, bytes | None]
+DecisionRow = tuple[str, str, str, str, dt.date, bool]
+
+
+class CheckpointWriter:
+    """Appends records unit by unit and writes them out as whole files at each checkpoint."""
+
+    def __init__(
+        self,
+        directory: Path,
+        first_part: int = 1,
+        on_batch: Callable[[pa.Table], None] | None = None,
+        batch_rows: int = BATCH_ROWS,
+        checkpoint_seconds: float = CHECKPOINT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.directory = directory
+        (directory / STATE_DIR).mkdir(parents=True, exist_ok=True)
+        self._part = first_part
+        self._on_batch = on_batch
+        self._batch_rows = batch_rows
+        self.checkpoint_seconds = checkpoint_seconds
+        self._clock = clock
+        self._last_flush = clock()
+        self._records: list[RawRecord] = []
+        self._pairs: list[PairRow] = []
+        self._decisions: list[DecisionRow] = []
+        self.records_written = 0
+
+    def add(self, records: Iterable[RawRecord]) -> None:
+        """One unit of records (every page of a list, or one call's record)."""
+        self._records.extend(records)
+        if len(self._records) >= self._batch_rows:
+            self.flush()
+
+    def add_pairs(self, rows: Iterable[PairRow]) -> None:
+        self._pairs.extend(rows)
+
+    def add_decision(self, row: DecisionRow) -> None:
+        self._decisions.append(row)
+
+    def flush_if_due(self) -> None:
+        if self._clock() - self._last_flush >= self.checkpoint_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Writes what is pending as the next checkpoint."""
+        self._last_flush = self._clock()
+        if not (self._records or self._pairs or self._decisions):
+            return
+        number = f"{self._part:06d}"
+        if self._records:
+            batch = records_to_table(self._records)
+            write_parquet(batch, self.directory / f"responses-{number}.parquet", RAW_SCHEMA)
+            if self._on_batch is not None:
+                self._on_batch(batch)
+            self.records_written += len(self._records)
+        if self._pairs:
+            table = pa.table(list(zip(*self._pairs, strict=True)), schema=PAIRS_SCHEMA)
+            write_parquet(
+                table, self.directory / STATE_DIR / f"pairs-{number}.parquet", PAIRS_SCHEMA
+            )
+        if self._decisions:
+            table = pa.table(list(zip(*self._decisions, strict=True)), schema=DECISIONS_SCHEMA)
+            path = self.directory / STATE_DIR / f"fingerprints-{number}.parquet"
+            write_parquet(table, path, DECISIONS_SCHEMA)
+        self._records, self._pairs, self._decisions = [], [], []
+        self._part += 1
+
+
+class Checkpoint:
+    """The files an earlier attempt of the night left in its building directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def is_for(self, base_url: str) -> bool:
+        """Whether an earlier attempt against the same API left this checkpoint."""
+        try:
+            return json.loads((self.directory / NOTE).read_text()).get("base_url") == base_url
+        except (OSError, ValueError):
+            return False
+
+    def start(self, base_url: str) -> None:
+        """Discards whatever is there and starts an empty checkpoint for `base_url`."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+        write_text(json.dumps({"base_url": base_url}), self.directory / NOTE)
+
+    def remove_leftovers(self) -> None:
+        """Files a killed write left under their temporary name."""
+        for leftover in self.directory.rglob(f"*{TEMP_SUFFIX}"):
+            leftover.unlink()
+
+    def response_parts(self) -> Iterator[tuple[int, Path]]:
+        for path in sorted(self.directory.iterdir()):
+            match = PART.match(path.name)
+            if match:
+                yield int(match.group(1)), path
+
+    def keep_rows(self, part: Path, table: pa.Table, keep: list[bool]) -> pa.Table:
+        """Rewrites a response part with the rows to keep (or removes it when none is)."""
+        if all(keep):
+            return table
+        kept = table.filter(pa.array(keep, pa.bool_()))
+        if kept.num_rows:
+            write_parquet(kept, part, RAW_SCHEMA)
+        else:
+            part.unlink()
+        return kept
+
+    def pairs(self) -> Iterator[pa.Table]:
+        for path in sorted((self.directory / STATE_DIR).glob("pairs-*.parquet")):
+            yield pq.read_table(path, schema=PAIRS_SCHEMA)
+
+    def decision_files(self) -> list[Path]:
+        return sorted((self.directory / STATE_DIR).glob("fingerprints-*.parquet"))
+
+    def decisions(self) -> Iterator[pa.Table]:
+        for path in self.decision_files():
+            yield pq.read_table(path, schema=DECISIONS_SCHEMA)
+
+    def remove_state(self) -> None:
+        """Drops the files only a resume needs, once the night is sealed."""
+        for pattern in ("pairs-*.parquet", "fingerprints-*.parquet"):
+            for path in (self.directory / STATE_DIR).glob(pattern):
+                path.unlink()
+        (self.directory / NOTE).unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""The night: one snapshot planned, extracted, normalized, gated, sealed and published."""
