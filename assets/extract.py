@@ -23,12 +23,12 @@ from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
-from pipelines.night.plan import prepare_source_night
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
 from pipelines.ops.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.source import prepare_source_night
 
 progress_log = logging.getLogger("badges.progress")
 

@@ -69,7 +69,7 @@ def measure(customers: int, limit: str, mode: str, workdir: Path) -> Outcome:
         limit,
         mode,
         report.requests,
-        report.throttled,
+        report.throttled_429,
         report.failed_calls,
         report.seconds,
         ideal,

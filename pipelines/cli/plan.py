@@ -14,8 +14,8 @@ from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.lake import Lake
 from pipelines.night.options import night_options
-from pipelines.night.plan import prepare_source_night
 from pipelines.ops.resources import api_from_env
+from pipelines.ops.source import prepare_source_night
 
 
 def show_plan(

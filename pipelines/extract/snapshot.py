@@ -141,9 +141,9 @@ class SnapshotExtractor:
         )
         report.calls = Counter(stats.calls)
         report.requests, report.retries = stats.sent, stats.retries
-        report.throttled = stats.throttled
+        report.throttled_429 = stats.throttled
         tally = self.tally()
-        report.failures, report.answered_calls = tally.failed, tally.answered
+        report.failures_by_kind, report.answered_calls = tally.failed, tally.answered
         report.failed_calls = tally.failed_calls
         report.vendor_answers = stats.vendor_answers
         report.token_renewals = self.client.token_renewals

@@ -10,7 +10,6 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -37,9 +36,6 @@ from pipelines.lake.nightrecord import NightNote, read_night_note
 from pipelines.lake.sql import parquet_source
 from pipelines.lake.tables import CUSTOMER_BADGES
 from pipelines.night.options import NightOptions
-
-if TYPE_CHECKING:
-    from pipelines.extract.source import Source
 
 
 @dataclass
@@ -142,28 +138,6 @@ def _carried_badges(
             "SEMI JOIN carried USING (customer_id, identifier_type) ORDER BY badge_id"
         ).fetchall()
     return [badge_id for (badge_id,) in rows if badge_id is not None]
-
-
-def prepare_source_night(
-    lake: Lake,
-    snapshot_date: dt.date,
-    source: Source,
-    options: NightOptions,
-    read_only: bool = False,
-) -> PreparedNight:
-    """`prepare_night` for a source's customers, API and limits."""
-    tuning = source.settings.tuning
-    return prepare_night(
-        lake,
-        snapshot_date,
-        source.customers,
-        source.active_customers,
-        source.settings.base_url,
-        tuning.rate_limits,
-        tuning.page_size,
-        options,
-        read_only=read_only,
-    )
 
 
 def _last_night(

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import CustomerRef, load_customers
-from pipelines.extract.source import SourceConfig, open_source
 from pipelines.lake import Lake
 from pipelines.lake.dbfiles import WarehouseBusyError, shared_lock
 from pipelines.ops.alerts import WEBHOOK_VARIABLE, redact, webhook_host
 from pipelines.ops.freshness import stale_after_hours
 from pipelines.ops.probe import DOCTOR_TUNING, Check, base_url_answers, probe_api
+from pipelines.ops.source import SourceConfig, open_source
 
 
 def dagster_instance() -> Check:

@@ -14,8 +14,8 @@ from dagster import ConfigurableResource, EnvVar
 
 from pipelines.client.rates import parse_rate_limits
 from pipelines.client.settings import ClientTuning
-from pipelines.extract.source import SandboxSize, Source, SourceConfig, open_source
 from pipelines.lake import DEFAULT_DATA_DIR, Lake
+from pipelines.ops.source import SandboxSize, Source, SourceConfig, open_source
 
 
 class CapillaryApiResource(ConfigurableResource):

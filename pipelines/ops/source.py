@@ -7,6 +7,7 @@ run, and stopped afterwards.
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.client.settings import ApiSettings, ClientTuning
-from pipelines.extract.customers import CustomerRef, load_customers
+from pipelines.extract.customers import load_customers
+from pipelines.lake import Lake
+from pipelines.lake.keys import CustomerRef
+from pipelines.night.options import NightOptions
+from pipelines.night.plan import PreparedNight, prepare_night
 
 
 @dataclass(frozen=True)
@@ -102,3 +107,25 @@ def _active(config: SourceConfig) -> list[CustomerRef]:
     if not config.active_customers_file:
         return []
     return load_customers(Path(config.active_customers_file))
+
+
+def prepare_source_night(
+    lake: Lake,
+    snapshot_date: dt.date,
+    source: Source,
+    options: NightOptions,
+    read_only: bool = False,
+) -> PreparedNight:
+    """`prepare_night` for a source's customers, API and limits."""
+    tuning = source.settings.tuning
+    return prepare_night(
+        lake,
+        snapshot_date,
+        source.customers,
+        source.active_customers,
+        source.settings.base_url,
+        tuning.rate_limits,
+        tuning.page_size,
+        options,
+        read_only=read_only,
+    )
