@@ -16,16 +16,7 @@ def ok_record(
     endpoint: str, response: ApiResponse, customer: CustomerRef | None, **where: Any
 ) -> RawRecord:
     """The record of an answered call (its body as received)."""
-    return _record(
-        endpoint,
-        customer,
-        request_path=response.path,
-        ok=True,
-        http_status=response.status,
-        body=response.body,
-        attempts=response.attempts,
-        **where,
-    )
+    return _record(endpoint, customer, response.path, True, response.status, response, **where)
 
 
 def failure_record(
@@ -35,22 +26,34 @@ def failure_record(
     return _record(
         endpoint,
         customer,
-        request_path=exc.path,
-        ok=False,
-        http_status=exc.http_status,
-        body=exc.body,
-        attempts=exc.attempts,
+        exc.path,
+        False,
+        exc.http_status,
+        exc,
         error_code=exc.error_code or (None if exc.answered else exc.kind),
         error_message=exc.message,
         **where,
     )
 
 
-def _record(endpoint: str, customer: CustomerRef | None, **fields: Any) -> RawRecord:
+def _record(
+    endpoint: str,
+    customer: CustomerRef | None,
+    request_path: str,
+    ok: bool,
+    http_status: int | None,
+    answer: ApiResponse | ApiCallFailed,
+    **fields: Any,
+) -> RawRecord:
     return RawRecord(
         endpoint=endpoint,
+        request_path=request_path,
+        ok=ok,
+        http_status=http_status,
+        body=answer.body,
         customer_id=customer.customer_id if customer else None,
         identifier_type=customer.identifier_type if customer else None,
+        attempts=answer.attempts,
         received_at=dt.datetime.now(dt.UTC),
         **fields,
     )
