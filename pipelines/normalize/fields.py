@@ -3,8 +3,8 @@
 A `Field` names a column, the source keys that may feed it (aliases across
 endpoints, first non-null wins) and the converter that types the value. Converters
 return `(value, None)` or `(None, problem)`: a value of the wrong shape becomes null
-in its column, stays in `extra` under its source key and is counted as a warning
-(see `reader.ObjectReader` and `compiled.py`).
+in its column, stays in `extra` under its source key and is counted as a warning.
+`reader.fill_row` is the one place that applies fields to an object.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from pipelines.normalize.timestamps import WRONG_TYPE, parse_timestamp
@@ -82,6 +83,11 @@ class Field:
     keys: tuple[str, ...]
     convert: Callable[[Any], Converted]
     iso_keys: tuple[str, ...] = ()  # read only when every epoch key is absent or null
+    candidates: tuple[str, ...] = dataclass_field(init=False, repr=False, compare=False)
+    """Every key in the order it is looked at: `keys`, then `iso_keys`."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "candidates", (*self.keys, *self.iso_keys))
 
 
 def text(column: str, *keys: str) -> Field:

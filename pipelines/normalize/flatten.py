@@ -28,7 +28,6 @@ from pipelines.lake.tables import (
     EXTRACT_ERRORS,
     Table,
 )
-from pipelines.normalize.compiled import compiled_flat
 from pipelines.normalize.constraints import constraint_rows
 from pipelines.normalize.fields import Field
 from pipelines.normalize.mappings import (
@@ -115,7 +114,6 @@ def flatten_customer_badge_list(
         "identifier_type": identifier_type,
         "list_type": list_type,
     }
-    fields = compiled_flat(CUSTOMER_BADGE_FIELDS, CUSTOMER_BADGES.name)
     template = new_row(CUSTOMER_BADGES, **keys, list_position=None)
     rows = []
     for index, item in enumerate(badges):
@@ -124,7 +122,7 @@ def flatten_customer_badge_list(
             continue
         row = template.copy()
         row["list_position"] = None if first_position is None else first_position + index
-        rows.append(flat_row(item, fields, row, warnings))
+        rows.append(flat_row(item, CUSTOMER_BADGE_FIELDS, CUSTOMER_BADGES.name, row, warnings))
     return {CUSTOMER_BADGES.name: rows}
 
 
@@ -196,9 +194,8 @@ def _flat_rows(
     """One row of `table` per object: the key columns, the fields and extra."""
     if not objects:
         return []
-    compiled = compiled_flat(fields, table.name)
     template = new_row(table, **keys)
-    return [flat_row(item, compiled, template.copy(), warnings) for item in objects]
+    return [flat_row(item, fields, table.name, template.copy(), warnings) for item in objects]
 
 
 def flatten_error(

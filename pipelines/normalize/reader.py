@@ -1,10 +1,19 @@
 """Reading one API object into rows without losing anything.
 
-An `ObjectReader` walks one source object: it fills columns (through the compiled
-fields of `compiled.py`), remembers which keys it used, and hands back every other
-key as `extra` (nested objects it entered add their own leftovers under dotted
-names). A value of the wrong shape becomes null in its column, stays in `extra`
-under its source key and is counted in `warnings`.
+`fill_row` applies `Field`s to an object, one after the other:
+
+- the keys are looked at in order, epoch keys first, then their ISO twins (so a twin
+  counts only when every epoch key is null or absent);
+- the first key with a non-null value feeds the column; the null or absent keys
+  before it count as used, the keys after it are not looked at (they stay for extra);
+- a converted value marks its key and every ISO twin used; a rejected one leaves the
+  column null, its key unused (so it stays in extra) and counts
+  `"<table>.<column>: <problem>"` in the warnings.
+
+An `ObjectReader` walks one source object: it fills columns with `fill_row`,
+remembers which keys it used, and hands back every other key as `extra` (nested
+objects it entered add their own leftovers under dotted names). `flat_row` does the
+same for an object read with nothing but fields.
 """
 
 from __future__ import annotations
@@ -16,7 +25,6 @@ from typing import Any
 import orjson
 
 from pipelines.lake.tables import Table
-from pipelines.normalize.compiled import FlatFields, compiled_fill, compiled_read
 from pipelines.normalize.fields import Field
 from pipelines.normalize.timestamps import WRONG_TYPE
 
@@ -48,22 +56,46 @@ def leftovers(source: dict[str, Any], used: set[str], prefix: str = "") -> dict[
     return {key: value for key, value in source.items() if key not in used}
 
 
-def unused_keys(
-    source: dict[str, Any], consumed: frozenset[str], kept: list[str]
-) -> dict[str, Any]:
-    """Every key of `source` no field maps: not in `consumed`, or in it but `kept` unused."""
-    if not kept and source.keys() <= consumed:
-        return {}
-    return {key: value for key, value in source.items() if key not in consumed or key in kept}
+def fill_row(
+    source: dict[str, Any],
+    used: set[str],
+    row: dict[str, Any],
+    fields: Iterable[Field],
+    table: str,
+    warnings: Counter[str],
+) -> None:
+    """Sets each field's column in `row` from `source`, adding the keys it used to `used`."""
+    get, use = source.get, used.add
+    for field in fields:
+        value = None
+        for key in field.candidates:
+            found = get(key)
+            if found is None:
+                use(key)
+                continue
+            value, problem = field.convert(found)
+            if problem is None:
+                use(key)
+                if field.iso_keys:
+                    used.update(field.iso_keys)
+            else:
+                value = None
+                warnings[f"{table}.{field.column}: {problem}"] += 1
+            break
+        row[field.column] = value
 
 
 def flat_row(
-    source: dict[str, Any], fields: FlatFields, row: dict[str, Any], warnings: Counter[str]
+    source: dict[str, Any],
+    fields: Iterable[Field],
+    table: str,
+    row: dict[str, Any],
+    warnings: Counter[str],
 ) -> dict[str, Any]:
     """`row` filled from an object with no nested reads, its unmapped keys as extra."""
-    row["extra"] = extra_json(
-        unused_keys(source, fields.consumed, fields.fill(source, row, warnings))
-    )
+    used: set[str] = set()
+    fill_row(source, used, row, fields, table, warnings)
+    row["extra"] = extra_json(leftovers(source, used))
     return row
 
 
@@ -87,13 +119,14 @@ class ObjectReader:
         return self._table
 
     def fill(self, row: dict[str, Any], fields: Iterable[Field]) -> None:
-        """Sets each field's column in `row` (first non-null key wins, see compiled.py)."""
-        if type(fields) is not tuple:
-            fields = tuple(fields)
-        compiled_fill(fields, self._table)(self._source, self._used, row, self._warnings)
+        """Sets each field's column in `row` (first non-null key wins, see `read_field`)."""
+        fill_row(self._source, self._used, row, fields, self._table, self._warnings)
 
     def read(self, field: Field) -> Any:
-        return compiled_read(field, self._table)(self._source, self._used, self._warnings)
+        """One field's value, read as `fill` reads it."""
+        row: dict[str, Any] = {}
+        self.fill(row, (field,))
+        return row[field.column]
 
     def warn(self, column: str, problem: str) -> None:
         self._warnings[f"{self._table}.{column}: {problem}"] += 1

@@ -1,6 +1,8 @@
 """The shortcuts of the normalizer give what the general code gives."""
 
 import datetime as dt
+import math
+import random
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -15,7 +17,7 @@ from pipelines.lake.raw import RawRecord, iter_records
 from pipelines.lake.tables import BADGE_OWNERS, CUSTOMER_BADGE_CONSTRAINTS
 from pipelines.normalize.constraints import constraint_rows
 from pipelines.normalize.snapshot import _limit_of
-from pipelines.normalize.timestamps import iso_to_micros
+from pipelines.normalize.timestamps import epoch_to_micros, iso_to_micros, parse_timestamp
 from pipelines.normalize.writer import rows_to_arrow
 from tests.normalize.normalize_support import utc
 
@@ -41,6 +43,22 @@ from tests.normalize.normalize_support import utc
 )
 def test_iso_strings_of_the_common_shape_and_its_edges(text, expected):
     assert iso_to_micros(text) == expected
+
+
+def _epoch_floats() -> list[float]:
+    edges = [-60_000_000_000.0, 100_000_000_000.0, 0.0, -0.0, 0.5e-6, 1.5e-6, 2.5e-6, -2.5e-6]
+    near_edges = [
+        math.nextafter(edge, toward) for edge in edges for toward in (-math.inf, math.inf)
+    ]
+    rng = random.Random(3)
+    spread = [rng.uniform(-7e10, 1.1e11) for _ in range(2_000)]
+    halves = [rng.randrange(-(10**16), 10**17) / 1e6 + 0.5e-6 for _ in range(2_000)]
+    return [*edges, *near_edges, *spread, *halves, 1728281969.3, 1765185213.63]
+
+
+def test_epoch_seconds_shortcut_gives_what_the_epoch_rule_gives():
+    for value in _epoch_floats():
+        assert parse_timestamp(value) == epoch_to_micros(value), value
 
 
 def _constraints() -> dict:
