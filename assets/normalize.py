@@ -6,8 +6,8 @@ from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from assets.extract import raw_api_responses, snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.lake.tables import TABLES
-from pipelines.normalize import normalize_snapshot
 from pipelines.normalize.handoff import streamed_normalization
+from pipelines.normalize.snapshot import normalize_snapshot
 from pipelines.ops.resources import LakeResource
 
 

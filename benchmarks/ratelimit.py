@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.client.rates import parse_rate, parse_rate_limits
 from pipelines.client.settings import ApiSettings, ClientTuning
-from pipelines.extract.bare import extract_to_archive
 from pipelines.extract.customers import load_customers
+from pipelines.extract.run import extract_to_archive
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxProcess
 
 MODES = {

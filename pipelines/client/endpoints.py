@@ -134,4 +134,3 @@ TOKEN_ENDPOINT = Endpoint("oauth_token", "POST", "/v3/oauth/token/generate")
 # The calls a night makes, each API limited on its own, in the order plans list them.
 DATA_ENDPOINTS = (META_ENDPOINT, LIST_ENDPOINT, DETAIL_ENDPOINT)
 API_NAMES = tuple(endpoint.name for endpoint in DATA_ENDPOINTS)
-ENDPOINTS = {e.name: e for e in (*DATA_ENDPOINTS, UPDATE_ENDPOINT, TOKEN_ENDPOINT)}

@@ -41,7 +41,7 @@ from pipelines.lake.durable import write_parquet
 from pipelines.lake.keys import PairKey
 from pipelines.lake.nightrecord import (
     FINGERPRINT_SCHEMA,
-    fingerprints_path,
+    FINGERPRINTS_FILE,
     has_fingerprints,
     read_fingerprints,
     write_fingerprints,
@@ -152,7 +152,7 @@ def seal_detail_state(
         if previous is not None and carried.num_rows:
             con.register("carried", carried)
             parts.append(
-                f"SELECT {columns} FROM {parquet_source([fingerprints_path(previous.raw_dir)])} "
+                f"SELECT {columns} FROM {parquet_source([previous.raw_dir / FINGERPRINTS_FILE])} "
                 "SEMI JOIN carried USING (customer_id, identifier_type)"
             )
         if not parts:

@@ -49,10 +49,6 @@ class ExtractReport:
         return self.requests / self.seconds if self.seconds else 0.0
 
     @property
-    def customers_fetched(self) -> int:
-        return self.customers - len(self.unlisted)
-
-    @property
     def tally(self) -> CallTally:
         return CallTally(answered=self.answered_calls, failed=Counter(self.failures_by_kind))
 

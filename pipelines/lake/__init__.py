@@ -5,6 +5,6 @@ and published warehouse files: `Lake` names their paths, and the modules here wr
 durably (temporary file, fsync, rename) and read them back.
 """
 
-from pipelines.lake.layout import DEFAULT_DATA_DIR, Lake
+from pipelines.lake.layout import Lake
 
-__all__ = ["DEFAULT_DATA_DIR", "Lake"]
+__all__ = ["Lake"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "./data"
+PARTITION = "snapshot_date="  # Hive-style: lake/<table>/snapshot_date=YYYY-MM-DD/
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Lake:
         return self.root / "staging"
 
     def raw_dir(self, snapshot_date: dt.date) -> Path:
-        return self.lake_dir / "raw" / f"snapshot_date={snapshot_date.isoformat()}"
+        return self.table_dir("raw", snapshot_date)
 
     def building_dir(self, snapshot_date: dt.date) -> Path:
         """Where the night of `snapshot_date` builds (and checkpoints) its archive."""
@@ -43,18 +44,22 @@ class Lake:
         return sorted(self.raw_dir(snapshot_date).glob("*.parquet"))
 
     def table_dir(self, table: str, snapshot_date: dt.date) -> Path:
-        return self.lake_dir / table / f"snapshot_date={snapshot_date.isoformat()}"
+        return self.lake_dir / table / f"{PARTITION}{snapshot_date.isoformat()}"
 
     def table_files(self, table: str, snapshot_date: dt.date) -> list[Path]:
         """The Parquet files of a table's partition (none when it has no partition)."""
         return sorted(self.table_dir(table, snapshot_date).glob("*.parquet"))
 
-    def raw_dates(self) -> list[dt.date]:
-        raw = self.lake_dir / "raw"
-        if not raw.exists():
+    def partition_dates(self, table: str) -> list[dt.date]:
+        """Dates with a complete partition of `table` ("raw": the archive), oldest first."""
+        root = self.lake_dir / table
+        if not root.is_dir():
             return []
         return sorted(
-            dt.date.fromisoformat(p.name.split("=", 1)[1])
-            for p in raw.iterdir()
-            if p.is_dir() and p.name.startswith("snapshot_date=") and "." not in p.name
+            dt.date.fromisoformat(p.name.removeprefix(PARTITION))
+            for p in root.iterdir()
+            if p.is_dir() and p.name.startswith(PARTITION) and "." not in p.name
         )
+
+    def raw_dates(self) -> list[dt.date]:
+        return self.partition_dates("raw")

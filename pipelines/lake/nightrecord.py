@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,10 +80,12 @@ class NightNote:
 
 
 def read_night_note(raw_dir: Path) -> NightNote | None:
-    path = raw_dir / NOTE_FILE
-    if not path.exists():
-        return None
-    return NightNote(**json.loads(path.read_text()))
+    note = _read_json(raw_dir / NOTE_FILE)
+    return None if note is None else NightNote(**note)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def write_population(raw_dir: Path, rows: list[tuple[str, str, dt.date, bool]]) -> pa.Table:
@@ -130,10 +131,6 @@ def read_fingerprints(raw_dir: Path) -> dict[PairKey, tuple[str, dt.date]]:
     return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
 
 
-def fingerprints_path(raw_dir: Path) -> Path:
-    return raw_dir / FINGERPRINTS_FILE
-
-
 def write_fingerprints(raw_dir: Path, rows: pa.Table | pa.RecordBatchReader) -> int:
     return write_parquet(rows, raw_dir / FINGERPRINTS_FILE, FINGERPRINT_SCHEMA)
 
@@ -144,12 +141,5 @@ def write_normalized_note(raw_dir: Path, run_id: str, report: dict[str, Any]) ->
 
 def read_normalized_note(raw_dir: Path, run_id: str) -> dict[str, Any] | None:
     """What `write_normalized_note` wrote, when the same run wrote it; else None."""
-    path = raw_dir / NORMALIZED_FILE
-    if not path.exists():
-        return None
-    note = json.loads(path.read_text())
-    if note.pop("run_id", None) != run_id:
-        return None
-    note["warnings"] = Counter(note.get("warnings", {}))
-    note["duplicates"] = Counter(note.get("duplicates", {}))
-    return note
+    note = _read_json(raw_dir / NORMALIZED_FILE)
+    return note if note is not None and note.pop("run_id", None) == run_id else None

@@ -19,16 +19,13 @@ needs no call at all to accept).
 
 from __future__ import annotations
 
-import asyncio
-import gc
 from dataclasses import dataclass
 
-from pipelines.client.http import ApiClient
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.gate import SnapshotRefused, refusal
 from pipelines.extract.progress import ProgressCallback
 from pipelines.extract.report import ExtractReport, GateWatch
-from pipelines.extract.snapshot import SnapshotExtractor
+from pipelines.extract.run import run_extraction
 from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.durable import replace_directory
 from pipelines.lake.nightrecord import NightNote
@@ -69,9 +66,6 @@ def run_night(
     """Extracts, gates and publishes one night; raises SnapshotRefused (VolumeRefused for a
     collapse), AuthenticationFailed or ApiUnavailable, with nothing published."""
     normalizer = StreamingNormalizer(night.lake, night.snapshot_date)
-    # Everything loaded so far (Dagster, pyarrow...) lives as long as the process: keep
-    # the collector from walking it again and again while requests stream through.
-    gc.freeze()
     try:
         report = _extract(settings, night, options, normalizer, on_progress, progress_every)
         reason = refusal(report.tally, options.max_failed_share)
@@ -88,8 +82,6 @@ def run_night(
     except BaseException:
         normalizer.abort()
         raise
-    finally:
-        gc.unfreeze()
     Checkpoint(night.building_dir).remove_state()
     replace_directory(night.building_dir, night.lake.raw_dir(night.snapshot_date))
     normalized = normalizer.publish()
@@ -116,23 +108,15 @@ def _extract(
         checkpoint_seconds=options.checkpoint_seconds,
     )
     expected = night.plan.total_calls + night.resumed.answered_calls
-    gate = GateWatch(options.max_failed_share, expected if night.previous else None)
-
-    async def extract() -> ExtractReport:
-        async with ApiClient(settings) as client:
-            await client.preflight()
-            extractor = SnapshotExtractor(
-                client,
-                writer,
-                night.rotation.fetch,
-                snapshot_date=night.snapshot_date,
-                resumed=night.resumed,
-                plan=night.details,
-                gate=gate,
-                describe_badges=night.carried_badges,
-                on_progress=on_progress,
-                progress_every=progress_every,
-            )
-            return await extractor.run()
-
-    return asyncio.run(extract())
+    return run_extraction(
+        settings,
+        writer,
+        night.rotation.fetch,
+        snapshot_date=night.snapshot_date,
+        resumed=night.resumed,
+        plan=night.details,
+        gate=GateWatch(options.max_failed_share, expected if night.previous else None),
+        describe_badges=night.carried_badges,
+        on_progress=on_progress,
+        progress_every=progress_every,
+    )

@@ -123,16 +123,15 @@ def _carried_badges(
     files = lake.table_files(CUSTOMER_BADGES.name, previous.snapshot_date)
     if not files:
         return []
-    carried = pa.table(
+    carried = [c for c in rotation.population if c.key not in fetched]
+    carried_table = pa.table(
         {
-            "customer_id": [c.customer_id for c in rotation.population if c.key not in fetched],
-            "identifier_type": [
-                c.identifier_type for c in rotation.population if c.key not in fetched
-            ],
+            "customer_id": [c.customer_id for c in carried],
+            "identifier_type": [c.identifier_type for c in carried],
         }
     )
     with duckdb.connect() as con:
-        con.register("carried", carried)
+        con.register("carried", carried_table)
         rows = con.execute(
             f"SELECT DISTINCT badge_id FROM {parquet_source(files)} "
             "SEMI JOIN carried USING (customer_id, identifier_type) ORDER BY badge_id"

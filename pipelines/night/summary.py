@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 from pipelines.extract.planning import NightPlan
 from pipelines.extract.report import ExtractReport
 from pipelines.lake.nightrecord import NightNote
+
+# The figures the night's record holds too, under the same names.
+NOTED = ("customers", "customers_fetched", "rotation_nights", "oldest_fetched_on", "carried_from")
 
 
 @dataclass
@@ -28,19 +32,15 @@ class NightSummary:
         cls,
         plan: NightPlan,
         report: ExtractReport,
-        note: NightNote | None = None,
+        note: NightNote,
         rows_carried: Mapping[str, int] | None = None,
     ) -> NightSummary:
-        """The figures of a night that ran (`note` once it was sealed)."""
+        """The figures of a sealed night."""
         return cls(
             extract=report,
-            customers=note.customers if note else plan.customers,
-            customers_fetched=report.customers_fetched,
-            rotation_nights=note.rotation_nights if note else plan.rotation_nights,
-            oldest_fetched_on=note.oldest_fetched_on if note else None,
-            carried_from=note.carried_from if note else None,
             rows_carried=dict(rows_carried or {}),
             plan=plan.as_metadata(),
+            **{name: getattr(note, name) for name in NOTED},
         )
 
     def as_metadata(self) -> dict[str, Any]:
@@ -52,15 +52,11 @@ class NightSummary:
     @classmethod
     def from_metadata(cls, values: Mapping[str, Any]) -> NightSummary:
         """The summary a run stored."""
+        night = {f.name for f in dataclasses.fields(cls)} - {"extract", "plan"}
         return cls(
             extract=ExtractReport.from_published(values),
-            customers=values.get("customers", 0),
-            customers_fetched=values.get("customers_fetched", 0),
-            rotation_nights=values.get("rotation_nights", 1),
-            oldest_fetched_on=values.get("oldest_fetched_on"),
-            carried_from=values.get("carried_from"),
-            rows_carried=values.get("rows_carried", {}),
             plan={name: value for name, value in values.items() if name.startswith("plan_")},
+            **{name: value for name, value in values.items() if name in night},
         )
 
     def describe(self) -> list[str]:

@@ -57,7 +57,7 @@ def carry_rows(
                     f"cannot carry customers forward into {snapshot_date}: no partition of "
                     f"{table.name} for {carry.carried_from} at {source}"
                 )
-            files = sorted(source.glob("*.parquet"))
+            files = lake.table_files(table.name, carry.carried_from)
             rows[table.name] = (
                 _copy(con, table, files, snapshot_date, carry, temp_dirs[table.name])
                 if files

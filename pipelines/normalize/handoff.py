@@ -6,7 +6,9 @@ backfill or a later run normalizes the archive again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 from pipelines.lake.nightrecord import read_normalized_note, write_normalized_note
@@ -14,13 +16,7 @@ from pipelines.normalize.snapshot import NormalizeReport
 
 
 def record_streamed_normalization(raw_dir: Path, run_id: str, report: NormalizeReport) -> None:
-    note = {
-        "snapshot_date": report.snapshot_date.isoformat(),
-        "records_read": report.records_read,
-        "rows": report.rows,
-        "warnings": dict(report.warnings),
-        "duplicates": dict(report.duplicates),
-    }
+    note = dataclasses.asdict(report) | {"snapshot_date": report.snapshot_date.isoformat()}
     write_normalized_note(raw_dir, run_id, note)
 
 
@@ -29,10 +25,6 @@ def streamed_normalization(raw_dir: Path, run_id: str) -> NormalizeReport | None
     note = read_normalized_note(raw_dir, run_id)
     if note is None:
         return None
-    return NormalizeReport(
-        snapshot_date=dt.date.fromisoformat(note["snapshot_date"]),
-        records_read=note["records_read"],
-        rows=note["rows"],
-        warnings=note["warnings"],
-        duplicates=note["duplicates"],
-    )
+    warnings, duplicates = Counter(note.pop("warnings")), Counter(note.pop("duplicates"))
+    note["snapshot_date"] = dt.date.fromisoformat(note["snapshot_date"])
+    return NormalizeReport(**note, warnings=warnings, duplicates=duplicates)

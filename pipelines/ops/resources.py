@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar
 
 from pipelines.client.rates import parse_rate_limits
 from pipelines.client.settings import ClientTuning
-from pipelines.lake import DEFAULT_DATA_DIR, Lake
+from pipelines.lake.layout import DEFAULT_DATA_DIR, Lake
 from pipelines.ops.source import SandboxSize, Source, SourceConfig, open_source
 
 
@@ -69,8 +70,6 @@ class LakeResource(ConfigurableResource):
 
     @property
     def lake(self) -> Lake:
-        from pathlib import Path
-
         return Lake(Path(self.data_dir).resolve())
 
 

@@ -20,7 +20,6 @@ holds a snapshot the history has not seen.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 
@@ -34,20 +33,11 @@ VERSIONED_TABLES = ("badges", "badge_constraints", "customer_badges")
 EVENT_TABLES = {"badge_issuals": "issue_id", "badge_earns": "earn_id"}
 APPLIED = f"{HISTORY_SCHEMA}.applied_snapshots"
 NOT_ATTRIBUTES = ("snapshot_date", "fetched_on")  # change with every fetch, not with the data
-_PARTITION_PREFIX = "snapshot_date="
 
 
 def lake_snapshot_dates(lake: Lake, table: str, through: dt.date) -> list[dt.date]:
-    """Dates up to `through` for which the lake holds a directory of `table`."""
-    root = lake.lake_dir / table
-    if not root.is_dir():
-        return []
-    dates = (
-        dt.date.fromisoformat(path.name.removeprefix(_PARTITION_PREFIX))
-        for path in root.iterdir()
-        if path.is_dir() and path.name.startswith(_PARTITION_PREFIX) and "." not in path.name
-    )
-    return sorted(d for d in dates if d <= through)
+    """Dates up to `through` for which the lake holds a partition of `table`."""
+    return [d for d in lake.partition_dates(table) if d <= through]
 
 
 def build_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> dict[str, int]:
@@ -136,11 +126,7 @@ def _stage_snapshots(
 ) -> list[dt.date]:
     """Loads every snapshot of `table` into a typed temp table named after it."""
     dates = lake_snapshot_dates(lake, table.name, through)
-    files: list[Path] = [
-        path
-        for snapshot_date in dates
-        for path in sorted(lake.table_dir(table.name, snapshot_date).glob("*.parquet"))
-    ]
+    files = [path for day in dates for path in lake.table_files(table.name, day)]
     con.execute(create_table_sql(table, schema="temp", name=_source_name(table)))
     if files:
         con.execute(

@@ -59,10 +59,6 @@ class LoadReport:
     seeded_from_published: bool
     row_counts: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def total_rows(self) -> int:
-        return sum(self.row_counts.values())
-
 
 def staging_path(lake: Lake, snapshot_date: dt.date) -> Path:
     """The staging database file a load of `snapshot_date` builds."""
@@ -76,7 +72,7 @@ def table_files(lake: Lake, table: str, snapshot_date: dt.date) -> list[Path]:
         raise MissingTableDataError(
             f"no Parquet directory for table {table!r} of snapshot {snapshot_date}: {directory}"
         )
-    return sorted(directory.glob("*.parquet"))
+    return lake.table_files(table, snapshot_date)
 
 
 def load_snapshot(lake: Lake, snapshot_date: dt.date) -> LoadReport:

@@ -5,7 +5,7 @@ from collections import Counter
 import orjson
 
 from pipelines.lake.raw import RawRecord
-from pipelines.normalize import (
+from pipelines.normalize.flatten import (
     flatten_badge_meta,
     flatten_customer_badge_detail,
     flatten_error,

@@ -4,7 +4,7 @@ from collections import Counter
 
 import orjson
 
-from pipelines.normalize import flatten_customer_badge_detail
+from pipelines.normalize.flatten import flatten_customer_badge_detail
 from tests.normalize.normalize_support import CONSTRAINT, SNAPSHOT, example, pick, utc
 
 CUSTOMER = "919999999994"

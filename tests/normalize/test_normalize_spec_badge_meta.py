@@ -4,7 +4,7 @@ from collections import Counter
 
 import orjson
 
-from pipelines.normalize import flatten_badge_meta
+from pipelines.normalize.flatten import flatten_badge_meta
 from tests.normalize.normalize_support import CONSTRAINT, SNAPSHOT, example, pick, utc
 
 

@@ -5,8 +5,8 @@ from collections import Counter
 import orjson
 
 from pipelines.lake.tables import BADGE_CONSTRAINTS
-from pipelines.normalize import flatten_customer_badge_list
 from pipelines.normalize.constraints import constraint_rows
+from pipelines.normalize.flatten import flatten_customer_badge_list
 from tests.normalize.normalize_support import CONSTRAINT, SNAPSHOT, example, pick, utc
 
 
