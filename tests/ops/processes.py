@@ -98,13 +98,18 @@ def marked_pids(marker: str) -> list[int]:
 class DagsterServices:
     """A daemon and (on request) a webserver, started from the project root."""
 
-    def __init__(self, home: Path, environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        home: Path,
+        environment: dict[str, str],
+        prepare: Callable[[Path], Path] = prepare_home,
+    ) -> None:
         self.home = home
         self.marker = uuid.uuid4().hex
         self.environment = {**environment, "DAGSTER_HOME": str(home), MARKER_VARIABLE: self.marker}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.port: int | None = None
-        prepare_home(home)
+        prepare(home)  # writes home/dagster.yaml and creates the instance's storage
 
     def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.home / f"{name}.log").open("ab")
