@@ -95,7 +95,9 @@ class ApiClient:
         tuning = settings.tuning
         self.settings = settings
         self.stats = ClientStats()
-        self.throttles = Throttles(tuning.rate_limits, tuning.concurrency)
+        self.throttles = Throttles(
+            tuning.rate_limits, tuning.concurrency, remembered=tuning.remembered_limits
+        )
         self.breaker = CircuitBreaker(settings.base_url)
         self._slots = asyncio.Semaphore(tuning.concurrency)
         self._sender: Sender | None = None

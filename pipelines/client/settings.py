@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from pipelines.client.rates import Rate
 
@@ -13,6 +14,9 @@ TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
 class ClientTuning:
     concurrency: int = 32  # requests in flight, all APIs together
     rate_limits: dict[str, Rate] = field(default_factory=dict)  # per API; absent = find it
+    # per API, requests/s: the limit an earlier night measured at this host, started at
+    # instead of finding it again (a stated `rate_limits` entry wins)
+    remembered_limits: dict[str, float] = field(default_factory=dict)
     page_size: int = 50
     timeout_seconds: float = 30.0
     max_attempts: int = 6  # per call, for 5xx, transport failures and broken bodies (not 429)
@@ -53,5 +57,17 @@ class ApiSettings:
             )
 
     @property
+    def host(self) -> str:
+        """The API's host (with its port, when the URL names one): limits are its own."""
+        return api_host(self.base_url)
+
+    @property
     def uses_oauth(self) -> bool:
         return bool(self.client_key and self.client_secret)
+
+
+def api_host(base_url: str) -> str:
+    """`https://eu.api.capillarytech.com/x` -> `eu.api.capillarytech.com`."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    return f"{host}:{parts.port}" if parts.port else host

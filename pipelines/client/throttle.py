@@ -50,6 +50,7 @@ class ApiThrottle:
         budget: Rate | None,
         max_in_flight: int,
         clock: Callable[[], float] = time.monotonic,
+        remembered: float | None = None,
     ) -> None:
         self.name = name
         self.budget = budget
@@ -57,14 +58,18 @@ class ApiThrottle:
         self._clock = clock
         self._changed = asyncio.Condition()
         self.in_flight = 0
-        self.window = max_in_flight if budget else min(INITIAL_IN_FLIGHT, max_in_flight)
         self.rate: float | None = None  # requests/s paced to; None = not limited
         self._limiter: AsyncLimiter | None = None
         self._ceiling: float | None = None  # the stated budget's pace, never exceeded
+        # the limit measured on an earlier night (a stated budget wins over it)
+        self.remembered = None if budget is not None else remembered
         if budget is not None:
             burst = max(1, budget.count // 100)
             self._ceiling = (budget.count - burst) / budget.window_seconds
             self._set_rate(self._ceiling, burst)
+        elif self.remembered is not None:
+            self._set_rate(max(MIN_RATE, self.remembered * SAFETY))
+        self.window = max_in_flight if self.rate else min(INITIAL_IN_FLIGHT, max_in_flight)
         self.paused_until = 0.0
         self._epoch = 0  # pauses so far; a request remembers the epoch it was sent in
         self._probing = False
@@ -76,6 +81,11 @@ class ApiThrottle:
         self._quiet_since = 0.0
         self.throttled_count = 0
         self.found_rates: list[float] = []  # every rate found from 429s, in order
+
+    @property
+    def limit(self) -> float | None:
+        """The server's limit in requests/s: found tonight, else remembered; None unknown."""
+        return self.found_rates[-1] if self.found_rates else self.remembered
 
     @property
     def paused(self) -> bool:
@@ -164,7 +174,7 @@ class ApiThrottle:
         self.window = self.max_in_flight
 
     def _raise_after_quiet(self) -> None:
-        if self.rate is None or not self.found_rates or self.rate == self._ceiling:
+        if self.rate is None or self.limit is None or self.rate == self._ceiling:
             return
         now = self._clock()
         if now - self._quiet_since >= max(MIN_QUIET_SECONDS, self._last_interval):
@@ -185,15 +195,23 @@ class Throttles:
         budgets: dict[str, Rate],
         max_in_flight: int,
         clock: Callable[[], float] = time.monotonic,
+        remembered: dict[str, float] | None = None,
     ) -> None:
         self._budgets = budgets
         self._max_in_flight = max_in_flight
         self._clock = clock
+        self._remembered = remembered or {}
         self.by_api: dict[str, ApiThrottle] = {}
 
     def __getitem__(self, api: str) -> ApiThrottle:
         throttle = self.by_api.get(api)
         if throttle is None:
-            throttle = ApiThrottle(api, self._budgets.get(api), self._max_in_flight, self._clock)
+            throttle = ApiThrottle(
+                api,
+                self._budgets.get(api),
+                self._max_in_flight,
+                self._clock,
+                self._remembered.get(api),
+            )
             self.by_api[api] = throttle
         return throttle

@@ -5,8 +5,9 @@ of `page_size`; a customer never seen: one page per list), each pair's fingerpri
 (due by age, or reused unless it changed: the share that changed last night is assumed
 again), the badges listed (one meta call each), minus what a resumed night already has.
 The APIs run side by side, each at its own limit, so the night lasts as long as its
-slowest API: calls / rate, with the rate from the stated budget (`CAPILLARY_RATE_LIMIT`)
-or else the rate found or measured on the last night (unknown on a first night).
+slowest API: calls / rate, with the rate from the stated budget (`CAPILLARY_RATE_LIMIT`),
+else the limit measured at the API's host on an earlier night, else the pace the last
+night achieved (unknown on a first night).
 
 The rotation N is the smallest that fits the window (`BADGES_NIGHT_HOURS`), estimated
 with every customer's age since its last fetch; 1 when a full pull fits or nothing
@@ -82,14 +83,20 @@ def choose_rotation(shape: OrgShape, rates: Mapping[str, float | None], window: 
 
 
 def rates_per_second(
-    budgets: Mapping[str, Rate], found: Mapping[str, float]
+    budgets: Mapping[str, Rate],
+    found: Mapping[str, float],
+    limits: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, float | None], dict[str, str]]:
-    """Each API's rate for the estimate, and where it comes from."""
+    """Each API's rate for the estimate, and where it comes from: the budget, the limit
+    measured at the host (`limits`), or the rate the last night found or achieved."""
     rates: dict[str, float | None] = {}
     sources: dict[str, str] = {}
+    limits = limits or {}
     for api in API_NAMES:
         if api in budgets:
             rates[api], sources[api] = budgets[api].per_second, f"budget {budgets[api]}"
+        elif limits.get(api):
+            rates[api], sources[api] = limits[api], "limit measured at this host earlier"
         elif found.get(api):
             rates[api], sources[api] = found[api], "measured on the last night"
         else:

@@ -4,7 +4,8 @@
   its lists were last fetched, and whether that was tonight (the others are carried
   forward; on a rerun of the same day, their last fetch may be today too);
 - `night.json`: the rotation, the snapshot the carried rows come from, and the night's
-  figures (calls, failures, rates found), which the next night plans with;
+  figures (calls, failures, rates found or achieved), which the next night plans with,
+  and the limits measured per API host, which the next night's client starts at;
 - `detail_fingerprints.parquet`: every customer-badge pair's fingerprint and the night
   its detail was fetched, which the next night's reuse decisions read;
 - `normalized.json`: that the run which built the archive normalized it while
@@ -64,6 +65,8 @@ class NightNote:
     calls: dict[str, int] = field(default_factory=dict)
     failed_calls: int = 0
     found_rates: dict[str, float] = field(default_factory=dict)  # API -> requests/s
+    # host -> API -> requests/s: each API's limit as last measured at that host
+    limits: dict[str, dict[str, float]] = field(default_factory=dict)
     pairs_reusable: int = 0  # pairs that could have been reused (known, not due)
     pairs_changed: int = 0  # of those, fetched because their fingerprint changed
 

@@ -19,7 +19,7 @@ needs no call at all to accept).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.gate import SnapshotRefused, refusal
@@ -108,8 +108,9 @@ def _extract(
         checkpoint_seconds=options.checkpoint_seconds,
     )
     expected = night.plan.total_calls + night.resumed.answered_calls
+    tuning = replace(settings.tuning, remembered_limits=night.remembered_limits)
     return run_extraction(
-        settings,
+        replace(settings, tuning=tuning),
         writer,
         night.rotation.fetch,
         snapshot_date=night.snapshot_date,

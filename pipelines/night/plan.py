@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.client.rates import Rate
+from pipelines.client.settings import api_host
 from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, previous_snapshot
 from pipelines.extract.planning import (
     DETAILS,
@@ -48,10 +49,21 @@ class PreparedNight:
     resumed: Resumed
     plan: NightPlan
     carried_badges: list[str] = field(default_factory=list)  # listed only by carried customers
+    host: str = ""  # the API's host, whose limits the night remembers
+    limits: dict[str, dict[str, float]] = field(default_factory=dict)  # last night's, per host
 
     @property
     def building_dir(self) -> Path:
         return self.lake.building_dir(self.snapshot_date)
+
+    @property
+    def remembered_limits(self) -> dict[str, float]:
+        """Per API, the limit measured at tonight's host on an earlier night."""
+        return dict(self.limits.get(self.host, {}))
+
+    def limits_after(self, found: dict[str, float]) -> dict[str, dict[str, float]]:
+        """Every host's limits, with those found tonight at tonight's host."""
+        return {**self.limits, self.host: {**self.remembered_limits, **found}}
 
 
 @dataclass
@@ -82,7 +94,11 @@ def prepare_night(
     details = DetailPlan(snapshot_date, lake, previous, options.refresh_days, options.full_refresh)
     last = _last_night(lake, previous, details, page_size)
     population = population_of(customers, active)
-    rates, sources = rates_per_second(budgets, last.note.found_rates if last.note else {})
+    host = api_host(base_url)
+    limits = last.note.limits if last.note else {}
+    rates, sources = rates_per_second(
+        budgets, last.note.found_rates if last.note else {}, limits.get(host)
+    )
     nights = options.rotation_nights
     if nights is None:
         shape = _org_shape(population, active, last, snapshot_date, options)
@@ -109,7 +125,16 @@ def prepare_night(
         notes=notes,
     )
     return PreparedNight(
-        snapshot_date, lake, previous, rotation, details, resumed, plan, carried_badges
+        snapshot_date,
+        lake,
+        previous,
+        rotation,
+        details,
+        resumed,
+        plan,
+        carried_badges,
+        host,
+        limits,
     )
 
 

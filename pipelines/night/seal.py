@@ -3,7 +3,8 @@
 Who was fetched tonight and since when the others were not (`night.parquet`), every
 pair's fingerprint (tonight's decisions, and the carried customers' from the last
 snapshot), the reused details copied in from the archives they were fetched into, and the
-night's figures (`night.json`) that the next night plans with.
+night's figures (`night.json`) that the next night plans with, among them each API's
+limit at the host, which the next night's client starts at.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def seal(
         calls=dict(report.calls),
         failed_calls=report.failed_calls,
         found_rates=found_or_achieved_rates(report.seconds, report.calls, report.found_rates),
+        limits=night.limits_after(report.found_rates),
         pairs_reusable=report.pairs_reusable,
         pairs_changed=report.pairs_changed,
     )
