@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable
-
-from aiolimiter import AsyncLimiter
 
 from pipelines.client.rates import Rate
 
@@ -34,13 +33,38 @@ INITIAL_IN_FLIGHT = 4
 SAFETY = 0.97  # pace this far under a rate found from 429s
 RAISE_FACTOR = 1.05  # after a quiet stretch, try this much more
 MIN_QUIET_SECONDS = 5.0
-FIRST_BACKOFF_SECONDS = 0.5
-MAX_BACKOFF_SECONDS = 8.0
+FIRST_PROBE_SECONDS = 0.25  # without Retry-After, before the window's length is known
+PROBE_GROWTH = 1.5  # each refused probe waits this much longer than the last
+MAX_PROBE_SECONDS = 8.0
+PROBE_MARGIN = 0.02  # of the window: the first probe goes this late after the expected reset
+PROBE_STEP = 0.05  # of the window: the wait after a refused probe, once the window is known
 MIN_RATE = 0.01  # requests/s
 
 
-def _limiter(rate: float, burst: int = 1) -> AsyncLimiter:
-    return AsyncLimiter(burst, burst / rate)
+class Pacer:
+    """Requests spaced evenly at `rate` per second, at most `burst` at once: each takes the
+    next slot of a fixed schedule, so late wake-ups do not lower the pace."""
+
+    def __init__(self, rate: float, burst: int = 1) -> None:
+        self._burst = burst
+        self.set_rate(rate)
+        self.restart()
+
+    def set_rate(self, rate: float) -> None:
+        """A new pace for the slots not taken yet."""
+        self.interval = 1 / rate
+        self._slack = (self._burst - 1) * self.interval
+
+    def restart(self) -> None:
+        """Forgets the slots taken (their requests were sent back), so the next goes now."""
+        self._next = -math.inf
+
+    async def wait(self) -> None:
+        now = asyncio.get_running_loop().time()
+        slot = max(self._next, now - self._slack)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
 
 class ApiThrottle:
@@ -59,7 +83,7 @@ class ApiThrottle:
         self._changed = asyncio.Condition()
         self.in_flight = 0
         self.rate: float | None = None  # requests/s paced to; None = not limited
-        self._limiter: AsyncLimiter | None = None
+        self._pacer: Pacer | None = None
         self._ceiling: float | None = None  # the stated budget's pace, never exceeded
         # the limit measured on an earlier night (a stated budget wins over it)
         self.remembered = None if budget is not None else remembered
@@ -70,14 +94,19 @@ class ApiThrottle:
         elif self.remembered is not None:
             self._set_rate(max(MIN_RATE, self.remembered * SAFETY))
         self.window = max_in_flight if self.rate else min(INITIAL_IN_FLIGHT, max_in_flight)
+        self._answers_at_window = 0  # answers since the window last grew
         self.paused_until = 0.0
         self._epoch = 0  # pauses so far; a request remembers the epoch it was sent in
         self._probing = False
-        self._backoff = FIRST_BACKOFF_SECONDS
+        self._probe_wait = FIRST_PROBE_SECONDS  # after the next refused probe
         self._started_at: float | None = None
-        self._reset_at: float | None = None  # first answer after the last pause
-        self._accepted = 0  # answers since _reset_at (or since the start)
-        self._last_interval = 0.0  # seconds between the last two window resets
+        self._refused_at = 0.0  # the last time the server's window was known to be full
+        self._reset_at: float | None = None  # the last window reset, as estimated
+        self.server_window: float | None = None  # seconds, estimated between two resets
+        self.window_count: int | None = None  # requests the server accepts per window
+        self._counting_from = 0.0  # the reset the window's length is measured from
+        self._windows_counted = 0  # windows since then
+        self._accepted = 0  # answers since the last reset was found (or since the start)
         self._quiet_since = 0.0
         self.throttled_count = 0
         self.found_rates: list[float] = []  # every rate found from 429s, in order
@@ -94,25 +123,32 @@ class ApiThrottle:
     async def acquire(self) -> int:
         """Waits until this API may send one more request; returns the request's ticket,
         to be handed back to `answered`, `throttled` or `released`."""
-        async with self._changed:
-            while True:
-                wait = self.paused_until - self._clock()
-                allowed = 1 if self._probing else self.window
-                if wait > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), wait)
-                elif self.in_flight >= allowed:
-                    await self._changed.wait()
-                else:
-                    break
-            self.in_flight += 1
-            if self._started_at is None:
-                self._started_at = self._quiet_since = self._clock()
-            self._raise_after_quiet()
-            limiter, ticket = self._limiter, self._epoch
-        if limiter is not None:
-            await limiter.acquire()
-        return ticket
+        while True:
+            async with self._changed:
+                await self._wait_for_turn()
+                self.in_flight += 1
+                if self._started_at is None:
+                    self._started_at = self._quiet_since = self._clock()
+                self._raise_after_quiet()
+                pacer, ticket = self._pacer, self._epoch
+            if pacer is None:
+                return ticket
+            await pacer.wait()
+            if ticket == self._epoch:
+                return ticket
+            self._release()  # a pause began while it waited for its pace: wait again
+
+    async def _wait_for_turn(self) -> None:
+        while True:
+            wait = self.paused_until - self._clock()
+            allowed = 1 if self._probing else self.window
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
+            elif self.in_flight >= allowed:
+                await self._changed.wait()
+            else:
+                return
 
     def answered(self, ticket: int) -> None:
         """The request got an answer other than 429."""
@@ -121,7 +157,7 @@ class ApiThrottle:
             self._window_reset(now)
         self._accepted += 1
         if self.rate is None and self.window < self.max_in_flight:
-            self.window += 1
+            self._grow_window()
         self._release()
 
     def released(self, ticket: int) -> None:
@@ -132,24 +168,46 @@ class ApiThrottle:
         """The request was answered 429: pause the API, then probe.
 
         A 429 of a request sent before the current pause began belongs to the same
-        episode: it may lengthen the pause but does not double the backoff again.
+        episode: it may lengthen the pause but starts no new one.
         """
         now = self._clock()
         self.throttled_count += 1
-        same_episode = self._probing and ticket < self._epoch
+        if ticket < self._epoch and not self._probing:
+            return  # sent before the last pause, answered after its window reset was found
+        self._refused_at = max(self._refused_at, now)
+        if retry_after is not None:  # whole seconds, rounded up: the reset is within 1 s
+            self._refused_at = max(self._refused_at, now + retry_after - 1)
+        same_episode = ticket < self._epoch
         if retry_after is not None:
             pause = retry_after
         elif same_episode:
             pause = 0.0
         else:
-            pause = self._backoff
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF_SECONDS)
+            pause = self._probe_delay(now)
         self.paused_until = max(self.paused_until, now + pause)
         if not same_episode:
             self._epoch += 1
+            if self._pacer is not None:  # the requests waiting for their slots are sent back
+                self._pacer.restart()
         self._probing = True
         self._quiet_since = now
         self._release()
+
+    def _probe_delay(self, now: float) -> float:
+        """How long to wait before probing, without Retry-After: a refused probe waits
+        longer each time; a new pause lasts until the window is expected to reset."""
+        if self._probing:
+            delay = self._probe_wait
+        elif self.server_window is not None and self._reset_at is not None:
+            windows = math.floor((now - self._reset_at) / self.server_window) + 1
+            next_reset = self._reset_at + windows * self.server_window
+            delay = next_reset - now + PROBE_MARGIN * self.server_window
+            self._probe_wait = PROBE_STEP * self.server_window
+            return delay
+        else:
+            delay = self._probe_wait = FIRST_PROBE_SECONDS
+        self._probe_wait = min(self._probe_wait * PROBE_GROWTH, MAX_PROBE_SECONDS)
+        return delay
 
     def _release(self) -> None:
         self.in_flight -= 1
@@ -159,32 +217,69 @@ class ApiThrottle:
         async with self._changed:
             self._changed.notify_all()
 
+    def _grow_window(self) -> None:
+        """One more request in flight per round of answers, so the first 429 finds few
+        requests in flight."""
+        self._answers_at_window += 1
+        if self._answers_at_window >= self.window:
+            self.window += 1
+            self._answers_at_window = 0
+
     def _window_reset(self, now: float) -> None:
-        """The first answer after a pause: the server began a new window."""
-        start = self._reset_at if self._reset_at is not None else self._started_at
-        if start is not None and now > start and self._accepted:
-            found = self._accepted / (now - start)
-            self.found_rates.append(found)
-            self._last_interval = now - start
-            self._set_rate(max(MIN_RATE, min(found * SAFETY, self._ceiling or found)))
-        self._reset_at, self._accepted = now, 0
+        """The first answer after a pause: the server began a new window, after the last
+        refusal and before this answer."""
+        reset = (max(self._refused_at, self._reset_at or 0.0) + now) / 2
+        if self._reset_at is not None:
+            self._found(reset)
+        elif self._started_at is not None and reset > self._started_at and self._accepted:
+            # joined mid-window: the rate is overstated, and the next window shows it
+            self.window_count = self._accepted
+            self._set_found(self._accepted / (reset - self._started_at))
+        self._reset_at, self._accepted = reset, 0
         self._quiet_since = now
         self._probing = False
-        self._backoff = FIRST_BACKOFF_SECONDS
         self.window = self.max_in_flight
+
+    def _found(self, reset: float) -> None:
+        """A window reset after another: one window's count over the window's length.
+
+        The count accepted between two resets one window apart is exact; the window's
+        length is the time from the first reset measured to this one, over the windows
+        in between, so the error of each estimated reset shrinks as the night goes on."""
+        assert self._reset_at is not None
+        interval = reset - self._reset_at
+        if interval <= 0 or not self._accepted:
+            return
+        if self.server_window is None or interval < 0.75 * self.server_window:
+            self._counting_from, self._windows_counted = self._reset_at, 1
+            windows = 1
+        else:
+            windows = max(1, round(interval / self.server_window))
+            self._windows_counted += windows
+        self.server_window = (reset - self._counting_from) / self._windows_counted
+        if windows == 1 or self.window_count is None:
+            self.window_count = self._accepted // windows
+        self._set_found(self.window_count / self.server_window)
+
+    def _set_found(self, found: float) -> None:
+        self.found_rates.append(found)
+        self._set_rate(max(MIN_RATE, min(found * SAFETY, self._ceiling or found)))
 
     def _raise_after_quiet(self) -> None:
         if self.rate is None or self.limit is None or self.rate == self._ceiling:
             return
         now = self._clock()
-        if now - self._quiet_since >= max(MIN_QUIET_SECONDS, self._last_interval):
+        if now - self._quiet_since >= max(MIN_QUIET_SECONDS, self.server_window or 0.0):
             self._quiet_since = now
             raised = self.rate * RAISE_FACTOR
             self._set_rate(min(raised, self._ceiling) if self._ceiling else raised)
 
     def _set_rate(self, rate: float, burst: int = 1) -> None:
         self.rate = rate
-        self._limiter = _limiter(rate, burst)
+        if self._pacer is None:
+            self._pacer = Pacer(rate, burst)
+        else:
+            self._pacer.set_rate(rate)
 
 
 class Throttles:
