@@ -36,8 +36,8 @@ MIN_QUIET_SECONDS = 5.0
 FIRST_PROBE_SECONDS = 0.25  # without Retry-After, before the window's length is known
 PROBE_GROWTH = 1.5  # each refused probe waits this much longer than the last
 MAX_PROBE_SECONDS = 8.0
-PROBE_MARGIN = 0.02  # of the window: the first probe goes this late after the expected reset
-PROBE_STEP = 0.05  # of the window: the wait after a refused probe, once the window is known
+PROBE_MARGIN = 0.01  # of the window: the first probe goes this early before the expected reset
+PROBE_STEP = 0.03  # of the window: the wait after a refused probe, once the window is known
 MIN_RATE = 0.01  # requests/s
 
 
@@ -56,15 +56,22 @@ class Pacer:
         self._slack = (self._burst - 1) * self.interval
 
     def restart(self) -> None:
-        """Forgets the slots taken (their requests were sent back), so the next goes now."""
+        """Wakes the requests waiting for their slots and forgets the slots, so the next
+        request goes at once."""
         self._next = -math.inf
+        restarted = getattr(self, "_restarted", None)
+        if restarted is not None:
+            restarted.set()
+        self._restarted = asyncio.Event()
 
     async def wait(self) -> None:
+        """Until this request's slot, or until a restart."""
         now = asyncio.get_running_loop().time()
         slot = max(self._next, now - self._slack)
         self._next = slot + self.interval
         if slot > now:
-            await asyncio.sleep(slot - now)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._restarted.wait(), slot - now)
 
 
 class ApiThrottle:
@@ -201,9 +208,12 @@ class ApiThrottle:
         elif self.server_window is not None and self._reset_at is not None:
             windows = math.floor((now - self._reset_at) / self.server_window) + 1
             next_reset = self._reset_at + windows * self.server_window
-            delay = next_reset - now + PROBE_MARGIN * self.server_window
-            self._probe_wait = PROBE_STEP * self.server_window
-            return delay
+            step = PROBE_STEP * self.server_window
+            # the probe goes a little early: refused, the next one brackets the reset
+            # within a step; accepted, the reset came at most a step earlier than expected
+            self._refused_at = max(self._refused_at, next_reset - step)
+            self._probe_wait = step
+            return next_reset - now - PROBE_MARGIN * self.server_window
         else:
             delay = self._probe_wait = FIRST_PROBE_SECONDS
         self._probe_wait = min(self._probe_wait * PROBE_GROWTH, MAX_PROBE_SECONDS)
@@ -250,16 +260,22 @@ class ApiThrottle:
         interval = reset - self._reset_at
         if interval <= 0 or not self._accepted:
             return
+        windows = self._windows_between(interval)
         if self.server_window is None or interval < 0.75 * self.server_window:
-            self._counting_from, self._windows_counted = self._reset_at, 1
-            windows = 1
+            self._counting_from, self._windows_counted = self._reset_at, windows
         else:
-            windows = max(1, round(interval / self.server_window))
             self._windows_counted += windows
         self.server_window = (reset - self._counting_from) / self._windows_counted
         if windows == 1 or self.window_count is None:
             self.window_count = self._accepted // windows
         self._set_found(self.window_count / self.server_window)
+
+    def _windows_between(self, interval: float) -> int:
+        """Windows between two resets: by time, once the window's length is known, and at
+        least as many as the answers need (a window accepts no more than its count)."""
+        by_time = round(interval / self.server_window) if self.server_window else 1
+        by_count = math.ceil(self._accepted / self.window_count - 0.2) if self.window_count else 1
+        return max(1, by_time, by_count)
 
     def _set_found(self, found: float) -> None:
         self.found_rates.append(found)
