@@ -29,12 +29,14 @@ from collections.abc import Callable
 
 from pipelines.client.rates import Rate
 
-INITIAL_IN_FLIGHT = 4
+INITIAL_IN_FLIGHT = 2
 SAFETY = 0.97  # pace this far under a rate found from 429s
 RAISE_FACTOR = 1.05  # after a quiet stretch, try this much more
 MIN_QUIET_SECONDS = 5.0
 FIRST_PROBE_SECONDS = 0.25  # without Retry-After, before the window's length is known
-PROBE_GROWTH = 1.5  # each refused probe waits this much longer than the last
+PROBE_GROWTH = 1.5  # each refused probe waits this much longer than the last, at least,
+MAX_PROBE_GROWTH = 2.0  # and at most:
+PROBES_FOR_GROWTH = 16  # this over the requests a window accepts
 MAX_PROBE_SECONDS = 8.0
 PROBE_MARGIN = 0.01  # of the window: the first probe goes this early before the expected reset
 PROBE_STEP = 0.03  # of the window: the wait after a refused probe, once the window is known
@@ -216,8 +218,14 @@ class ApiThrottle:
             return next_reset - now - PROBE_MARGIN * self.server_window
         else:
             delay = self._probe_wait = FIRST_PROBE_SECONDS
-        self._probe_wait = min(self._probe_wait * PROBE_GROWTH, MAX_PROBE_SECONDS)
+        self._probe_wait = min(self._probe_wait * self._probe_growth(), MAX_PROBE_SECONDS)
         return delay
+
+    def _probe_growth(self) -> float:
+        """How much longer each refused probe waits: the fewer requests a window accepts,
+        the further apart, so that probes stay a small share of the requests."""
+        accepted = self.window_count or self._accepted
+        return min(MAX_PROBE_GROWTH, max(PROBE_GROWTH, PROBES_FOR_GROWTH / max(accepted, 1)))
 
     def _release(self) -> None:
         self.in_flight -= 1
