@@ -4,7 +4,8 @@
 
 The sandbox (a child process) limits each API per fixed window, with or without a
 Retry-After header. The extraction (`extract_to_archive`, in this process) either finds the
-limit from the 429s or is told it (`CAPILLARY_RATE_LIMIT`). The ideal is the slowest API's
+limit from the 429s (a first night), starts at the limits the row above it found (the next
+night, which remembers them), or is told it (`CAPILLARY_RATE_LIMIT`). The ideal is the slowest API's
 calls over its limit: no client can do better against a fixed-window server that started
 its window when the client did. Short windows stand in for the vendor's minute.
 """
@@ -25,10 +26,12 @@ from pipelines.extract.customers import load_customers
 from pipelines.extract.run import extract_to_archive
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxProcess
 
-MODES = {
-    "found, Retry-After": (True, False),
-    "found, no Retry-After": (False, False),
-    "stated budget": (True, True),
+MODES = {  # Retry-After sent, limit stated, limits remembered from the row above
+    "found, Retry-After": (True, False, False),
+    "remembered, Retry-After": (True, False, True),
+    "found, no Retry-After": (False, False, False),
+    "remembered, no Retry-After": (False, False, True),
+    "stated budget": (True, True, False),
 }
 
 
@@ -41,23 +44,30 @@ class Outcome:
     failed: int
     seconds: float
     ideal_seconds: float
+    found: dict[str, float]  # per API, requests/s
 
     def line(self) -> str:
         share = self.throttled / self.requests if self.requests else 0.0
         return (
-            f"{self.limit:>8}  {self.mode:<22}{self.requests:>9,}{self.throttled:>7,}"
+            f"{self.limit:>8}  {self.mode:<28}{self.requests:>9,}{self.throttled:>7,}"
             f"{share:>8.1%}{self.failed:>7,}{self.seconds:>9.1f}{self.ideal_seconds:>9.1f}"
             f"{self.seconds / self.ideal_seconds:>8.2f}"
         )
 
 
-def measure(customers: int, limit: str, mode: str, workdir: Path) -> Outcome:
-    retry_after, stated = MODES[mode]
+def measure(
+    customers: int, limit: str, mode: str, workdir: Path, found: dict[str, float]
+) -> Outcome:
+    """One extraction; a remembering mode starts at `found`, the limits found before."""
+    retry_after, stated, remembering = MODES[mode]
     credentials = SandboxCredentials.random()
     csv = workdir / "customers.csv"
     faults = Faults(rate_limit=limit, retry_after=retry_after)
     with SandboxProcess(customers, 80, 7, credentials, faults, customers_csv=csv) as sandbox:
-        tuning = ClientTuning(rate_limits=parse_rate_limits(limit) if stated else {})
+        tuning = ClientTuning(
+            rate_limits=parse_rate_limits(limit) if stated else {},
+            remembered_limits=found if remembering else {},
+        )
         settings = ApiSettings(
             sandbox.base_url, credentials.username, credentials.password, tuning=tuning
         )
@@ -73,6 +83,7 @@ def measure(customers: int, limit: str, mode: str, workdir: Path) -> Outcome:
         report.failed_calls,
         report.seconds,
         ideal,
+        report.found_rates or found,
     )
 
 
@@ -83,14 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     args = parser.parse_args(argv)
     print(
-        f"{'limit':>8}  {'mode':<22}{'requests':>9}{'429s':>7}{'share':>8}{'failed':>7}"
+        f"{'limit':>8}  {'mode':<28}{'requests':>9}{'429s':>7}{'share':>8}{'failed':>7}"
         f"{'seconds':>9}{'ideal':>9}{'ratio':>8}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="badges-ratelimit-") as tmp:
         for limit in args.limits:
+            found: dict[str, float] = {}
             for mode in args.modes:
-                print(measure(args.customers, limit, mode, Path(tmp)).line(), flush=True)
+                outcome = measure(args.customers, limit, mode, Path(tmp), found)
+                found = outcome.found
+                print(outcome.line(), flush=True)
     return 0
 
 

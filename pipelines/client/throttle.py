@@ -7,16 +7,25 @@ proceed side by side, each at its own pace.
 - **Stated budget** (`CAPILLARY_RATE_LIMIT`): requests are spaced evenly, with a burst of
   at most 1% of the limit, so no fixed window of the server's, wherever it starts, can
   see more than the limit.
-- **No budget**: the throttle starts with a few requests in flight and lets one more in
-  per answer (so an unlimited server is at full speed within a few round trips, while a
-  limit of 8 per window never meets 32 requests at once). The first 429 reveals the
-  limit: at the first answer after a pause a new window has begun, and the requests
-  accepted between two such resets, over the time between them, are the server's rate.
-  The throttle paces just under it, and tries 5% more after every quiet stretch, so a
-  rate found too low is corrected by the next 429.
-- **A 429** pauses the whole API until its Retry-After (or, without one, a doubling
-  backoff of 0.5 s up to 8 s), then lets a single probe through; the others follow
-  once the probe is answered. A 429 is backpressure, never a failure of the call.
+- **A limit remembered** from an earlier night at the same host: paced just under it
+  from the first request, so the next night does not find it again.
+- **No budget, nothing remembered**: the throttle starts with two requests in flight
+  and lets one more in per round of answers (an unlimited server is at full speed within
+  a few dozen round trips, and the first 429 finds few requests in flight). The first
+  429 reveals the limit: at the first answer after a pause a new window has begun, some
+  time after the last refusal. Between two such resets one window apart, the count of
+  requests accepted is exactly the server's; the window's length is the time since the
+  first reset measured over the windows since, so its error shrinks as the night goes on.
+  The throttle paces just under count / length, and tries 5% more after every quiet
+  stretch, so a rate found too low is corrected by the next 429.
+- **A 429** pauses the whole API, then lets a single probe through; the others follow
+  once the probe is answered. The pause lasts until Retry-After; without one, until the
+  window's expected reset (the probe goes a little early, and a refused one tries again
+  a few hundredths of a window later), or, before the window is known, 0.25 s growing
+  1.5-2x per refused probe (further apart when a window accepts few requests, so the
+  probes stay a small share of them). A 429 is backpressure, never a failure of the call.
+- Requests waiting for their turn when a pause begins are sent back, so none of them
+  is refused in the pause.
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ MAX_PROBE_GROWTH = 2.0  # and at most:
 PROBES_FOR_GROWTH = 16  # this over the requests a window accepts
 MAX_PROBE_SECONDS = 8.0
 PROBE_MARGIN = 0.01  # of the window: the first probe goes this early before the expected reset
-PROBE_STEP = 0.03  # of the window: the wait after a refused probe, once the window is known
+PROBE_STEP = 0.03  # of the window: the first wait after a 429, once the window is known
 MIN_RATE = 0.01  # requests/s
 
 
@@ -47,8 +56,11 @@ class Pacer:
     """Requests spaced evenly at `rate` per second, at most `burst` at once: each takes the
     next slot of a fixed schedule, so late wake-ups do not lower the pace."""
 
-    def __init__(self, rate: float, burst: int = 1) -> None:
+    def __init__(
+        self, rate: float, burst: int = 1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._burst = burst
+        self._clock = clock
         self.set_rate(rate)
         self.restart()
 
@@ -68,7 +80,7 @@ class Pacer:
 
     async def wait(self) -> None:
         """Until this request's slot, or until a restart."""
-        now = asyncio.get_running_loop().time()
+        now = self._clock()
         slot = max(self._next, now - self._slack)
         self._next = slot + self.interval
         if slot > now:
@@ -108,12 +120,15 @@ class ApiThrottle:
         self._epoch = 0  # pauses so far; a request remembers the epoch it was sent in
         self._probing = False
         self._probe_wait = FIRST_PROBE_SECONDS  # after the next refused probe
+        self._waited_for_reset = False  # this pause has probed at the expected reset
         self._started_at: float | None = None
         self._refused_at = 0.0  # the last time the server's window was known to be full
         self._reset_at: float | None = None  # the last window reset, as estimated
         self.server_window: float | None = None  # seconds, estimated between two resets
         self.window_count: int | None = None  # requests the server accepts per window
-        self._counting_from = 0.0  # the reset the window's length is measured from
+        self._reset_width = math.inf  # how long after the last refusal it was found
+        self._anchor = 0.0  # the reset the window's length is measured from
+        self._anchor_width = math.inf
         self._windows_counted = 0  # windows since then
         self._accepted = 0  # answers since the last reset was found (or since the start)
         self._quiet_since = 0.0
@@ -184,8 +199,9 @@ class ApiThrottle:
         if ticket < self._epoch and not self._probing:
             return  # sent before the last pause, answered after its window reset was found
         self._refused_at = max(self._refused_at, now)
-        if retry_after is not None:  # whole seconds, rounded up: the reset is within 1 s
-            self._refused_at = max(self._refused_at, now + retry_after - 1)
+        if retry_after is not None:  # whole seconds are rounded up: the reset is within 1 s
+            rounding = 1.0 if retry_after.is_integer() else 0.0
+            self._refused_at = max(self._refused_at, now + retry_after - rounding)
         same_episode = ticket < self._epoch
         if retry_after is not None:
             pause = retry_after
@@ -203,23 +219,32 @@ class ApiThrottle:
         self._release()
 
     def _probe_delay(self, now: float) -> float:
-        """How long to wait before probing, without Retry-After: a refused probe waits
-        longer each time; a new pause lasts until the window is expected to reset."""
-        if self._probing:
-            delay = self._probe_wait
-        elif self.server_window is not None and self._reset_at is not None:
-            windows = math.floor((now - self._reset_at) / self.server_window) + 1
-            next_reset = self._reset_at + windows * self.server_window
-            step = PROBE_STEP * self.server_window
-            # the probe goes a little early: refused, the next one brackets the reset
-            # within a step; accepted, the reset came at most a step earlier than expected
-            self._refused_at = max(self._refused_at, next_reset - step)
-            self._probe_wait = step
-            return next_reset - now - PROBE_MARGIN * self.server_window
-        else:
-            delay = self._probe_wait = FIRST_PROBE_SECONDS
+        """How long to wait before the next probe, without Retry-After.
+
+        Once the window is known, the first probe goes a small step after the 429 (paced
+        near the limit, a window fills just before it ends), the second a little before
+        the window's expected reset, and later ones a growing step apart. Before, the
+        probes go a growing step apart from the first 429 on."""
+        expected = self._expected_reset(now)
+        if not self._probing:  # a new pause
+            self._probe_wait = FIRST_PROBE_SECONDS
+            if self.server_window is not None:
+                self._probe_wait = PROBE_STEP * self.server_window
+            self._waited_for_reset = expected is None
+        elif not self._waited_for_reset and expected is not None:
+            self._waited_for_reset = True
+            if expected - now > self._probe_wait:
+                return expected - now
+        delay = self._probe_wait
         self._probe_wait = min(self._probe_wait * self._probe_growth(), MAX_PROBE_SECONDS)
         return delay
+
+    def _expected_reset(self, now: float) -> float | None:
+        """A little before the window is expected to reset next, once its length is known."""
+        if self.server_window is None or self._reset_at is None:
+            return None
+        windows = math.floor((now - self._reset_at) / self.server_window) + 1
+        return self._reset_at + (windows - PROBE_MARGIN) * self.server_window
 
     def _probe_growth(self) -> float:
         """How much longer each refused probe waits: the fewer requests a window accepts,
@@ -246,34 +271,40 @@ class ApiThrottle:
     def _window_reset(self, now: float) -> None:
         """The first answer after a pause: the server began a new window, after the last
         refusal and before this answer."""
-        reset = (max(self._refused_at, self._reset_at or 0.0) + now) / 2
+        refused_at = max(self._refused_at, self._reset_at or 0.0)
+        reset, width = (refused_at + now) / 2, now - refused_at
         if self._reset_at is not None:
-            self._found(reset)
+            self._found(reset, width)
         elif self._started_at is not None and reset > self._started_at and self._accepted:
             # joined mid-window: the rate is overstated, and the next window shows it
             self.window_count = self._accepted
             self._set_found(self._accepted / (reset - self._started_at))
-        self._reset_at, self._accepted = reset, 0
+        self._reset_at, self._reset_width, self._accepted = reset, width, 0
         self._quiet_since = now
         self._probing = False
         self.window = self.max_in_flight
 
-    def _found(self, reset: float) -> None:
+    def _found(self, reset: float, width: float) -> None:
         """A window reset after another: one window's count over the window's length.
 
-        The count accepted between two resets one window apart is exact; the window's
-        length is the time from the first reset measured to this one, over the windows
-        in between, so the error of each estimated reset shrinks as the night goes on."""
+        The count accepted between two resets one window apart is exact. The window's
+        length is the time between two resets over the windows between them, measured
+        from the sharpest reset found (the one found closest after a refusal), so its
+        error shrinks as the night goes on."""
         assert self._reset_at is not None
         interval = reset - self._reset_at
         if interval <= 0 or not self._accepted:
             return
         windows = self._windows_between(interval)
         if self.server_window is None or interval < 0.75 * self.server_window:
-            self._counting_from, self._windows_counted = self._reset_at, windows
+            self._anchor, self._anchor_width = self._reset_at, self._reset_width
+            self._windows_counted = windows
         else:
             self._windows_counted += windows
-        self.server_window = (reset - self._counting_from) / self._windows_counted
+        if self._windows_counted:
+            self.server_window = (reset - self._anchor) / self._windows_counted
+        if width < self._anchor_width:
+            self._anchor, self._anchor_width, self._windows_counted = reset, width, 0
         if windows == 1 or self.window_count is None:
             self.window_count = self._accepted // windows
         self._set_found(self.window_count / self.server_window)
@@ -301,7 +332,7 @@ class ApiThrottle:
     def _set_rate(self, rate: float, burst: int = 1) -> None:
         self.rate = rate
         if self._pacer is None:
-            self._pacer = Pacer(rate, burst)
+            self._pacer = Pacer(rate, burst, self._clock)
         else:
             self._pacer.set_rate(rate)
 

@@ -15,9 +15,12 @@ def _run(coroutine):
     return asyncio.run(coroutine)
 
 
-async def _answer_requests(throttle: ApiThrottle, count: int) -> None:
+async def _answer_requests(throttle: ApiThrottle, count: int, clock: FakeClock | None = None):
+    """`count` requests answered one after the other, each (with `clock`) at its pace."""
     for _ in range(count):
         throttle.answered(await throttle.acquire())
+        if clock is not None and throttle.rate:
+            clock.now += 1 / throttle.rate
 
 
 def test_rate_limit_texts_read_as_the_vendor_states_them() -> None:
@@ -56,11 +59,11 @@ def test_a_stated_budget_is_paced_under_the_limit_of_any_window() -> None:
     assert large.rate == pytest.approx((1000 - 10) / 60)  # burst 10 = 1% of the limit
 
 
-def test_without_a_budget_requests_in_flight_start_small_and_grow_per_answer() -> None:
+def test_without_a_budget_requests_in_flight_start_small_and_grow_per_round_of_answers():
     throttle = ApiThrottle("badge_meta", None, max_in_flight=32, clock=FakeClock())
-    assert throttle.window == INITIAL_IN_FLIGHT
-    _run(_answer_requests(throttle, 10))
-    assert throttle.window == INITIAL_IN_FLIGHT + 10
+    assert throttle.window == INITIAL_IN_FLIGHT == 2
+    _run(_answer_requests(throttle, 9))  # rounds of 2, 3 and 4 answers
+    assert throttle.window == 5
     assert throttle.rate is None  # no 429 yet: not paced at all
 
 
@@ -85,9 +88,10 @@ def test_the_first_429_pauses_until_retry_after_then_a_single_probe_goes() -> No
         throttle.answered(await asyncio.wait_for(waiting, 1.0))
 
     _run(scenario())
-    # 21 answers between the first request (t=0) and the window reset (t=5)
-    assert throttle.found_rates == [pytest.approx(21 / 5.0)]
-    assert throttle.rate == pytest.approx(21 / 5.0 * SAFETY)
+    # 21 answers between the first request (t=0) and the window reset: Retry-After's
+    # whole seconds are rounded up, so the reset came within its last second (t=4.5)
+    assert throttle.found_rates == [pytest.approx(21 / 4.5)]
+    assert throttle.rate == pytest.approx(21 / 4.5 * SAFETY)
     assert throttle.window == 32
 
 
@@ -97,7 +101,7 @@ def test_the_rate_found_between_two_window_resets_is_the_servers() -> None:
     throttle = ApiThrottle("customer_badge_detail", None, max_in_flight=32, clock=clock)
 
     async def window_cycle(accepted: int, refused_at: float, reset_at: float) -> None:
-        await _answer_requests(throttle, accepted)
+        await _answer_requests(throttle, accepted, clock)
         clock.now = refused_at
         throttle.throttled(await throttle.acquire(), retry_after=reset_at - refused_at)
         clock.now = reset_at
@@ -105,26 +109,36 @@ def test_the_rate_found_between_two_window_resets_is_the_servers() -> None:
 
     _run(window_cycle(accepted=9, refused_at=0.4, reset_at=2.0))  # joined mid-window
     first_estimate = throttle.rate
-    _run(window_cycle(accepted=9, refused_at=3.1, reset_at=4.0))
+    _run(window_cycle(accepted=9, refused_at=3.9, reset_at=4.0))
     # the first window was joined 0.3 s late: 9 answers in 1.7 s overstate the rate
     assert first_estimate == pytest.approx(9 / 1.7 * SAFETY)
     assert throttle.found_rates[-1] == pytest.approx(10 / 2.0)
     assert throttle.rate == pytest.approx(5.0 * SAFETY)
 
 
-def test_without_retry_after_the_pause_doubles_per_refused_probe() -> None:
+@pytest.mark.parametrize(
+    ("accepted", "pauses"),
+    [(1, [0.25, 0.5, 1.0, 2.0]), (40, [0.25, 0.375, 0.5625, 0.84375])],
+    ids=["few-accepted-per-window", "many-accepted-per-window"],
+)
+def test_without_retry_after_the_pause_grows_per_refused_probe(
+    accepted: int, pauses: list[float]
+) -> None:
+    """Before the window is known: twice as long per refused probe when the window took
+    few requests (few probes), 1.5 times when it took many (a reset found sooner)."""
     clock = FakeClock(start=0.0)
     throttle = ApiThrottle("badge_meta", None, max_in_flight=32, clock=clock)
 
     async def scenario() -> list[float]:
-        pauses = []
+        await _answer_requests(throttle, accepted)
+        found = []
         for _ in range(4):
             throttle.throttled(await throttle.acquire(), retry_after=None)
-            pauses.append(throttle.paused_until - clock.now)
+            found.append(throttle.paused_until - clock.now)
             clock.now = throttle.paused_until
-        return pauses
+        return found
 
-    assert _run(scenario()) == [0.5, 1.0, 2.0, 4.0]
+    assert _run(scenario()) == pytest.approx(pauses)
 
 
 def test_a_stated_budget_higher_than_the_servers_limit_is_lowered_by_its_429s() -> None:
@@ -133,9 +147,9 @@ def test_a_stated_budget_higher_than_the_servers_limit_is_lowered_by_its_429s() 
     budget_pace = throttle.rate
 
     async def scenario() -> None:
-        await _answer_requests(throttle, 30)
-        clock.now = 1.0
-        throttle.throttled(await throttle.acquire(), retry_after=59.0)
+        await _answer_requests(throttle, 30, clock)
+        clock.now += 0.5
+        throttle.throttled(await throttle.acquire(), retry_after=60.0 - clock.now)
         clock.now = 60.0
         throttle.answered(await throttle.acquire())
 
@@ -154,3 +168,75 @@ def test_throttles_are_one_per_api_with_their_own_budgets() -> None:
     assert throttles["badge_meta"].budget == Rate(60, 60.0)
     assert throttles["customer_badges"].budget is None
     assert set(throttles.by_api) == {"badge_meta", "customer_badges"}
+
+
+def test_a_remembered_limit_is_paced_from_the_first_request_and_a_stated_one_wins() -> None:
+    remembered = ApiThrottle("badge_meta", None, max_in_flight=32, remembered=2.0)
+    assert remembered.rate == pytest.approx(2.0 * SAFETY)
+    assert remembered.window == 32  # paced: no slow start
+    assert remembered.limit == 2.0 and remembered.found_rates == []
+    stated = ApiThrottle("badge_meta", Rate(60, 60.0), max_in_flight=32, remembered=2.0)
+    assert stated.rate == pytest.approx(59 / 60) and stated.limit is None
+    throttles = Throttles({}, max_in_flight=8, remembered={"customer_badges": 3.0})
+    assert throttles["customer_badges"].limit == 3.0
+    assert throttles["badge_meta"].limit is None and throttles["badge_meta"].rate is None
+
+
+class FixedWindowServer:
+    """The vendor's way: at most `count` requests per fixed window, refused without
+    Retry-After; its windows began `phase` seconds before the client's first request."""
+
+    def __init__(self, clock: FakeClock, count: int, seconds: float, phase: float) -> None:
+        self.clock, self.count, self.seconds = clock, count, seconds
+        self._began = clock.now - phase
+        self._window, self._used = -1, 0
+
+    def accepts(self) -> bool:
+        window = int((self.clock.now - self._began) // self.seconds)
+        if window != self._window:
+            self._window, self._used = window, 0
+        if self._used == self.count:
+            return False
+        self._used += 1
+        return True
+
+
+async def _against(server: FixedWindowServer, throttle: ApiThrottle, calls: int) -> int:
+    """`calls` calls one after another, each at its pace and after any pause, asked again
+    after every 429; returns the 429s."""
+    clock, refused = server.clock, 0
+    for _ in range(calls):
+        while True:
+            clock.now = max(
+                clock.now + (1 / throttle.rate if throttle.rate else 0.01), throttle.paused_until
+            )
+            ticket = await throttle.acquire()
+            if server.accepts():
+                throttle.answered(ticket)
+                break
+            refused += 1
+            throttle.throttled(ticket, retry_after=None)
+    return refused
+
+
+def test_without_retry_after_the_limit_is_found_with_few_429s_and_remembered_without():
+    """40 per 5 s, refused without Retry-After: a first night finds 8/s, exactly enough
+    to be paced under; a night that remembers it starts there."""
+    clock = FakeClock(start=0.0)
+    server = FixedWindowServer(clock, count=40, seconds=5.0, phase=1.3)
+    first = ApiThrottle("customer_badge_detail", None, max_in_flight=32, clock=clock)
+    refused = _run(_against(server, first, 800))
+    assert first.window_count == 40
+    assert first.server_window == pytest.approx(5.0, rel=0.02)
+    assert first.limit == pytest.approx(8.0, rel=0.02)
+    assert refused <= 0.05 * 800
+    assert clock.now <= 1.05 * (800 / 8.0)  # wall time against the ideal, in fake time
+
+    clock.now += 100.0
+    second = ApiThrottle(
+        "customer_badge_detail", None, max_in_flight=32, clock=clock, remembered=first.limit
+    )
+    started = clock.now
+    refused_again = _run(_against(server, second, 800))
+    assert refused_again <= refused / 3
+    assert clock.now - started <= 1.05 * (800 / 8.0)
