@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.client.rates import parse_rate, parse_rate_limits
+from pipelines.client.rates import Rate, parse_rate, parse_rate_limits
 from pipelines.client.settings import ApiSettings, ClientTuning
 from pipelines.extract.customers import load_customers
 from pipelines.extract.run import extract_to_archive
@@ -44,7 +44,7 @@ class Outcome:
     failed: int
     seconds: float
     ideal_seconds: float
-    found: dict[str, float]  # per API, requests/s
+    found: dict[str, Rate]  # per API: the limits measured
 
     def line(self) -> str:
         share = self.throttled / self.requests if self.requests else 0.0
@@ -56,7 +56,7 @@ class Outcome:
 
 
 def measure(
-    customers: int, limit: str, mode: str, workdir: Path, found: dict[str, float]
+    customers: int, limit: str, mode: str, workdir: Path, found: dict[str, Rate]
 ) -> Outcome:
     """One extraction; a remembering mode starts at `found`, the limits found before."""
     retry_after, stated, remembering = MODES[mode]
@@ -83,7 +83,7 @@ def measure(
         report.failed_calls,
         report.seconds,
         ideal,
-        report.found_rates or found,
+        report.limits or found,
     )
 
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="badges-ratelimit-") as tmp:
         for limit in args.limits:
-            found: dict[str, float] = {}
+            found: dict[str, Rate] = {}
             for mode in args.modes:
                 outcome = measure(args.customers, limit, mode, Path(tmp), found)
                 found = outcome.found

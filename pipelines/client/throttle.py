@@ -41,7 +41,8 @@ from pipelines.client.rates import Rate
 INITIAL_IN_FLIGHT = 2
 SAFETY = 0.97  # pace this far under a rate found from 429s
 RAISE_FACTOR = 1.05  # after a quiet stretch, try this much more
-MIN_QUIET_SECONDS = 5.0
+MIN_QUIET_SECONDS = 5.0  # a quiet stretch lasts at least this long,
+QUIET_WINDOWS = 3  # and at least this many windows of the server
 FIRST_PROBE_SECONDS = 0.25  # without Retry-After, before the window's length is known
 PROBE_GROWTH = 1.5  # each refused probe waits this much longer than the last, at least,
 MAX_PROBE_GROWTH = 2.0  # and at most:
@@ -95,7 +96,7 @@ class ApiThrottle:
         budget: Rate | None,
         max_in_flight: int,
         clock: Callable[[], float] = time.monotonic,
-        remembered: float | None = None,
+        remembered: Rate | None = None,
     ) -> None:
         self.name = name
         self.budget = budget
@@ -113,7 +114,7 @@ class ApiThrottle:
             self._ceiling = (budget.count - burst) / budget.window_seconds
             self._set_rate(self._ceiling, burst)
         elif self.remembered is not None:
-            self._set_rate(max(MIN_RATE, self.remembered * SAFETY))
+            self._set_rate(max(MIN_RATE, self.remembered.per_second * SAFETY))
         self.window = max_in_flight if self.rate else min(INITIAL_IN_FLIGHT, max_in_flight)
         self._answers_at_window = 0  # answers since the window last grew
         self.paused_until = 0.0
@@ -124,8 +125,10 @@ class ApiThrottle:
         self._started_at: float | None = None
         self._refused_at = 0.0  # the last time the server's window was known to be full
         self._reset_at: float | None = None  # the last window reset, as estimated
-        self.server_window: float | None = None  # seconds, estimated between two resets
-        self.window_count: int | None = None  # requests the server accepts per window
+        # the server's window: its length in seconds, estimated between two resets, and
+        # the requests it accepts
+        self.server_window = self.remembered.window_seconds if self.remembered else None
+        self.window_count = self.remembered.count if self.remembered else None
         self._reset_width = math.inf  # how long after the last refusal it was found
         self._anchor = 0.0  # the reset the window's length is measured from
         self._anchor_width = math.inf
@@ -138,7 +141,18 @@ class ApiThrottle:
     @property
     def limit(self) -> float | None:
         """The server's limit in requests/s: found tonight, else remembered; None unknown."""
-        return self.found_rates[-1] if self.found_rates else self.remembered
+        if self.found_rates:
+            return self.found_rates[-1]
+        return self.remembered.per_second if self.remembered else None
+
+    @property
+    def measured(self) -> Rate | None:
+        """The server's limit as its window's count and length: found tonight (the length
+        from the rate, while only one reset is known), else remembered; None unknown."""
+        if not self.found_rates or not self.window_count:
+            return self.remembered
+        seconds = self.server_window or self.window_count / self.found_rates[-1]
+        return Rate(self.window_count, round(seconds, 3))
 
     @property
     def paused(self) -> bool:
@@ -275,6 +289,8 @@ class ApiThrottle:
         reset, width = (refused_at + now) / 2, now - refused_at
         if self._reset_at is not None:
             self._found(reset, width)
+        elif self.server_window is not None:  # remembered: the window's phase is known now
+            self._anchor, self._anchor_width, self._windows_counted = reset, width, 0
         elif self._started_at is not None and reset > self._started_at and self._accepted:
             # joined mid-window: the rate is overstated, and the next window shows it
             self.window_count = self._accepted
@@ -324,7 +340,9 @@ class ApiThrottle:
         if self.rate is None or self.limit is None or self.rate == self._ceiling:
             return
         now = self._clock()
-        if now - self._quiet_since >= max(MIN_QUIET_SECONDS, self.server_window or 0.0):
+        if now - self._quiet_since >= max(
+            MIN_QUIET_SECONDS, QUIET_WINDOWS * (self.server_window or 0)
+        ):
             self._quiet_since = now
             raised = self.rate * RAISE_FACTOR
             self._set_rate(min(raised, self._ceiling) if self._ceiling else raised)
@@ -345,7 +363,7 @@ class Throttles:
         budgets: dict[str, Rate],
         max_in_flight: int,
         clock: Callable[[], float] = time.monotonic,
-        remembered: dict[str, float] | None = None,
+        remembered: dict[str, Rate] | None = None,
     ) -> None:
         self._budgets = budgets
         self._max_in_flight = max_in_flight

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.client.rates import Rate
 from pipelines.extract.gate import CallTally
 
 # Bookkeeping of the extraction itself, not one of the night's published figures.
@@ -43,6 +44,8 @@ class ExtractReport:
     raw_records: int = 0
     seconds: float = 0.0
     found_rates: dict[str, float] = field(default_factory=dict, metadata=UNPUBLISHED)  # per s
+    # per API: the limit measured tonight, or remembered and not contradicted
+    limits: dict[str, Rate] = field(default_factory=dict, metadata=UNPUBLISHED)
 
     @property
     def requests_per_second(self) -> float:

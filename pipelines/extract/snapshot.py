@@ -155,6 +155,11 @@ class SnapshotExtractor:
             for api, throttle in self.client.throttles.by_api.items()
             if throttle.found_rates
         }
+        report.limits = {
+            api: limit
+            for api, throttle in self.client.throttles.by_api.items()
+            if (limit := throttle.measured) is not None
+        }
         if self._on_progress is not None:
             self._on_progress(self.progress.figures())
         return report

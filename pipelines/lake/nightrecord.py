@@ -65,8 +65,9 @@ class NightNote:
     calls: dict[str, int] = field(default_factory=dict)
     failed_calls: int = 0
     found_rates: dict[str, float] = field(default_factory=dict)  # API -> requests/s
-    # host -> API -> requests/s: each API's limit as last measured at that host
-    limits: dict[str, dict[str, float]] = field(default_factory=dict)
+    # host -> API -> each API's limit as last measured at that host, as the vendor
+    # states limits (`40/5.02s`: a window's count and its length)
+    limits: dict[str, dict[str, str]] = field(default_factory=dict)
     pairs_reusable: int = 0  # pairs that could have been reused (known, not due)
     pairs_changed: int = 0  # of those, fetched because their fingerprint changed
 

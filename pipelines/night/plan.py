@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.client.rates import Rate
+from pipelines.client.rates import Rate, parse_rate
 from pipelines.client.settings import api_host
 from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, previous_snapshot
 from pipelines.extract.planning import (
@@ -50,20 +50,21 @@ class PreparedNight:
     plan: NightPlan
     carried_badges: list[str] = field(default_factory=list)  # listed only by carried customers
     host: str = ""  # the API's host, whose limits the night remembers
-    limits: dict[str, dict[str, float]] = field(default_factory=dict)  # last night's, per host
+    limits: dict[str, dict[str, str]] = field(default_factory=dict)  # last night's, per host
 
     @property
     def building_dir(self) -> Path:
         return self.lake.building_dir(self.snapshot_date)
 
     @property
-    def remembered_limits(self) -> dict[str, float]:
+    def remembered_limits(self) -> dict[str, Rate]:
         """Per API, the limit measured at tonight's host on an earlier night."""
-        return dict(self.limits.get(self.host, {}))
+        return remembered_at(self.limits, self.host)
 
-    def limits_after(self, found: dict[str, float]) -> dict[str, dict[str, float]]:
-        """Every host's limits, with those found tonight at tonight's host."""
-        return {**self.limits, self.host: {**self.remembered_limits, **found}}
+    def limits_after(self, measured: dict[str, Rate]) -> dict[str, dict[str, str]]:
+        """Every host's limits, with those measured tonight at tonight's host."""
+        tonight = {api: str(rate) for api, rate in measured.items()}
+        return {**self.limits, self.host: {**self.limits.get(self.host, {}), **tonight}}
 
 
 @dataclass
@@ -96,8 +97,9 @@ def prepare_night(
     population = population_of(customers, active)
     host = api_host(base_url)
     limits = last.note.limits if last.note else {}
+    remembered = {api: rate.per_second for api, rate in remembered_at(limits, host).items()}
     rates, sources = rates_per_second(
-        budgets, last.note.found_rates if last.note else {}, limits.get(host)
+        budgets, last.note.found_rates if last.note else {}, remembered
     )
     nights = options.rotation_nights
     if nights is None:
@@ -136,6 +138,14 @@ def prepare_night(
         host,
         limits,
     )
+
+
+def remembered_at(limits: dict[str, dict[str, str]], host: str) -> dict[str, Rate]:
+    """The limits a night record holds for `host`, per API."""
+    return {
+        api: parse_rate(text, f"the night record's limit of {api} at {host}")
+        for api, text in limits.get(host, {}).items()
+    }
 
 
 def _carried_badges(

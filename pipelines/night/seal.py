@@ -48,7 +48,7 @@ def seal(
         calls=dict(report.calls),
         failed_calls=report.failed_calls,
         found_rates=found_or_achieved_rates(report.seconds, report.calls, report.found_rates),
-        limits=night.limits_after(report.found_rates),
+        limits=night.limits_after(report.limits),
         pairs_reusable=report.pairs_reusable,
         pairs_changed=report.pairs_changed,
     )
