@@ -22,7 +22,7 @@ proceed side by side, each at its own pace.
   once the probe is answered. The pause lasts until Retry-After; without one, until the
   window's expected reset (the probe goes a little early, and a refused one tries again
   a few hundredths of a window later), or, before the window is known, 0.25 s growing
-  1.5-2x per refused probe (further apart when a window accepts few requests, so the
+  1.25-2x per refused probe (further apart when a window accepts few requests, so the
   probes stay a small share of them). A 429 is backpressure, never a failure of the call.
 - Requests waiting for their turn when a pause begins are sent back, so none of them
   is refused in the pause.
@@ -39,12 +39,12 @@ from collections.abc import Callable
 from pipelines.client.rates import Rate
 
 INITIAL_IN_FLIGHT = 2
-SAFETY = 0.97  # pace this far under a rate found from 429s
+SAFETY = 0.98  # pace this far under a rate found from 429s
 RAISE_FACTOR = 1.05  # after a quiet stretch, try this much more
 MIN_QUIET_SECONDS = 5.0  # a quiet stretch lasts at least this long,
 QUIET_WINDOWS = 3  # and at least this many windows of the server
 FIRST_PROBE_SECONDS = 0.25  # without Retry-After, before the window's length is known
-PROBE_GROWTH = 1.5  # each refused probe waits this much longer than the last, at least,
+PROBE_GROWTH = 1.25  # each refused probe waits this much longer than the last, at least,
 MAX_PROBE_GROWTH = 2.0  # and at most:
 PROBES_FOR_GROWTH = 16  # this over the requests a window accepts
 MAX_PROBE_SECONDS = 8.0
@@ -147,12 +147,11 @@ class ApiThrottle:
 
     @property
     def measured(self) -> Rate | None:
-        """The server's limit as its window's count and length: found tonight (the length
-        from the rate, while only one reset is known), else remembered; None unknown."""
-        if not self.found_rates or not self.window_count:
+        """The server's limit as its window's count and length, once two window resets
+        have been found tonight; else the limit remembered; None unknown."""
+        if not self.found_rates or not self.window_count or self.server_window is None:
             return self.remembered
-        seconds = self.server_window or self.window_count / self.found_rates[-1]
-        return Rate(self.window_count, round(seconds, 3))
+        return Rate(self.window_count, round(self.server_window, 3))
 
     @property
     def paused(self) -> bool:
@@ -288,7 +287,7 @@ class ApiThrottle:
         refused_at = max(self._refused_at, self._reset_at or 0.0)
         reset, width = (refused_at + now) / 2, now - refused_at
         if self._reset_at is not None:
-            self._found(reset, width)
+            reset = self._found(refused_at, now)
         elif self.server_window is not None:  # remembered: the window's phase is known now
             self._anchor, self._anchor_width, self._windows_counted = reset, width, 0
         elif self._started_at is not None and reset > self._started_at and self._accepted:
@@ -300,30 +299,36 @@ class ApiThrottle:
         self._probing = False
         self.window = self.max_in_flight
 
-    def _found(self, reset: float, width: float) -> None:
-        """A window reset after another: one window's count over the window's length.
+    def _found(self, refused_at: float, answered_at: float) -> float:
+        """A window reset after another, between a refusal and an answer: the limit is one
+        window's count over the window's length. Returns when the reset was, as estimated.
 
         The count accepted between two resets one window apart is exact. The window's
         length is the time between two resets over the windows between them, measured
         from the sharpest reset found (the one found closest after a refusal), so its
-        error shrinks as the night goes on."""
+        error shrinks as the night goes on; a reset found long after the last refusal is
+        placed where the known length puts it, when that lies between the two."""
         assert self._reset_at is not None
+        reset, width = (refused_at + answered_at) / 2, answered_at - refused_at
         interval = reset - self._reset_at
         if interval <= 0 or not self._accepted:
-            return
+            return reset
         windows = self._windows_between(interval)
         if self.server_window is None or interval < 0.75 * self.server_window:
             self._anchor, self._anchor_width = self._reset_at, self._reset_width
             self._windows_counted = windows
         else:
             self._windows_counted += windows
-        if self._windows_counted:
-            self.server_window = (reset - self._anchor) / self._windows_counted
+            expected = self._anchor + self._windows_counted * self.server_window
+            if refused_at < expected <= answered_at:
+                reset = expected
+        self.server_window = (reset - self._anchor) / self._windows_counted
         if width < self._anchor_width:
             self._anchor, self._anchor_width, self._windows_counted = reset, width, 0
         if windows == 1 or self.window_count is None:
             self.window_count = self._accepted // windows
         self._set_found(self.window_count / self.server_window)
+        return reset
 
     def _windows_between(self, interval: float) -> int:
         """Windows between two resets: by time, once the window's length is known, and at

@@ -118,14 +118,14 @@ def test_the_rate_found_between_two_window_resets_is_the_servers() -> None:
 
 @pytest.mark.parametrize(
     ("accepted", "pauses"),
-    [(1, [0.25, 0.5, 1.0, 2.0]), (40, [0.25, 0.375, 0.5625, 0.84375])],
+    [(1, [0.25, 0.5, 1.0, 2.0]), (40, [0.25, 0.3125, 0.390625, 0.48828125])],
     ids=["few-accepted-per-window", "many-accepted-per-window"],
 )
 def test_without_retry_after_the_pause_grows_per_refused_probe(
     accepted: int, pauses: list[float]
 ) -> None:
     """Before the window is known: twice as long per refused probe when the window took
-    few requests (few probes), 1.5 times when it took many (a reset found sooner)."""
+    few requests (few probes), 1.25 times when it took many (a reset found sooner)."""
     clock = FakeClock(start=0.0)
     throttle = ApiThrottle("badge_meta", None, max_in_flight=32, clock=clock)
 

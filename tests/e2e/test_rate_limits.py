@@ -2,7 +2,8 @@
 
 The sandbox limits each API to 20 requests per 1 s window (a short window stands in for
 the vendor's minute). The client is given one attempt per call, so a single 429 that
-spent an attempt would show as a failed call.
+spent an attempt would show as a failed call. A night remembers the limits it measured,
+so the next one starts at their pace.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.client.rates import Rate, parse_rate
+from pipelines.client.settings import api_host
+from pipelines.lake.nightrecord import read_night_note
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import Faults, generate_org
 from tests.e2e.conftest import TODAY, Pipeline, run_against, start_pipeline
@@ -58,3 +62,39 @@ def test_a_rate_limited_night_loads_what_an_unlimited_one_loads(
             unlimited.lake.warehouse_path, limited.lake.warehouse_path, table
         )
         assert differences == 0, table
+
+
+def test_the_next_night_starts_at_the_limits_the_last_one_measured(tmp_path: Path) -> None:
+    """A handful of customers against 8 requests per 1 s window, without Retry-After: the
+    first night finds the limits with at most a quarter of its requests refused, records
+    them per API for the sandbox's host, and the second night, paced at them from its
+    first request, is hardly refused at all."""
+    org = generate_org(customers=6, badges=10, seed=5, as_of=TODAY)
+    runs = start_pipeline(tmp_path, org, Faults(rate_limit="8/s", retry_after=False))
+    pipeline = next(runs)
+    try:
+        stats = pipeline.server.stats
+        assert pipeline.run(max_attempts=1).success
+        first_requests, first_429s = stats.total_requests, stats.rate_limited
+        note = read_night_note(pipeline.lake.raw_dir(TODAY))
+        assert pipeline.run(max_attempts=1).success
+        second_requests = stats.total_requests - first_requests
+        second_429s = stats.rate_limited - first_429s
+    finally:
+        runs.close()
+
+    assert first_429s > 0  # the limits were found from the server's 429s
+    assert first_429s <= 0.25 * first_requests, f"{first_429s} of {first_requests} refused"
+    assert note is not None
+    host = api_host(pipeline.server.base_url)
+    assert host.startswith("127.0.0.1:")
+    limits = {api: parse_rate(text) for api, text in note.limits[host].items()}
+    assert "customer_badge_detail" in limits  # the APIs with two window resets or more
+    for api, limit in limits.items():
+        assert limit.count == 8, (api, limit)  # a window's count is exact
+        assert 0.8 <= limit.window_seconds <= 1.5, (api, limit)
+    assert second_429s <= max(2, first_429s // 4), (second_429s, first_429s)
+    assert second_429s <= 0.05 * second_requests
+    after = read_night_note(pipeline.lake.raw_dir(TODAY))
+    assert after is not None and set(after.limits[host]) == set(limits)
+    assert isinstance(parse_rate(after.limits[host]["customer_badges"]), Rate)
