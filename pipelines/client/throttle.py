@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from collections.abc import Callable
 
+from pipelines.client.pacer import Pacer
 from pipelines.client.rates import Rate
+from pipelines.client.window import ServerWindow
 
 INITIAL_IN_FLIGHT = 2
 SAFETY = 0.98  # pace this far under a rate found from 429s
@@ -51,42 +52,6 @@ MAX_PROBE_SECONDS = 8.0
 PROBE_MARGIN = 0.01  # of the window: the first probe goes this early before the expected reset
 PROBE_STEP = 0.03  # of the window: the first wait after a 429, once the window is known
 MIN_RATE = 0.01  # requests/s
-
-
-class Pacer:
-    """Requests spaced evenly at `rate` per second, at most `burst` at once: each takes the
-    next slot of a fixed schedule, so late wake-ups do not lower the pace."""
-
-    def __init__(
-        self, rate: float, burst: int = 1, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._burst = burst
-        self._clock = clock
-        self.set_rate(rate)
-        self.restart()
-
-    def set_rate(self, rate: float) -> None:
-        """A new pace for the slots not taken yet."""
-        self.interval = 1 / rate
-        self._slack = (self._burst - 1) * self.interval
-
-    def restart(self) -> None:
-        """Wakes the requests waiting for their slots and forgets the slots, so the next
-        request goes at once."""
-        self._next = -math.inf
-        restarted = getattr(self, "_restarted", None)
-        if restarted is not None:
-            restarted.set()
-        self._restarted = asyncio.Event()
-
-    async def wait(self) -> None:
-        """Until this request's slot, or until a restart."""
-        now = self._clock()
-        slot = max(self._next, now - self._slack)
-        self._next = slot + self.interval
-        if slot > now:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._restarted.wait(), slot - now)
 
 
 class ApiThrottle:
@@ -124,15 +89,7 @@ class ApiThrottle:
         self._waited_for_reset = False  # this pause has probed at the expected reset
         self._started_at: float | None = None
         self._refused_at = 0.0  # the last time the server's window was known to be full
-        self._reset_at: float | None = None  # the last window reset, as estimated
-        # the server's window: its length in seconds, estimated between two resets, and
-        # the requests it accepts
-        self.server_window = self.remembered.window_seconds if self.remembered else None
-        self.window_count = self.remembered.count if self.remembered else None
-        self._reset_width = math.inf  # how long after the last refusal it was found
-        self._anchor = 0.0  # the reset the window's length is measured from
-        self._anchor_width = math.inf
-        self._windows_counted = 0  # windows since then
+        self.server = ServerWindow(self.remembered)  # the window, as the 429s reveal it
         self._accepted = 0  # answers since the last reset was found (or since the start)
         self._quiet_since = 0.0
         self.throttled_count = 0
@@ -149,9 +106,7 @@ class ApiThrottle:
     def measured(self) -> Rate | None:
         """The server's limit as its window's count and length, once two window resets
         have been found tonight; else the limit remembered; None unknown."""
-        if not self.found_rates or not self.window_count or self.server_window is None:
-            return self.remembered
-        return Rate(self.window_count, round(self.server_window, 3))
+        return (self.server.measured if self.found_rates else None) or self.remembered
 
     @property
     def paused(self) -> bool:
@@ -238,11 +193,11 @@ class ApiThrottle:
         near the limit, a window fills just before it ends), the second a little before
         the window's expected reset, and later ones a growing step apart. Before, the
         probes go a growing step apart from the first 429 on."""
-        expected = self._expected_reset(now)
+        expected = self.server.expected_reset(now, PROBE_MARGIN)
         if not self._probing:  # a new pause
             self._probe_wait = FIRST_PROBE_SECONDS
-            if self.server_window is not None:
-                self._probe_wait = PROBE_STEP * self.server_window
+            if self.server.seconds is not None:
+                self._probe_wait = PROBE_STEP * self.server.seconds
             self._waited_for_reset = expected is None
         elif not self._waited_for_reset and expected is not None:
             self._waited_for_reset = True
@@ -252,17 +207,10 @@ class ApiThrottle:
         self._probe_wait = min(self._probe_wait * self._probe_growth(), MAX_PROBE_SECONDS)
         return delay
 
-    def _expected_reset(self, now: float) -> float | None:
-        """A little before the window is expected to reset next, once its length is known."""
-        if self.server_window is None or self._reset_at is None:
-            return None
-        windows = math.floor((now - self._reset_at) / self.server_window) + 1
-        return self._reset_at + (windows - PROBE_MARGIN) * self.server_window
-
     def _probe_growth(self) -> float:
         """How much longer each refused probe waits: the fewer requests a window accepts,
         the further apart, so that probes stay a small share of the requests."""
-        accepted = self.window_count or self._accepted
+        accepted = self.server.count or self._accepted
         return min(MAX_PROBE_GROWTH, max(PROBE_GROWTH, PROBES_FOR_GROWTH / max(accepted, 1)))
 
     def _release(self) -> None:
@@ -284,58 +232,15 @@ class ApiThrottle:
     def _window_reset(self, now: float) -> None:
         """The first answer after a pause: the server began a new window, after the last
         refusal and before this answer."""
-        refused_at = max(self._refused_at, self._reset_at or 0.0)
-        reset, width = (refused_at + now) / 2, now - refused_at
-        if self._reset_at is not None:
-            reset = self._found(refused_at, now)
-        elif self.server_window is not None:  # remembered: the window's phase is known now
-            self._anchor, self._anchor_width, self._windows_counted = reset, width, 0
-        elif self._started_at is not None and reset > self._started_at and self._accepted:
-            # joined mid-window: the rate is overstated, and the next window shows it
-            self.window_count = self._accepted
-            self._set_found(self._accepted / (reset - self._started_at))
-        self._reset_at, self._reset_width, self._accepted = reset, width, 0
+        refused_at = max(self._refused_at, self.server.reset_at or 0.0)
+        since = self._started_at if self._started_at is not None else now
+        found = self.server.reset(refused_at, now, self._accepted, since)
+        if found is not None:
+            self._set_found(found)
+        self._accepted = 0
         self._quiet_since = now
         self._probing = False
         self.window = self.max_in_flight
-
-    def _found(self, refused_at: float, answered_at: float) -> float:
-        """A window reset after another, between a refusal and an answer: the limit is one
-        window's count over the window's length. Returns when the reset was, as estimated.
-
-        The count accepted between two resets one window apart is exact. The window's
-        length is the time between two resets over the windows between them, measured
-        from the sharpest reset found (the one found closest after a refusal), so its
-        error shrinks as the night goes on; a reset found long after the last refusal is
-        placed where the known length puts it, when that lies between the two."""
-        assert self._reset_at is not None
-        reset, width = (refused_at + answered_at) / 2, answered_at - refused_at
-        interval = reset - self._reset_at
-        if interval <= 0 or not self._accepted:
-            return reset
-        windows = self._windows_between(interval)
-        if self.server_window is None or interval < 0.75 * self.server_window:
-            self._anchor, self._anchor_width = self._reset_at, self._reset_width
-            self._windows_counted = windows
-        else:
-            self._windows_counted += windows
-            expected = self._anchor + self._windows_counted * self.server_window
-            if refused_at < expected <= answered_at:
-                reset = expected
-        self.server_window = (reset - self._anchor) / self._windows_counted
-        if width < self._anchor_width:
-            self._anchor, self._anchor_width, self._windows_counted = reset, width, 0
-        if windows == 1 or self.window_count is None:
-            self.window_count = self._accepted // windows
-        self._set_found(self.window_count / self.server_window)
-        return reset
-
-    def _windows_between(self, interval: float) -> int:
-        """Windows between two resets: by time, once the window's length is known, and at
-        least as many as the answers need (a window accepts no more than its count)."""
-        by_time = round(interval / self.server_window) if self.server_window else 1
-        by_count = math.ceil(self._accepted / self.window_count - 0.2) if self.window_count else 1
-        return max(1, by_time, by_count)
 
     def _set_found(self, found: float) -> None:
         self.found_rates.append(found)
@@ -346,7 +251,7 @@ class ApiThrottle:
             return
         now = self._clock()
         if now - self._quiet_since >= max(
-            MIN_QUIET_SECONDS, QUIET_WINDOWS * (self.server_window or 0)
+            MIN_QUIET_SECONDS, QUIET_WINDOWS * (self.server.seconds or 0)
         ):
             self._quiet_since = now
             raised = self.rate * RAISE_FACTOR

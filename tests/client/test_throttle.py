@@ -228,8 +228,8 @@ def test_without_retry_after_the_limit_is_found_with_few_429s_and_remembered_wit
     server = FixedWindowServer(clock, count=40, seconds=5.0, phase=1.3)
     first = ApiThrottle("customer_badge_detail", None, max_in_flight=32, clock=clock)
     refused = _run(_against(server, first, 800))
-    assert first.window_count == 40
-    assert first.server_window == pytest.approx(5.0, rel=0.02)
+    assert first.server.count == 40
+    assert first.server.seconds == pytest.approx(5.0, rel=0.02)
     assert first.limit == pytest.approx(8.0, rel=0.02)
     assert refused <= 0.05 * 800
     assert clock.now <= 1.05 * (800 / 8.0)  # wall time against the ideal, in fake time
