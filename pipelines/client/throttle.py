@@ -11,13 +11,10 @@ proceed side by side, each at its own pace.
   from the first request, so the next night does not find it again.
 - **No budget, nothing remembered**: the throttle starts with two requests in flight
   and lets one more in per round of answers (an unlimited server is at full speed within
-  a few dozen round trips, and the first 429 finds few requests in flight). The first
-  429 reveals the limit: at the first answer after a pause a new window has begun, some
-  time after the last refusal. Between two such resets one window apart, the count of
-  requests accepted is exactly the server's; the window's length is the time since the
-  first reset measured over the windows since, so its error shrinks as the night goes on.
-  The throttle paces just under count / length, and tries 5% more after every quiet
-  stretch, so a rate found too low is corrected by the next 429.
+  a few dozen round trips, and the first 429 finds few requests in flight). The 429s
+  reveal the server's window, its count and its length (see `window.py`); the throttle
+  paces just under count / length, and tries 5% more after every quiet stretch, so a
+  rate found too low is corrected by the next 429.
 - **A 429** pauses the whole API, then lets a single probe through; the others follow
   once the probe is answered. The pause lasts until Retry-After; without one, until the
   window's expected reset (the probe goes a little early, and a refused one tries again
@@ -165,7 +162,8 @@ class ApiThrottle:
         now = self._clock()
         self.throttled_count += 1
         if ticket < self._epoch and not self._probing:
-            return  # sent before the last pause, answered after its window reset was found
+            self._release()  # sent before the last pause, answered after its reset was found
+            return
         self._refused_at = max(self._refused_at, now)
         if retry_after is not None:  # whole seconds are rounded up: the reset is within 1 s
             rounding = 1.0 if retry_after.is_integer() else 0.0
