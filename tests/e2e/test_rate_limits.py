@@ -65,11 +65,11 @@ def test_a_rate_limited_night_loads_what_an_unlimited_one_loads(
 
 
 def test_the_next_night_starts_at_the_limits_the_last_one_measured(tmp_path: Path) -> None:
-    """A dozen customers against 16 requests per 2 s window, without Retry-After: the
+    """30 customers against 16 requests per 2 s window, without Retry-After: the
     first night finds the limits with at most a quarter of its requests refused and
     records them per API for the sandbox's host; the second night, paced at them from
     its first request, is refused far less."""
-    org = generate_org(customers=12, badges=10, seed=5, as_of=TODAY)
+    org = generate_org(**ORG, as_of=TODAY)
     runs = start_pipeline(tmp_path, org, Faults(rate_limit="16/2s", retry_after=False))
     pipeline = next(runs)
     try:
@@ -89,10 +89,10 @@ def test_the_next_night_starts_at_the_limits_the_last_one_measured(tmp_path: Pat
     host = api_host(pipeline.server.base_url)
     assert host.startswith("127.0.0.1:")
     limits = {api: parse_rate(text) for api, text in note.limits[host].items()}
-    assert limits  # the APIs whose window reset twice or more
+    assert "customer_badges" in limits  # the API with the most calls tonight
     for api, limit in limits.items():
         assert limit.count == 16, (api, limit)  # a window's count is exact
-        assert 1.4 <= limit.window_seconds <= 3.0, (api, limit)
+        assert 1.0 <= limit.window_seconds <= 3.0, (api, limit)  # 2 s, within half
     assert second_429s <= max(2, first_429s // 2), (second_429s, first_429s)
     assert second_429s <= 0.1 * second_requests, (second_429s, second_requests)
     after = read_night_note(pipeline.lake.raw_dir(TODAY))
