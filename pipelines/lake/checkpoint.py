@@ -64,6 +64,7 @@ class CheckpointWriter:
         batch_rows: int = BATCH_ROWS,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        on_file: Callable[[Path], None] | None = None,
     ) -> None:
         self.directory = directory
         (directory / STATE_DIR).mkdir(parents=True, exist_ok=True)
@@ -72,6 +73,7 @@ class CheckpointWriter:
         self._batch_rows = batch_rows
         self.checkpoint_seconds = checkpoint_seconds
         self._clock = clock
+        self._on_file = on_file  # sees each checkpoint file once it is in place
         self._last_flush = clock()
         self._records: list[RawRecord] = []
         self._pairs: list[PairRow] = []
@@ -100,21 +102,24 @@ class CheckpointWriter:
         if not (self._records or self._pairs or self._decisions):
             return
         number = f"{self._part:06d}"
+        written = []
         if self._records:
             batch = records_to_table(self._records)
-            write_parquet(batch, self.directory / f"responses-{number}.parquet", RAW_SCHEMA)
+            written.append(self.directory / f"responses-{number}.parquet")
+            write_parquet(batch, written[-1], RAW_SCHEMA)
             if self._on_batch is not None:
                 self._on_batch(batch)
             self.records_written += len(self._records)
         if self._pairs:
             table = pa.table(list(zip(*self._pairs, strict=True)), schema=PAIRS_SCHEMA)
-            write_parquet(
-                table, self.directory / STATE_DIR / f"pairs-{number}.parquet", PAIRS_SCHEMA
-            )
+            written.append(self.directory / STATE_DIR / f"pairs-{number}.parquet")
+            write_parquet(table, written[-1], PAIRS_SCHEMA)
         if self._decisions:
             table = pa.table(list(zip(*self._decisions, strict=True)), schema=DECISIONS_SCHEMA)
-            path = self.directory / STATE_DIR / f"fingerprints-{number}.parquet"
-            write_parquet(table, path, DECISIONS_SCHEMA)
+            written.append(self.directory / STATE_DIR / f"fingerprints-{number}.parquet")
+            write_parquet(table, written[-1], DECISIONS_SCHEMA)
+        for path in written if self._on_file is not None else []:
+            self._on_file(path)
         self._records, self._pairs, self._decisions = [], [], []
         self._part += 1
 

@@ -8,16 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "./data"
+BUCKET_VARIABLE = "BADGES_BUCKET_URL"
 PARTITION = "snapshot_date="  # Hive-style: lake/<table>/snapshot_date=YYYY-MM-DD/
 
 
 @dataclass(frozen=True)
 class Lake:
     root: Path
+    bucket_url: str | None = None  # s3://bucket/prefix: the system of record (lake.mirror)
 
     @classmethod
     def from_env(cls) -> Lake:
-        return cls(Path(os.environ.get("BADGES_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
+        return cls(
+            Path(os.environ.get("BADGES_DATA_DIR") or DEFAULT_DATA_DIR).resolve(),
+            os.environ.get(BUCKET_VARIABLE) or None,
+        )
 
     @property
     def lake_dir(self) -> Path:

@@ -30,10 +30,13 @@ class PartWriter:
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path = path
+        self._schema = schema
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
 
     def write(self, table: pa.Table) -> None:
-        self._writer.write_table(table)
+        self._writer.write_table(
+            table if table.schema == self._schema else table.cast(self._schema)
+        )
 
     def close(self) -> None:
         self._writer.close()

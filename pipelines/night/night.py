@@ -28,6 +28,7 @@ from pipelines.extract.report import ExtractReport, GateWatch
 from pipelines.extract.run import run_extraction
 from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.durable import replace_directory
+from pipelines.lake.mirror import CheckpointUploads, mirror_of
 from pipelines.lake.nightrecord import NightNote
 from pipelines.night.options import NightOptions
 from pipelines.night.plan import PreparedNight
@@ -101,22 +102,27 @@ def _extract(
     first; the answers go to it as they are checkpointed."""
     for part in night.resumed.parts:
         normalizer.submit_file(part)
+    uploads = CheckpointUploads(mirror_of(night.lake), night.building_dir)
     writer = CheckpointWriter(
         night.building_dir,
         night.resumed.next_part,
         on_batch=normalizer.submit,
         checkpoint_seconds=options.checkpoint_seconds,
+        on_file=uploads.submit,
     )
     expected = night.plan.total_calls + night.resumed.answered_calls
-    return run_extraction(
-        settings,
-        writer,
-        night.rotation.fetch,
-        snapshot_date=night.snapshot_date,
-        resumed=night.resumed,
-        plan=night.details,
-        gate=GateWatch(options.max_failed_share, expected if night.previous else None),
-        describe_badges=night.carried_badges,
-        on_progress=on_progress,
-        progress_every=progress_every,
-    )
+    try:
+        return run_extraction(
+            settings,
+            writer,
+            night.rotation.fetch,
+            snapshot_date=night.snapshot_date,
+            resumed=night.resumed,
+            plan=night.details,
+            gate=GateWatch(options.max_failed_share, expected if night.previous else None),
+            describe_badges=night.carried_badges,
+            on_progress=on_progress,
+            progress_every=progress_every,
+        )
+    finally:
+        uploads.close()

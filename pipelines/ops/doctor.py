@@ -19,6 +19,7 @@ from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.lake import Lake
 from pipelines.lake.dbfiles import WarehouseBusyError, shared_lock
+from pipelines.lake.mirror import bucket_state
 from pipelines.ops.alerts import WEBHOOK_VARIABLE, redact, webhook_host
 from pipelines.ops.freshness import stale_after_hours
 from pipelines.ops.probe import DOCTOR_TUNING, Check, base_url_answers, probe_api
@@ -79,6 +80,13 @@ def warehouse_not_held(lake: Lake) -> Check:
     return Check(True, f"{label}: {lake.warehouse_path}")
 
 
+def bucket_reachable(lake: Lake) -> Check:
+    state = bucket_state(lake)
+    if state is None:
+        return Check(True, "bucket: BADGES_BUCKET_URL unset, the data directory is everything")
+    return Check(*state)
+
+
 def alert_settings(environ: Mapping[str, str]) -> Check:
     try:
         hours = stale_after_hours(environ)
@@ -120,6 +128,7 @@ def checks(environ: Mapping[str, str] = os.environ) -> Iterator[Check]:
     yield dagster_instance()
     yield data_dir_writable(lake)
     yield warehouse_not_held(lake)
+    yield bucket_reachable(lake)
     yield alert_settings(environ)
     base_url = environ.get("CAPILLARY_BASE_URL")
     listed, customers = customers_file(environ.get("CAPILLARY_CUSTOMERS"), not base_url)

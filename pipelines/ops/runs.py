@@ -17,6 +17,7 @@ from dagster import (
 )
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
+from pipelines.lake.mirror import bucket_state
 from pipelines.lake import Lake
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
@@ -177,6 +178,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         in_progress=running,
         schedule_note=schedule_note(instance, now.timestamp()),
         unreadable=unreadable,
+        bucket=bucket_state(lake),
     )
 
 

@@ -45,6 +45,7 @@ class StatusReport:
     in_progress: RunSummary | None = None
     schedule_note: str | None = None  # e.g. the schedule is stopped or no daemon runs
     unreadable: str | None = None  # why the warehouse could not be read
+    bucket: tuple[bool, str] | None = None  # up to date, and a line; None: no bucket
 
     @property
     def stale(self) -> bool:
@@ -56,13 +57,15 @@ class StatusReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.stale or self.last_run_failed else 0
+        bucket_behind = self.bucket is not None and not self.bucket[0]
+        return 1 if self.stale or self.last_run_failed or bucket_behind else 0
 
     def lines(self) -> list[str]:
         return [
             *self._published_lines(),
             *self._run_lines(),
             *self._schedule_lines(),
+            *([f"bucket      {self.bucket[1]}"] if self.bucket else []),
             self._verdict(),
         ]
 
@@ -107,6 +110,8 @@ class StatusReport:
         problems = []
         if self.last_run_failed:
             problems.append("FAILED: the last run failed")
+        if self.bucket is not None and not self.bucket[0]:
+            problems.append("BUCKET: " + self.bucket[1])
         if self.unreadable:
             problems.append("UNKNOWN: the published snapshot could not be read")
         elif self.stale:
