@@ -17,8 +17,8 @@ from dagster import (
 )
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
-from pipelines.lake.mirror import bucket_state
 from pipelines.lake import Lake
+from pipelines.lake.mirror import bucket_state
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB, NIGHTLY_SCHEDULE
