@@ -2,6 +2,8 @@
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from dagster import (
     AssetCheckResult,
@@ -21,6 +23,8 @@ from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
+from pipelines.lake.bucket import BucketError
+from pipelines.lake.mirror import mirror_of
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
 from pipelines.night.summary import NightSummary
@@ -31,6 +35,7 @@ from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.ops.source import prepare_source_night
 
 progress_log = logging.getLogger("badges.progress")
+T = TypeVar("T")
 
 PAST_WITHOUT_ARCHIVE = (
     "no raw archive for {date}: the Badges API serves only current state, so a past "
@@ -117,7 +122,13 @@ def raw_api_responses(
     raw_dir = lake.lake.raw_dir(snapshot_date)
     if snapshot_date > today:
         raise Failure(f"snapshot date {snapshot_date} is in the future (today is {today}, UTC)")
+    mirror = mirror_of(lake.lake)
     if snapshot_date < today or config.replay:
+        if not raw_dir.exists() and mirror is not None:
+            _log(
+                context,
+                _bucket(lambda: mirror.restore_nights([snapshot_date])).describe("restored"),
+            )
         if not raw_dir.exists():
             raise Failure(PAST_WITHOUT_ARCHIVE.format(date=snapshot_date), allow_retries=False)
         context.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
@@ -127,6 +138,9 @@ def raw_api_responses(
             check_results=[_volume_result(replayed)],
         )
     options = config.night_options()
+    if mirror is not None:
+        for line in _bucket(lambda: mirror.bring_up_to_date(snapshot_date, options.refresh_days)):
+            _log(context, line)
     try:
         with capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
@@ -149,6 +163,14 @@ def raw_api_responses(
         metadata=_summary_metadata(outcome.summary),
         check_results=[_volume_result(outcome.volume)],
     )
+
+
+def _bucket(action: Callable[[], T]) -> T:
+    """A bucket step before the night's first call; its failure stops the night there."""
+    try:
+        return action()
+    except BucketError as error:
+        raise Failure(f"no API call made: {error}") from None
 
 
 def _summary_metadata(summary: NightSummary) -> dict[str, object]:

@@ -27,6 +27,7 @@ from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
 from pipelines.lake.dbfiles import remove_database
+from pipelines.lake.mirror import mirror_of
 from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
@@ -37,7 +38,12 @@ from pipelines.warehouse.checks import (
     check_unique_keys,
     list_totals,
 )
-from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, build_history
+from pipelines.warehouse.history import (
+    EVENT_TABLES,
+    VERSIONED_TABLES,
+    build_history,
+    can_apply_incrementally,
+)
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
 from pipelines.warehouse.models import model_names
 from pipelines.warehouse.publish import publish, published_snapshot
@@ -117,8 +123,13 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     ),
 )
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
-    with open_staging(lake.lake, snapshot_date_of(context)) as con:
-        rows = build_history(con, lake.lake, snapshot_date_of(context))
+    through = snapshot_date_of(context)
+    with open_staging(lake.lake, through) as con:
+        mirror = mirror_of(lake.lake)
+        if mirror is not None and not can_apply_incrementally(con, lake.lake, through):
+            dates = [d for d in mirror.uploaded_dates() if d <= through]
+            context.log.info(mirror.restore_nights(dates, raw=False).describe("restored"))
+        rows = build_history(con, lake.lake, through)
     return MaterializeResult(
         metadata=history_metadata(staging_path(lake.lake, snapshot_date_of(context)), rows)
     )
