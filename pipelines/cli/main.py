@@ -246,4 +246,4 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(outcome.describe())
-    return 0 if outcome.published else 1
+    return 0 if outcome.succeeded else 1

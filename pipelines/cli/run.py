@@ -21,6 +21,11 @@ class RunOutcome:
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset key -> values
     failures: list[str] = field(default_factory=list)
 
+    @property
+    def succeeded(self) -> bool:
+        """Published, and every step after the publish (the bucket copy) done too."""
+        return self.published and not self.failures
+
     def describe(self) -> str:
         if not self.published:
             reasons = "\n".join(f"  {f}" for f in self.failures) or "  (no step reported why)"
@@ -41,7 +46,19 @@ class RunOutcome:
         report = self.metadata.get("earn_report", {})
         if report.get("path"):
             lines.append(f"  earn report: {report['path']}")
+        lines += self._bucket_lines()
         return "\n".join(lines)
+
+    def _bucket_lines(self) -> list[str]:
+        copy = self.metadata.get("bucket_copy")
+        if copy and "objects" in copy:
+            nights = ", ".join(copy["nights"]) or "nothing new"
+            size = copy["bytes"] / 2**20
+            return [
+                f"  bucket: {copy['bucket']}: {nights} uploaded, {copy['objects']} objects, "
+                f"{size:.1f} MiB in {copy['seconds']:.1f} s"
+            ]
+        return [f"  FAILED after the publish: {f}" for f in self.failures]
 
 
 def _plain(value: Any) -> Any:
@@ -96,5 +113,5 @@ def run_snapshot(
                 outcome.failures.append(f"{evaluation.check_name}: {evaluation.description}")
         elif event.is_step_failure and not _is_check_failure(event):
             outcome.failures.append(f"{event.step_key}: {_failure_message(event)}")
-    outcome.published = result.success and "published_warehouse" in outcome.metadata
+    outcome.published = "published_warehouse" in outcome.metadata
     return outcome
