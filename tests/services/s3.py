@@ -49,11 +49,13 @@ class S3Server:
 
 
 @contextlib.contextmanager
-def started_s3() -> Iterator[S3Server]:
-    """moto's S3 server on 127.0.0.1 (a port the system picks), stopped on exit."""
+def started_s3(port: int = 0) -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1 (`port`, or one the system picks), stopped on exit.
+    Its buckets live in this process: a server started again on the same port serves
+    them again, as a store that was down for a while."""
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
