@@ -5,7 +5,6 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.lake.bucket import BucketError
-from pipelines.lake.failpoints import failpoint
 from pipelines.lake.mirror import mirror_of
 from pipelines.ops.resources import LakeResource
 
@@ -24,7 +23,6 @@ def bucket_copy(context: AssetExecutionContext, lake: LakeResource) -> Materiali
     mirror = mirror_of(lake.lake)
     if mirror is None:
         return MaterializeResult(metadata={"bucket": "none: BADGES_BUCKET_URL is unset"})
-    failpoint("upload")  # published here, nothing uploaded yet
     try:
         transfer = mirror.upload_pending()
     except BucketError as error:

@@ -41,6 +41,7 @@ from pipelines.warehouse.checks import (
 from pipelines.warehouse.history import (
     EVENT_TABLES,
     VERSIONED_TABLES,
+    applied_dates,
     build_history,
     can_apply_incrementally,
 )
@@ -127,8 +128,10 @@ def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> Mat
     with open_staging(lake.lake, through) as con:
         mirror = mirror_of(lake.lake)
         if mirror is not None and not can_apply_incrementally(con, lake.lake, through):
-            dates = [d for d in mirror.uploaded_dates() if d <= through]
-            context.log.info(mirror.restore_nights(dates, raw=False).describe("restored"))
+            here = set(lake.lake.partition_dates("badges"))
+            missing = [d for d in applied_dates(con) if d <= through and d not in here]
+            if missing:  # the history was built from nights this host lacks: a fresh host
+                context.log.info(mirror.restore_nights(missing, raw=False).describe("restored"))
         rows = build_history(con, lake.lake, through)
     return MaterializeResult(
         metadata=history_metadata(staging_path(lake.lake, snapshot_date_of(context)), rows)

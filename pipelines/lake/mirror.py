@@ -28,9 +28,11 @@ from pathlib import Path
 from pipelines.lake.bucket import Bucket, BucketError, sha256
 from pipelines.lake.checkpoint import NOTE
 from pipelines.lake.dbfiles import read_snapshot_date
+from pipelines.lake.durable import write_text
 from pipelines.lake.layout import PARTITION, Lake
 
 POINTER = "latest.json"
+PENDING_DIR = "bucket-pending"  # data/bucket-pending/D: D was published here since its upload
 WAREHOUSE_COPIES = 3
 logger = logging.getLogger(__name__)  # published warehouse files kept in the bucket, newest first
 
@@ -76,9 +78,10 @@ class Mirror:
         )
 
     def pending(self) -> list[dt.date]:
-        """Nights published here and not yet in the bucket, oldest first: a night without
-        its manifest, or the published warehouse's night when the pointer is older."""
-        nights = set(self.lake.raw_dates()) - set(self.uploaded_dates())
+        """Nights published here and not yet in the bucket, oldest first: a night published
+        (again) since its last upload, a night without its manifest, and the published
+        warehouse's night when the pointer is older."""
+        nights = set(self.lake.raw_dates()) - set(self.uploaded_dates()) | set(self._marked())
         published = read_snapshot_date(self.lake.warehouse_path)
         if published is not None and self._pointer_older_than(published):
             nights.add(published)
@@ -89,23 +92,35 @@ class Mirror:
         the published warehouse, then the pointer to it."""
         started = time.monotonic()
         transfer = Transfer(dates=self.pending())
-        uploaded = set(self.uploaded_dates())
+        marked, uploaded = self._marked(), set(self.uploaded_dates())
         for snapshot_date in transfer.dates:
-            if snapshot_date not in uploaded:
+            if snapshot_date in marked or snapshot_date not in uploaded:
                 self._upload_night(snapshot_date, transfer)
         published = read_snapshot_date(self.lake.warehouse_path)
-        if published is not None and self._pointer_older_than(published):
+        if published is not None and (published in marked or self._pointer_older_than(published)):
             self._upload_warehouse(published, transfer)
+        for snapshot_date in marked:
+            (self.lake.root / PENDING_DIR / snapshot_date.isoformat()).unlink(missing_ok=True)
         transfer.seconds = time.monotonic() - started
         return transfer
 
+    def _marked(self) -> list[dt.date]:
+        directory = self.lake.root / PENDING_DIR
+        names = sorted(p.name for p in directory.iterdir()) if directory.is_dir() else []
+        return [dt.date.fromisoformat(name) for name in names if "." not in name]
+
     def _upload_night(self, snapshot_date: dt.date, transfer: Transfer) -> None:
+        """The night's objects, then its manifest; objects of an earlier upload of the same
+        night that this one no longer has are deleted after."""
+        earlier = self.bucket.read_json(manifest_key(snapshot_date)) or {"objects": {}}
         objects = {}
         for path in self._night_files(snapshot_date):
             objects[self.key(path)] = self._upload(path, self.key(path), transfer)
         manifest = {"snapshot_date": snapshot_date.isoformat(), "objects": objects}
         self.bucket.write_json(manifest_key(snapshot_date), manifest)
-        self.bucket.delete(list(self.bucket.list(self.key(self.lake.building_dir(snapshot_date)))))
+        stale = [k for k in earlier["objects"] if k.startswith("lake/") and k not in objects]
+        building = self.bucket.list(self.key(self.lake.building_dir(snapshot_date)))
+        self.bucket.delete([*stale, *building])
 
     def _upload_warehouse(self, snapshot_date: dt.date, transfer: Transfer) -> None:
         key = warehouse_key(snapshot_date)
@@ -242,6 +257,12 @@ class CheckpointUploads:
                 if not failed:
                     logger.warning(f"checkpoint not uploaded, kept here: {error}")
                 failed = True
+
+
+def mark_pending(lake: Lake, snapshot_date: dt.date) -> None:
+    """Notes that a night was (re)published here, so the next upload sends it again."""
+    if lake.bucket_url:
+        write_text("", lake.root / PENDING_DIR / snapshot_date.isoformat())
 
 
 def manifest_key(snapshot_date: dt.date) -> str:

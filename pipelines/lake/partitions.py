@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from pipelines.lake.durable import fsync_path
 from pipelines.lake.layout import Lake
+from pipelines.lake.mirror import mark_pending
 from pipelines.lake.tables import Table
 
 PART_FILE = "part-0.parquet"
@@ -78,6 +79,7 @@ class SnapshotPartitions:
             self.temp_dir(table).rename(target)
             fsync_path(target.parent)
             shutil.rmtree(old, ignore_errors=True)
+        mark_pending(self.lake, self.snapshot_date)
 
     def discard(self) -> None:
         for table in self.tables:

@@ -28,7 +28,7 @@ from pipelines.extract.report import ExtractReport, GateWatch
 from pipelines.extract.run import run_extraction
 from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.durable import replace_directory
-from pipelines.lake.mirror import CheckpointUploads, mirror_of
+from pipelines.lake.mirror import CheckpointUploads, mark_pending, mirror_of
 from pipelines.lake.nightrecord import NightNote
 from pipelines.night.options import NightOptions
 from pipelines.night.plan import PreparedNight
@@ -85,6 +85,7 @@ def run_night(
         raise
     Checkpoint(night.building_dir).remove_state()
     replace_directory(night.building_dir, night.lake.raw_dir(night.snapshot_date))
+    mark_pending(night.lake, night.snapshot_date)
     normalized = normalizer.publish()
     summary = NightSummary.of(night.plan, report, sealed.note, normalized.carried)
     return NightOutcome(report, normalized, volume, sealed.note, summary)

@@ -82,12 +82,23 @@ def rebuild_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date
         con.execute(f"INSERT INTO {APPLIED} VALUES (?)", [snapshot_date])
 
 
-def can_apply_incrementally(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> bool:
+def applied_dates(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """The snapshots the stored history was built from (none without a history)."""
+    if not _has_applied(con):
+        return []
+    return [row[0] for row in con.execute(f"SELECT snapshot_date FROM {APPLIED}").fetchall()]
+
+
+def _has_applied(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
         [HISTORY_SCHEMA, "applied_snapshots"],
     ).fetchone()
-    if not found or not found[0] or not _columns_current(con):
+    return bool(found and found[0])
+
+
+def can_apply_incrementally(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> bool:
+    if not _has_applied(con) or not _columns_current(con):
         return False
     last = con.execute(f"SELECT max(snapshot_date) FROM {APPLIED}").fetchone()[0]
     if last is None or through <= last:

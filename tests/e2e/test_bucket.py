@@ -5,9 +5,12 @@ a night before its first call or is caught up by the next one."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import shutil
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,15 +19,16 @@ import duckdb
 import pyarrow.dataset as ds
 import pytest
 from dagster import DagsterInstance, materialize
+from moto.server import ThreadedMotoServer
 
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import LakeResource
+from pipelines.ops.runs import status_report
 from pipelines.sandbox import generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
-from tests.e2e.test_cli import run_cli
 from tests.e2e.test_faults import _differences
-from tests.e2e.test_live_readers import add_one_earn, api_environment
+from tests.e2e.test_live_readers import add_one_earn
 from tests.services.s3 import S3Server, started_s3
 
 
@@ -59,13 +63,13 @@ def new_bucket(server: S3Server) -> StoreBucket:
     return StoreBucket(server, name, f"s3://{name}/nightly")
 
 
-@pytest.fixture
-def bucket(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> StoreBucket:
-    """A fresh bucket; this process's AWS variables point at its server."""
-    made = new_bucket(s3)
-    for name, value in s3.environment().items():
-        monkeypatch.setenv(name, value)
-    return made
+@pytest.fixture(scope="module")
+def bucket(s3: S3Server) -> Iterator[StoreBucket]:
+    """A fresh bucket; this process's AWS variables point at its server meanwhile."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in s3.environment().items():
+            patch.setenv(name, value)
+        yield new_bucket(s3)
 
 
 def with_bucket(pipeline: Pipeline, root: Path, bucket: StoreBucket | None) -> Pipeline:
@@ -73,18 +77,24 @@ def with_bucket(pipeline: Pipeline, root: Path, bucket: StoreBucket | None) -> P
     return dataclasses.replace(pipeline, lake=Lake(root, bucket.url if bucket else None))
 
 
-@pytest.fixture
-def pipeline_with_bucket(tmp_path: Path, bucket: StoreBucket) -> Iterator[Pipeline]:
+@pytest.fixture(scope="module")
+def first_night(
+    tmp_path_factory: pytest.TempPathFactory, bucket: StoreBucket
+) -> Iterator[tuple[Pipeline, int]]:
+    """A night published here and in the bucket, and the requests it took (a full pull)."""
+    root = tmp_path_factory.mktemp("bucket-night")
     org = generate_org(customers=30, badges=14, seed=23, as_of=TODAY)
-    for pipeline in start_pipeline(tmp_path, org):
-        yield with_bucket(pipeline, tmp_path / "data", bucket)
+    for pipeline in start_pipeline(root, org):
+        night = with_bucket(pipeline, root / "data", bucket)
+        start = night.server.stats.total_requests
+        assert night.run().success
+        yield night, night.server.stats.total_requests - start
 
 
 def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_from_it(
-    pipeline_with_bucket: Pipeline, bucket: StoreBucket
+    first_night: tuple[Pipeline, int], bucket: StoreBucket
 ):
-    result = pipeline_with_bucket.run()
-    assert result.success
+    pipeline_with_bucket, _ = first_night
     day = f"snapshot_date={TODAY.isoformat()}"
     objects = bucket.objects()
     lake = pipeline_with_bucket.lake
@@ -119,101 +129,100 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
         assert set(from_bucket.column("snapshot_date").to_pylist()) == {TODAY.isoformat()}
 
 
-def test_a_fresh_host_restores_from_the_bucket_and_runs_the_night_a_kept_host_runs(
-    tmp_path: Path, pipeline_with_bucket: Pipeline, bucket: StoreBucket
-):
-    stats = pipeline_with_bucket.server.stats
-    start = stats.total_requests
-    assert pipeline_with_bucket.run().success
-    full_night = stats.total_requests - start
-    add_one_earn(pipeline_with_bucket)
-    kept = with_bucket(pipeline_with_bucket, pipeline_with_bucket.lake.root, None)
-    shutil.copytree(kept.lake.root, tmp_path / "kept")  # the host that never lost its disk
-    kept = with_bucket(kept, tmp_path / "kept", None)
-
-    start = stats.total_requests
-    assert kept.run().success
-    kept_requests = stats.total_requests - start
-    fresh = with_bucket(pipeline_with_bucket, tmp_path / "fresh-host", bucket)
-    start = stats.total_requests
-    result = fresh.run()
-    fresh_requests = stats.total_requests - start
-
-    assert result.success
-    assert fresh_requests == kept_requests < 0.6 * full_night  # incremental, not a full pull
-    for table in TABLES:
-        assert _differences(kept.lake.warehouse_path, fresh.lake.warehouse_path, table) == 0, table
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
+def failures(result) -> list[str]:
+    """What each failed step said, as `badges run` prints it."""
+    return [
+        e.step_failure_data.user_failure_data.description
+        for e in result.all_events
+        if e.is_step_failure and e.step_failure_data.user_failure_data is not None
+    ]
+
+
+def status_of(lake: Lake) -> tuple[int, str]:
+    """`badges status` for this data directory: its exit code and its lines."""
+    with DagsterInstance.local_temp() as instance:
+        report = status_report(instance, lake, dt.datetime.now(dt.UTC))
+    return report.exit_code, "\n".join(report.lines())
+
+
 def test_a_bucket_down_at_the_start_stops_the_night_before_its_first_call(
-    tmp_path: Path, pipeline_with_bucket: Pipeline
+    tmp_path: Path,
+    first_night: tuple[Pipeline, int],
+    bucket: StoreBucket,
+    monkeypatch: pytest.MonkeyPatch,
 ):
-    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    (tmp_path / "host").mkdir()
+    pipeline_with_bucket = with_bucket(first_night[0], tmp_path / "host", bucket)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-value-3f9c")
     before = pipeline_with_bucket.server.stats.total_requests
-    done = run_cli(
-        tmp_path / "host",
-        "run",
-        **api_environment(pipeline_with_bucket),
-        BADGES_BUCKET_URL="s3://badges-down/nightly",
-        AWS_ENDPOINT_URL=down,
-        AWS_ACCESS_KEY_ID="testing-access-key",
-        AWS_SECRET_ACCESS_KEY="testing-secret-value-3f9c",
-    )
-    assert done.returncode == 1
-    assert "NOT published" in done.stdout
-    assert "no API call made: bucket s3://badges-down/nightly" in done.stdout
-    assert "testing-secret-value-3f9c" not in done.stdout + done.stderr
+    result = pipeline_with_bucket.run()
+    assert not result.success
+    [said] = failures(result)
+    assert said.startswith(f"no API call made: bucket {pipeline_with_bucket.lake.bucket_url}")
+    assert "Could not connect" in said and "testing-secret-value-3f9c" not in said
     assert pipeline_with_bucket.server.stats.total_requests == before
-    assert not Lake(tmp_path / "host" / "data").warehouse_path.exists()
+    assert not pipeline_with_bucket.lake.warehouse_path.exists()
+    assert not pipeline_with_bucket.lake.raw_dates()
 
 
-def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(tmp_path: Path):
+def stop_once_published(server: ThreadedMotoServer, lake: Lake) -> threading.Thread:
+    """Stops the S3 server as soon as tonight's archive is published here."""
+
+    def watch() -> None:
+        while not lake.raw_dir(TODAY).is_dir():
+            time.sleep(0.01)
+        server.stop()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     port = free_port()
     org = generate_org(customers=20, badges=10, seed=5, as_of=TODAY)
     for pipeline in start_pipeline(tmp_path, org):
         with started_s3(port) as server:
+            for name, value in server.environment().items():
+                monkeypatch.setenv(name, value)
             bucket = new_bucket(server)
-            environment = {**api_environment(pipeline), **bucket.environment()}
-            killed = run_cli(tmp_path, "run", **environment, BADGES_KILL_AT="upload")
-            assert killed.returncode == -9  # the host went away between publish and upload
-        lake = Lake(tmp_path / "data")
-        published = lake.warehouse_path.stat().st_mtime_ns
-        assert lake.raw_dir(TODAY).is_dir()
+            night = with_bucket(pipeline, tmp_path / "data", bucket)
+            stop_once_published(server.moto, night.lake)
+            result = night.run()
+        assert not result.success
+        [said] = failures(result)
+        assert said.startswith(f"{TODAY} is published here but not in the bucket: bucket")
+        assert said.endswith("the next run uploads it first")
+        assert night.query("SELECT max(snapshot_date) FROM main.snapshot_info") == [(TODAY,)]
 
-        status = run_cli(tmp_path, "status", **environment)  # the bucket is down now
-        assert status.returncode == 1
-        assert f"bucket {bucket.url}" in status.stdout
-        refused = run_cli(tmp_path, "run", **environment)
-        assert refused.returncode == 1
-        assert "no API call made: bucket" in refused.stdout
-        assert lake.warehouse_path.stat().st_mtime_ns == published  # still published
+        code, lines = status_of(night.lake)  # the bucket is still down
+        assert code == 1 and f"BUCKET: bucket {bucket.url}" in lines
 
         with started_s3(port):  # the same store, back up
-            status = run_cli(tmp_path, "status", **environment)
-            assert status.returncode == 1
-            assert f"behind by 1 night(s): {TODAY.isoformat()}" in status.stdout
-            caught_up = run_cli(tmp_path, "run", **environment)
-            assert caught_up.returncode == 0, caught_up.stdout + caught_up.stderr
-            assert f"bucket: uploaded {TODAY.isoformat()}" in caught_up.stderr + caught_up.stdout
-            status = run_cli(tmp_path, "status", **environment)
-            assert "up to date" in status.stdout
-            day = f"snapshot_date={TODAY.isoformat()}"
+            code, lines = status_of(night.lake)
+            assert code == 1
+            assert f"behind by 1 night(s): {TODAY.isoformat()}" in lines
+            assert night.run().success
+            code, lines = status_of(night.lake)
+            assert f"bucket {bucket.url}: up to date" in lines
             pointer = json.loads(bucket.read("latest.json"))
             assert pointer["snapshot_date"] == TODAY.isoformat()
-            assert f"nights/{day}.json" in bucket.objects()
+            day = f"snapshot_date={TODAY.isoformat()}"
+            assert f"lake/raw/{day}/_state/night.json" in bucket.objects()
 
 
 def test_a_replay_of_a_date_this_host_never_had_restores_it_from_the_bucket(
-    tmp_path: Path, pipeline_with_bucket: Pipeline, bucket: StoreBucket
+    tmp_path: Path, first_night: tuple[Pipeline, int], bucket: StoreBucket
 ):
-    assert pipeline_with_bucket.run().success
+    pipeline_with_bucket, _ = first_night
     replayer = with_bucket(pipeline_with_bucket, tmp_path / "replayer", bucket)
     result = materialize(
         ALL_ASSETS,
@@ -234,3 +243,27 @@ def test_a_replay_of_a_date_this_host_never_had_restores_it_from_the_bucket(
             )
             == 0
         ), table
+
+
+def test_a_fresh_host_restores_from_the_bucket_and_runs_the_night_a_kept_host_runs(
+    tmp_path: Path, first_night: tuple[Pipeline, int], bucket: StoreBucket
+):
+    pipeline_with_bucket, full_night = first_night
+    stats = pipeline_with_bucket.server.stats
+    add_one_earn(pipeline_with_bucket)
+    kept = with_bucket(pipeline_with_bucket, pipeline_with_bucket.lake.root, None)
+    shutil.copytree(kept.lake.root, tmp_path / "kept")  # the host that never lost its disk
+    kept = with_bucket(kept, tmp_path / "kept", None)
+
+    start = stats.total_requests
+    assert kept.run().success
+    kept_requests = stats.total_requests - start
+    fresh = with_bucket(pipeline_with_bucket, tmp_path / "fresh-host", bucket)
+    start = stats.total_requests
+    result = fresh.run()
+    fresh_requests = stats.total_requests - start
+
+    assert result.success
+    assert fresh_requests == kept_requests < 0.6 * full_night  # incremental, not a full pull
+    for table in TABLES:
+        assert _differences(kept.lake.warehouse_path, fresh.lake.warehouse_path, table) == 0, table
