@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,39 +222,26 @@ class Mirror:
 
 
 class CheckpointUploads:
-    """Uploads each checkpoint file of a night as it is written, in a background thread
-    so the calls never wait on the bucket. A failed upload is logged and skipped: the file
-    is still here, and the night's publish uploads the whole archive."""
+    """Uploads each checkpoint file of a night as it is written, before the next call is
+    made: a checkpoint is in the bucket, in order, once written (a few small objects every
+    `BADGES_CHECKPOINT_SECONDS`, so the night hardly waits). A failed upload is logged
+    and ends the uploads of the night; the files are still here, and the night's publish
+    uploads the whole archive."""
 
     def __init__(self, mirror: Mirror | None, building_dir: Path) -> None:
         self._mirror = mirror
-        self._queue: queue.Queue[Path | None] = queue.Queue()
-        self._thread = None
-        if mirror is not None:
-            self._queue.put(building_dir / NOTE)  # the API the answers come from
-            self._thread = threading.Thread(target=self._work, name="checkpoint-uploads")
-            self._thread.start()
+        self._note = building_dir / NOTE  # the API the answers come from: sent first
 
     def submit(self, path: Path) -> None:
-        if self._thread is not None:
-            self._queue.put(path)
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-
-    def _work(self) -> None:
-        assert self._mirror is not None
-        failed = False
-        while (path := self._queue.get()) is not None:
-            try:
-                if path.exists():
-                    self._mirror.bucket.upload(path, self._mirror.key(path))
-            except BucketError as error:
-                if not failed:
-                    logger.warning(f"checkpoint not uploaded, kept here: {error}")
-                failed = True
+        if self._mirror is None:
+            return
+        try:
+            for file in [self._note, path] if self._note else [path]:
+                self._mirror.bucket.upload(file, self._mirror.key(file))
+            self._note = None
+        except (BucketError, OSError) as error:
+            logger.warning(f"checkpoints no longer uploaded tonight, kept here: {error}")
+            self._mirror = None
 
 
 def mark_pending(lake: Lake, snapshot_date: dt.date) -> None:

@@ -112,18 +112,15 @@ def _extract(
         on_file=uploads.submit,
     )
     expected = night.plan.total_calls + night.resumed.answered_calls
-    try:
-        return run_extraction(
-            settings,
-            writer,
-            night.rotation.fetch,
-            snapshot_date=night.snapshot_date,
-            resumed=night.resumed,
-            plan=night.details,
-            gate=GateWatch(options.max_failed_share, expected if night.previous else None),
-            describe_badges=night.carried_badges,
-            on_progress=on_progress,
-            progress_every=progress_every,
-        )
-    finally:
-        uploads.close()
+    return run_extraction(
+        settings,
+        writer,
+        night.rotation.fetch,
+        snapshot_date=night.snapshot_date,
+        resumed=night.resumed,
+        plan=night.details,
+        gate=GateWatch(options.max_failed_share, expected if night.previous else None),
+        describe_badges=night.carried_badges,
+        on_progress=on_progress,
+        progress_every=progress_every,
+    )

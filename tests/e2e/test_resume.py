@@ -4,13 +4,16 @@ and publishes what an uninterrupted night publishes."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pyarrow import fs
 
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
@@ -19,6 +22,7 @@ from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_cli import CLI, cli_environment, run_cli
 from tests.e2e.test_faults import _differences
 from tests.e2e.test_live_readers import api_environment
+from tests.services.s3 import S3Server
 
 building_dir = Lake.building_dir
 
@@ -104,3 +108,49 @@ def test_a_night_killed_mid_extraction_resumes_with_only_the_missing_calls(
         assert rerun_requests <= 0.6 * full_requests
     for table in TABLES:
         assert _differences(full_warehouse, lake.warehouse_path, table) == 0, table
+
+
+def test_a_night_killed_with_its_host_resumes_on_a_new_host_from_the_bucket(
+    tmp_path: Path, resume_pipeline: Pipeline, uninterrupted: tuple[Path, int], s3: S3Server
+):
+    full_warehouse, full_requests = uninterrupted
+    bucket = f"badges-resume-{uuid.uuid4().hex[:8]}"
+    s3.filesystem().create_dir(bucket)
+    environment = {
+        **night_environment(resume_pipeline),
+        **s3.environment(),
+        "BADGES_BUCKET_URL": f"s3://{bucket}/nightly",
+    }
+    stats = resume_pipeline.server.stats
+    start = stats.total_requests
+    lost_host, new_host = tmp_path / "lost", tmp_path / "new"
+    lost_host.mkdir()
+    new_host.mkdir()
+    process = subprocess.Popen(
+        [*CLI, "run"],
+        env=cli_environment(lost_host, **environment),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        kill_after(process, resume_pipeline, round(0.5 * full_requests))
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    served_before_kill = stats.total_requests - start
+    shutil.rmtree(lost_host)  # the host is gone with its disk
+    checkpoint = s3.filesystem().get_file_info(
+        fs.FileSelector(f"{bucket}/nightly/lake/raw", recursive=True)
+    )
+    assert [i for i in checkpoint if i.path.endswith(".parquet") and ".building/" in i.path]
+
+    resumed = run_cli(new_host, "run", **environment)
+    rerun_requests = stats.total_requests - start - served_before_kill
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resumed:" in resumed.stdout
+    assert rerun_requests <= 0.6 * full_requests
+    for table in TABLES:
+        assert _differences(full_warehouse, Lake(new_host / "data").warehouse_path, table) == 0
