@@ -21,6 +21,7 @@ from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
+from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
 from pipelines.night.summary import NightSummary
@@ -43,6 +44,8 @@ STOPPING = (
     CustomerFileError,
     RateSpecError,
     CarryForwardError,
+    NotEnoughSpace,
+    DiskFull,
 )
 
 

@@ -26,6 +26,7 @@ from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
+from assets.staging import building_staging
 from pipelines.lake.dbfiles import remove_database
 from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import LakeResource
@@ -88,11 +89,12 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 )
 def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
-    report = load_snapshot(lake.lake, snapshot_date)
-    totals = list_totals(lake.lake.raw_files(snapshot_date))
-    with open_staging(lake.lake, snapshot_date) as con:
-        unique = {o.name: o for o in check_unique_keys(con)}
-        listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
+    with building_staging(lake.lake, snapshot_date, "loading the staging warehouse"):
+        report = load_snapshot(lake.lake, snapshot_date)
+        totals = list_totals(lake.lake.raw_files(snapshot_date))
+        with open_staging(lake.lake, snapshot_date) as con:
+            unique = {o.name: o for o in check_unique_keys(con)}
+            listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
     for name in TABLES:
         key = warehouse_key(name)
         results = [check_result(key, unique[f"unique_key_{name}"])]
@@ -117,8 +119,12 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     ),
 )
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
-    with open_staging(lake.lake, snapshot_date_of(context)) as con:
-        rows = build_history(con, lake.lake, snapshot_date_of(context))
+    snapshot_date = snapshot_date_of(context)
+    with (
+        building_staging(lake.lake, snapshot_date, "building the history"),
+        open_staging(lake.lake, snapshot_date) as con,
+    ):
+        rows = build_history(con, lake.lake, snapshot_date)
     return MaterializeResult(
         metadata=history_metadata(staging_path(lake.lake, snapshot_date_of(context)), rows)
     )
@@ -154,7 +160,8 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
             metadata={"published": False, "kept_snapshot": str(newest)},
             check_results=[check_result(AssetKey("published_warehouse"), kept)],
         )
-    publish(lake.lake, snapshot_date)
+    with building_staging(lake.lake, snapshot_date, "publishing the warehouse"):
+        publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)
     return MaterializeResult(
