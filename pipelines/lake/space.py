@@ -56,13 +56,32 @@ class DiskNeed:
         )
 
 
+@dataclass(frozen=True)
+class DiskSpace:
+    """The data directory's free space against a night's need."""
+
+    root: Path
+    free: int
+    need: DiskNeed | None  # None: nothing to estimate it from
+
+    @property
+    def short(self) -> bool:
+        return self.need is not None and self.free < self.need.total
+
+    def describe(self) -> str:
+        if self.need is None:
+            return f"{mib(self.free)} free in {self.root}; no snapshot yet to estimate a night from"
+        return f"{mib(self.free)} free in {self.root}; a night needs {self.need.describe()}"
+
+
 class NotEnoughSpace(RuntimeError):
     """The data directory has less free space than the night needs; nothing was called."""
 
-    def __init__(self, lake: Lake, free: int, need: DiskNeed) -> None:
+    def __init__(self, space: DiskSpace) -> None:
+        assert space.need is not None
         super().__init__(
-            f"not enough disk space in {lake.root}: {mib(free)} free, the night needs "
-            f"{need.describe()}; free space there or move BADGES_DATA_DIR to a larger disk"
+            f"not enough disk space in {space.root}: {mib(space.free)} free, the night needs "
+            f"{space.need.describe()}; free space there or move BADGES_DATA_DIR to a larger disk"
         )
 
 
@@ -132,13 +151,15 @@ def _first_night(customers: int, fetched: int) -> DiskNeed:
     )
 
 
+def disk_space(lake: Lake, need: DiskNeed | None) -> DiskSpace:
+    return DiskSpace(lake.root, free_bytes(lake), need)
+
+
 def ensure_space(lake: Lake, need: DiskNeed | None) -> None:
     """Raises NotEnoughSpace when the data directory's file system has less free than `need`."""
-    if need is None:
-        return
-    free = free_bytes(lake)
-    if free < need.total:
-        raise NotEnoughSpace(lake, free, need)
+    space = disk_space(lake, need)
+    if space.short:
+        raise NotEnoughSpace(space)
 
 
 def is_disk_full(error: BaseException) -> bool:

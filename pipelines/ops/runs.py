@@ -18,6 +18,7 @@ from dagster import (
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 from pipelines.lake import Lake
+from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB, NIGHTLY_SCHEDULE
@@ -177,6 +178,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         in_progress=running,
         schedule_note=schedule_note(instance, now.timestamp()),
         unreadable=unreadable,
+        disk=disk_space(lake, estimate_need(lake)),
     )
 
 

@@ -1,0 +1,145 @@
+"""A disk that fills, on a real small file system (tmpfs, mounted as root): a night short of
+space is refused before its first call, and one that runs out while building the warehouse
+gives its staging copy back, leaves the published warehouse as it was, and publishes once
+space is freed."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, materialize
+
+from assets.extract import raw_api_responses
+from assets.normalize import lake_tables
+from assets.warehouse import warehouse_assets
+from pipelines.lake import Lake
+from pipelines.lake.space import free_bytes
+from pipelines.ops.resources import LakeResource
+from pipelines.sandbox import Org
+from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.test_replay import failure_descriptions
+
+MIB = 1024 * 1024
+
+
+@contextlib.contextmanager
+def small_disk(mount_point: Path, size_mib: int) -> Iterator[Path]:
+    """A tmpfs of `size_mib` at `mount_point`, unmounted on the way out whatever happened."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root and mount(8); these tests run as another user")
+    mount_point.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mib}m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, small_org: Org) -> Iterator[Pipeline]:
+    yield from start_pipeline(tmp_path, small_org)
+
+
+def on_disk(pipeline: Pipeline, disk: Path) -> Pipeline:
+    return dataclasses.replace(pipeline, lake=Lake(disk / "data"))
+
+
+def materialize_steps(pipeline: Pipeline, assets: list) -> object:
+    return materialize(
+        assets,
+        partition_key=TODAY.isoformat(),
+        resources={
+            "capillary_api": pipeline.api(),
+            "lake": LakeResource(data_dir=str(pipeline.lake.root)),
+        },
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def loaded_at(lake: Lake) -> object:
+    with duckdb.connect(str(lake.warehouse_path), read_only=True) as con:
+        return con.execute("SELECT loaded_at FROM main.snapshot_info").fetchone()[0]
+
+
+def fill(disk: Path, leave_bytes: int) -> Path:
+    """A ballast file taking all but `leave_bytes` of the disk's free space."""
+    ballast = disk / "ballast"
+    with ballast.open("wb") as out:
+        remaining = shutil.disk_usage(disk).free - leave_bytes
+        while remaining > 0:
+            chunk = min(remaining, MIB)
+            out.write(b"\0" * chunk)
+            remaining -= chunk
+    return ballast
+
+
+def test_a_night_short_of_space_is_refused_in_one_line_before_any_call(
+    tmp_path: Path, sandbox: Pipeline
+):
+    with small_disk(tmp_path / "disk", size_mib=4) as disk:
+        pipeline = on_disk(sandbox, disk)
+        crashed_staging = pipeline.lake.staging_dir / "warehouse-2026-12-02.duckdb"
+        crashed_staging.parent.mkdir(parents=True)
+        crashed_staging.write_bytes(b"\0" * MIB)  # a killed night's staging copy
+        requests = pipeline.server.stats.total_requests
+
+        result = pipeline.run()
+
+        assert not result.success
+        assert pipeline.server.stats.total_requests == requests  # not one request
+        [message] = failure_descriptions(result)
+        assert "\n" not in message
+        assert message.startswith(f"not enough disk space in {pipeline.lake.root}: ")
+        free = free_bytes(pipeline.lake) / MIB
+        assert f"{free:,.1f} MiB free, the night needs " in message
+        assert "first night: 40 customers" in message
+        assert not crashed_staging.exists()  # given back before estimating
+        assert not pipeline.lake.warehouse_path.exists()
+        assert pipeline.lake.raw_dates() == []
+        assert not pipeline.lake.building_dir(TODAY).exists()
+
+
+def test_space_running_out_in_the_warehouse_build_gives_the_staging_copy_back(
+    tmp_path: Path, sandbox: Pipeline
+):
+    with small_disk(tmp_path / "disk", size_mib=64) as disk:
+        pipeline = on_disk(sandbox, disk)
+        assert pipeline.run().success
+        published = loaded_at(pipeline.lake)
+        extracted = materialize_steps(pipeline, [raw_api_responses, lake_tables])
+        assert extracted.success
+        requests = pipeline.server.stats.total_requests
+        ballast = fill(disk, leave_bytes=64 * 1024)
+
+        failed = materialize_steps(pipeline, warehouse_assets)
+
+        assert not failed.success
+        [message] = failure_descriptions(failed)
+        assert message.startswith(f"no space left on device in {pipeline.lake.root} while ")
+        assert "free at least " in message and "move BADGES_DATA_DIR" in message
+        assert "[Errno" not in message
+        assert list(pipeline.lake.staging_dir.glob("*")) == []
+        assert loaded_at(pipeline.lake) == published  # the published warehouse is intact
+
+        ballast.unlink()
+        resumed = materialize_steps(pipeline, warehouse_assets)
+
+        assert resumed.success, failure_descriptions(resumed)
+        assert loaded_at(pipeline.lake) > published
+        assert pipeline.server.stats.total_requests == requests  # resumed: no call again
+        assert list(pipeline.lake.staging_dir.glob("*")) == []
