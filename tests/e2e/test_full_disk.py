@@ -114,8 +114,13 @@ def test_a_night_short_of_space_is_refused_in_one_line_before_any_call(
         assert not pipeline.lake.building_dir(TODAY).exists()
 
 
+@pytest.mark.parametrize(
+    "room",
+    [0, 1],
+    ids=["the published copy does not fit", "the copy fits, the load does not"],
+)
 def test_space_running_out_in_the_warehouse_build_gives_the_staging_copy_back(
-    tmp_path: Path, sandbox: Pipeline
+    tmp_path: Path, sandbox: Pipeline, room: int
 ):
     with small_disk(tmp_path / "disk", size_mib=64) as disk:
         pipeline = on_disk(sandbox, disk)
@@ -124,7 +129,8 @@ def test_space_running_out_in_the_warehouse_build_gives_the_staging_copy_back(
         extracted = materialize_steps(pipeline, [raw_api_responses, lake_tables])
         assert extracted.success
         requests = pipeline.server.stats.total_requests
-        ballast = fill(disk, leave_bytes=64 * 1024)
+        copy = pipeline.lake.warehouse_path.stat().st_size
+        ballast = fill(disk, leave_bytes=64 * 1024 + room * (copy + 512 * 1024))
 
         failed = materialize_steps(pipeline, warehouse_assets)
 
