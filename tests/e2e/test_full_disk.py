@@ -5,11 +5,8 @@ space is freed."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,27 +23,9 @@ from pipelines.ops.resources import LakeResource
 from pipelines.sandbox import Org
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_replay import failure_descriptions
+from tests.tmpfs import small_disk
 
 MIB = 1024 * 1024
-
-
-@contextlib.contextmanager
-def small_disk(mount_point: Path, size_mib: int) -> Iterator[Path]:
-    """A tmpfs of `size_mib` at `mount_point`, unmounted on the way out whatever happened."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root and mount(8); these tests run as another user")
-    mount_point.mkdir(parents=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_mib}m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {mounted.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from pipelines.lake.space import (
     is_disk_full,
     naming_a_full_disk,
 )
-from tests.e2e.test_full_disk import small_disk
+from tests.tmpfs import small_disk
 
 DAY = dt.date(2026, 12, 2)
 KIB = 1024
