@@ -135,7 +135,8 @@ def estimate_need(
 
 
 def _scaled(size: int, tonight: int | None, last: int | None) -> int:
-    """`size` of the last night scaled by tonight's count against its own, when both are known."""
+    """`size` of the last night scaled up by tonight's count against its own, when both are
+    known; never down, so that the estimate errs on the side of space."""
     if not tonight or not last:
         return size
     return round(size * max(tonight / last, 1.0))
@@ -163,15 +164,16 @@ def ensure_space(lake: Lake, need: DiskNeed | None) -> None:
 
 
 def is_disk_full(error: BaseException) -> bool:
-    """Whether `error`, or an error it was raised from, is a write refused for want of space."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
-            return True
-        if DISK_FULL_TEXT in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    """Whether `error`, an error it was raised from, or one in its group (asyncio's task
+    groups gather their tasks' errors) is a write refused for want of space."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    if DISK_FULL_TEXT in str(error):
+        return True
+    if isinstance(error, BaseExceptionGroup) and any(map(is_disk_full, error.exceptions)):
+        return True
+    cause = error.__cause__ or error.__context__
+    return cause is not None and is_disk_full(cause)
 
 
 def disk_full(lake: Lake, doing: str) -> DiskFull:

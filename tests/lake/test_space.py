@@ -103,6 +103,7 @@ def test_enospc_is_recognised_through_causes_and_in_library_messages():
             raise RuntimeError("writing part 3") from error
     except RuntimeError as wrapped:
         assert is_disk_full(wrapped)
+    assert is_disk_full(ExceptionGroup("unhandled errors in a TaskGroup", [ValueError(), full]))
     assert is_disk_full(duckdb.IOException('Could not write file "x": No space left on device'))
     assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
     assert not is_disk_full(ValueError("bad value"))
