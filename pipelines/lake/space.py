@@ -123,13 +123,13 @@ def estimate_need(
     last_customers = note.customers if note else None
     last_fetched = note.customers_fetched if note else None
     lake_bytes = sum(directory_bytes(lake.table_dir(name, last)) for name in TABLES)
-    staging = _file_bytes(lake.warehouse_path) or (
-        FIXED_BYTES + WAREHOUSE_BYTES_PER_CUSTOMER * (last_customers or customers or 0)
-    )
+    copy = _scaled(_file_bytes(lake.warehouse_path), customers, last_customers)
     return DiskNeed(
         raw=_scaled(directory_bytes(lake.raw_dir(last)), fetched, last_fetched),
         lake=_scaled(lake_bytes, customers, last_customers),
-        staging=_scaled(staging, customers, last_customers),
+        # The first rebuild of a file grows it most (the blocks it frees are reused only
+        # from the next one on): never count less than a first night's warehouse.
+        staging=max(copy, _first_warehouse(customers or last_customers or 0)),
         basis=f"from the snapshot of {last}",
     )
 
@@ -142,12 +142,16 @@ def _scaled(size: int, tonight: int | None, last: int | None) -> int:
     return round(size * max(tonight / last, 1.0))
 
 
+def _first_warehouse(customers: int) -> int:
+    return FIXED_BYTES + WAREHOUSE_BYTES_PER_CUSTOMER * customers
+
+
 def _first_night(customers: int, fetched: int) -> DiskNeed:
     per_customer = RAW_BYTES_PER_CUSTOMER + LAKE_BYTES_PER_CUSTOMER + WAREHOUSE_BYTES_PER_CUSTOMER
     return DiskNeed(
         raw=RAW_BYTES_PER_CUSTOMER * fetched,
         lake=LAKE_BYTES_PER_CUSTOMER * customers,
-        staging=FIXED_BYTES + WAREHOUSE_BYTES_PER_CUSTOMER * customers,
+        staging=_first_warehouse(customers),
         basis=f"first night: {customers:,} customers at about {per_customer / 1000:.1f} KB each",
     )
 

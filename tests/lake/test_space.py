@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import os
 import random
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def last_night(lake: Lake, customers: int, fetched: int) -> None:
     note.write(lake.raw_dir(DAY))
     put(lake.table_dir("badges", DAY) / "part-0.parquet", 40 * KIB)
     put(lake.table_dir("customer_badges", DAY) / "part-0.parquet", 60 * KIB)
-    put(lake.warehouse_path, 2048 * KIB)
+    lake.warehouse_path.touch()
+    os.truncate(lake.warehouse_path, 16 * 1024 * KIB)  # sparse: its size, not its blocks
 
 
 def test_a_first_night_is_estimated_per_customer(tmp_path: Path):
@@ -75,9 +77,20 @@ def test_a_night_is_estimated_from_the_last_snapshot_scaled_to_its_customers(tmp
     doubled = estimate_need(lake, customers=200, fetched=150)
 
     assert same is not None and doubled is not None
-    assert (same.raw, same.lake, same.staging) == (raw, 100 * KIB, 2048 * KIB)
-    assert (doubled.raw, doubled.lake, doubled.staging) == (3 * raw, 200 * KIB, 4096 * KIB)
+    assert (same.raw, same.lake, same.staging) == (raw, 100 * KIB, 16 * 1024 * KIB)
+    assert (doubled.raw, doubled.lake, doubled.staging) == (3 * raw, 200 * KIB, 32 * 1024 * KIB)
     assert f"from the snapshot of {DAY}" in same.describe()
+
+
+def test_a_small_warehouse_counts_no_less_than_a_first_nights(tmp_path: Path):
+    lake = Lake(tmp_path)
+    last_night(lake, customers=100, fetched=50)
+    os.truncate(lake.warehouse_path, 1024 * KIB)
+
+    need = estimate_need(lake, customers=100)
+
+    assert need is not None
+    assert need.staging == FIXED_BYTES + 100 * WAREHOUSE_BYTES_PER_CUSTOMER
 
 
 def test_short_space_is_refused_naming_the_directory_free_and_needed(tmp_path: Path):
