@@ -2,6 +2,8 @@
 
 Everything here reads the lake (the last snapshot's archive and tables) and tonight's
 checkpoint; nothing calls the API, so `badges plan` shows the same plan a run starts with.
+A run's preparation also gives back what crashed nights left and checks the free space
+against the night's estimated writes, so a short disk refuses the night before any call.
 """
 
 from __future__ import annotations
