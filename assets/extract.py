@@ -25,6 +25,7 @@ from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.bucket import BucketError
 from pipelines.lake.mirror import mirror_of
+from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
 from pipelines.night.summary import NightSummary
@@ -48,6 +49,8 @@ STOPPING = (
     CustomerFileError,
     RateSpecError,
     CarryForwardError,
+    NotEnoughSpace,
+    DiskFull,
 )
 
 

@@ -26,6 +26,7 @@ from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
+from assets.staging import building_staging
 from pipelines.lake.dbfiles import remove_database
 from pipelines.lake.mirror import mirror_of
 from pipelines.lake.tables import TABLES
@@ -95,11 +96,12 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 )
 def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
-    report = load_snapshot(lake.lake, snapshot_date)
-    totals = list_totals(lake.lake.raw_files(snapshot_date))
-    with open_staging(lake.lake, snapshot_date) as con:
-        unique = {o.name: o for o in check_unique_keys(con)}
-        listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
+    with building_staging(lake.lake, snapshot_date, "loading the staging warehouse"):
+        report = load_snapshot(lake.lake, snapshot_date)
+        totals = list_totals(lake.lake.raw_files(snapshot_date))
+        with open_staging(lake.lake, snapshot_date) as con:
+            unique = {o.name: o for o in check_unique_keys(con)}
+            listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
     for name in TABLES:
         key = warehouse_key(name)
         results = [check_result(key, unique[f"unique_key_{name}"])]
@@ -125,7 +127,10 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
 )
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
     through = snapshot_date_of(context)
-    with open_staging(lake.lake, through) as con:
+    with (
+        building_staging(lake.lake, through, "building the history"),
+        open_staging(lake.lake, through) as con,
+    ):
         mirror = mirror_of(lake.lake)
         if mirror is not None and not can_apply_incrementally(con, lake.lake, through):
             here = set(lake.lake.partition_dates("badges"))
@@ -168,7 +173,8 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
             metadata={"published": False, "kept_snapshot": str(newest)},
             check_results=[check_result(AssetKey("published_warehouse"), kept)],
         )
-    publish(lake.lake, snapshot_date)
+    with building_staging(lake.lake, snapshot_date, "publishing the warehouse"):
+        publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)
     return MaterializeResult(

@@ -10,6 +10,7 @@ from pathlib import Path
 DEFAULT_DATA_DIR = "./data"
 BUCKET_VARIABLE = "BADGES_BUCKET_URL"
 PARTITION = "snapshot_date="  # Hive-style: lake/<table>/snapshot_date=YYYY-MM-DD/
+RAW = "raw"  # the raw archive sits in the lake like a table
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Lake:
         return self.root / "staging"
 
     def raw_dir(self, snapshot_date: dt.date) -> Path:
-        return self.table_dir("raw", snapshot_date)
+        return self.table_dir(RAW, snapshot_date)
 
     def building_dir(self, snapshot_date: dt.date) -> Path:
         """Where the night of `snapshot_date` builds (and checkpoints) its archive."""
@@ -48,8 +49,11 @@ class Lake:
         """The archive's response files of a date, in archive order."""
         return sorted(self.raw_dir(snapshot_date).glob("*.parquet"))
 
+    def table_root(self, table: str) -> Path:
+        return self.lake_dir / table
+
     def table_dir(self, table: str, snapshot_date: dt.date) -> Path:
-        return self.lake_dir / table / f"{PARTITION}{snapshot_date.isoformat()}"
+        return self.table_root(table) / f"{PARTITION}{snapshot_date.isoformat()}"
 
     def table_files(self, table: str, snapshot_date: dt.date) -> list[Path]:
         """The Parquet files of a table's partition (none when it has no partition)."""
@@ -57,7 +61,7 @@ class Lake:
 
     def partition_dates(self, table: str) -> list[dt.date]:
         """Dates with a complete partition of `table` ("raw": the archive), oldest first."""
-        root = self.lake_dir / table
+        root = self.table_root(table)
         if not root.is_dir():
             return []
         return sorted(
@@ -67,4 +71,4 @@ class Lake:
         )
 
     def raw_dates(self) -> list[dt.date]:
-        return self.partition_dates("raw")
+        return self.partition_dates(RAW)

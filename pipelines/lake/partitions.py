@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.lake.durable import fsync_path
-from pipelines.lake.layout import Lake
+from pipelines.lake.layout import PARTITION, Lake
 from pipelines.lake.mirror import mark_pending
 from pipelines.lake.tables import Table
 
@@ -86,16 +86,20 @@ class SnapshotPartitions:
             shutil.rmtree(self.temp_dir(table), ignore_errors=True)
 
     def _recover(self, table: Table) -> None:
-        """Removes stale temp dirs; restores a partition a crash left moved aside."""
-        target = self.lake.table_dir(table.name, self.snapshot_date)
-        date = self.snapshot_date.isoformat()
-        table_root = target.parent
-        if not table_root.is_dir():
-            return
-        for stale in sorted(table_root.glob(f"{TEMP_PREFIX}{date}-*")):
-            shutil.rmtree(stale, ignore_errors=True)
-        for old in sorted(table_root.glob(f"{OLD_PREFIX}{date}-*")):
-            if target.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.rename(target)
+        recover_partitions(self.lake.lake_dir / table.name, self.snapshot_date.isoformat())
+
+
+def recover_partitions(table_root: Path, date: str = "") -> None:
+    """Removes a table's stale temp dirs (of `date`, or of every date when empty) and
+    restores a partition a crash left moved aside."""
+    if not table_root.is_dir():
+        return
+    for stale in sorted(table_root.glob(f"{TEMP_PREFIX}{date}*")):
+        shutil.rmtree(stale, ignore_errors=True)
+    for old in sorted(table_root.glob(f"{OLD_PREFIX}{date}*")):
+        stamp = old.name.removeprefix(OLD_PREFIX)[: len("YYYY-MM-DD")]
+        target = table_root / f"{PARTITION}{stamp}"
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(target)

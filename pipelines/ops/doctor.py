@@ -20,6 +20,7 @@ from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.lake import Lake
 from pipelines.lake.dbfiles import WarehouseBusyError, shared_lock
 from pipelines.lake.mirror import bucket_state
+from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.alerts import WEBHOOK_VARIABLE, redact, webhook_host
 from pipelines.ops.freshness import stale_after_hours
 from pipelines.ops.probe import DOCTOR_TUNING, Check, base_url_answers, probe_api
@@ -66,6 +67,14 @@ def data_dir_writable(lake: Lake) -> Check:
     except OSError as error:
         return Check(False, f"{label}: {error.strerror}")
     return Check(True, label)
+
+
+def free_space(lake: Lake, customers: list[CustomerRef]) -> Check:
+    """The data directory's free space against the next night's need."""
+    space = disk_space(lake, estimate_need(lake, len(customers) or None))
+    if space.short:
+        return Check(False, f"disk space: only {space.describe()}")
+    return Check(True, f"disk space: {space.describe()}")
 
 
 def warehouse_not_held(lake: Lake) -> Check:
@@ -133,6 +142,7 @@ def checks(environ: Mapping[str, str] = os.environ) -> Iterator[Check]:
     base_url = environ.get("CAPILLARY_BASE_URL")
     listed, customers = customers_file(environ.get("CAPILLARY_CUSTOMERS"), not base_url)
     yield listed
+    yield free_space(lake, customers)
     if base_url:
         yield base_url_answers(base_url)
         found, settings = _api_settings(environ)

@@ -19,6 +19,7 @@ from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 from pipelines.lake import Lake
 from pipelines.lake.mirror import bucket_state
+from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB, NIGHTLY_SCHEDULE
@@ -179,6 +180,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         schedule_note=schedule_note(instance, now.timestamp()),
         unreadable=unreadable,
         bucket=bucket_state(lake),
+        disk=disk_space(lake, estimate_need(lake)),
     )
 
 
