@@ -23,6 +23,7 @@ from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
+from pipelines.night.retention import pruned_message
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
@@ -119,7 +120,9 @@ def raw_api_responses(
         raise Failure(f"snapshot date {snapshot_date} is in the future (today is {today}, UTC)")
     if snapshot_date < today or config.replay:
         if not raw_dir.exists():
-            raise Failure(PAST_WITHOUT_ARCHIVE.format(date=snapshot_date), allow_retries=False)
+            message = pruned_message(lake.lake, snapshot_date)
+            message = message or PAST_WITHOUT_ARCHIVE.format(date=snapshot_date)
+            raise Failure(message, allow_retries=False)
         context.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
         replayed = VolumeCheck(True, "rebuilt from the archive: not compared")
         return MaterializeResult(

@@ -43,7 +43,7 @@ VERSIONED_TABLES = ("badges", "badge_constraints", "customer_badges")
 EVENT_TABLES = {"badge_issuals": "issue_id", "badge_earns": "earn_id"}
 HISTORY_TABLES = (*VERSIONED_TABLES, *EVENT_TABLES)
 APPLIED = f"{HISTORY_SCHEMA}.applied_snapshots"
-BASE = "history_base"  # the history base, attached under this name while it is read
+BASE = "history_base_file"  # the history base, attached under this name while read
 
 
 def lake_snapshot_dates(lake: Lake, table: str, through: dt.date) -> list[dt.date]:
