@@ -18,6 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.extract import raw_api_responses
+from assets.normalize import lake_tables
+from assets.warehouse import published_warehouse, warehouse_history, warehouse_tables
 from pipelines.lake import Lake
 from pipelines.lake.nightrecord import fingerprint_nights
 from pipelines.lake.retention import pruned_dates, snapshot_dates
@@ -32,6 +35,10 @@ from tests.e2e.test_rotation import run_simulated_night
 NIGHTS = 9  # details are refetched within 7 nights: the first two nights become prunable
 KEEP = 2
 DAYS = [TODAY - dt.timedelta(days=NIGHTS - 1 - n) for n in range(NIGHTS)]
+
+
+# the night's steps up to the publish (the models and the report play no part in retention)
+STEPS = [raw_api_responses, lake_tables, warehouse_tables, warehouse_history, published_warehouse]
 
 
 def keeping(nights: int, replay: bool = False) -> dict:
@@ -69,7 +76,7 @@ def run_nights(retained: Pipeline, every_night: Lake) -> None:
             change_the_org(retained, night)
         if day < TODAY:
             run_simulated_night(retained, retained.lake, day, nights=1)
-        result = materialize_date(retained, day, keeping(KEEP))
+        result = materialize_date(retained, day, keeping(KEEP), STEPS)
         assert result.success, failure_descriptions(result)
         for table in ("raw", *TABLES):
             shutil.copytree(retained.lake.table_dir(table, day), every_night.table_dir(table, day))
@@ -102,13 +109,13 @@ def test_retention_keeps_the_window_and_what_later_runs_read_and_the_history_who
         assert history_rows(lake.warehouse_path, table) == history_rows(unpruned, table), table
 
     # a replay of today rebuilds the history: from the base and the nights kept
-    result = materialize_date(retained, TODAY, keeping(KEEP, replay=True))
+    result = materialize_date(retained, TODAY, keeping(KEEP, replay=True), STEPS)
     assert result.success, failure_descriptions(result)
     for table in HISTORY_TABLES:
         assert history_rows(lake.warehouse_path, table) == history_rows(unpruned, table), table
     assert len(history_rows(lake.warehouse_path, "applied_snapshots")) == NIGHTS
 
-    result = materialize_date(retained, pruned[0], keeping(KEEP))
+    result = materialize_date(retained, pruned[0], keeping(KEEP), STEPS)
     assert not result.success
     [message] = failure_descriptions(result)
     assert f"snapshot {pruned[0]} was pruned" in message
