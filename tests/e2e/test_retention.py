@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -62,11 +63,8 @@ def history_rows(database: Path, table: str) -> list[tuple]:
 
 
 @pytest.fixture
-def retained(tmp_path: Path):
-    org = generate_org(customers=30, badges=15, seed=23, as_of=TODAY)
-    runs = start_pipeline(tmp_path, org)
-    yield next(runs)
-    runs.close()
+def retained(tmp_path: Path) -> Iterator[Pipeline]:
+    yield from start_pipeline(tmp_path, generate_org(customers=30, badges=15, seed=23, as_of=TODAY))
 
 
 def run_nights(retained: Pipeline, every_night: Lake) -> None:
