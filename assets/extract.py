@@ -23,7 +23,7 @@ from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
-from pipelines.night.retention import pruned_message
+from pipelines.night.retention import keep_nights_option, pruned_message
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
@@ -130,6 +130,10 @@ def raw_api_responses(
             check_results=[_volume_result(replayed)],
         )
     options = config.night_options()
+    try:
+        keep_nights_option()  # a bad BADGES_KEEP_NIGHTS stops the night before its first call
+    except ValueError as error:
+        raise Failure(str(error), allow_retries=False) from None
     try:
         with capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
