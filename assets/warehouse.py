@@ -31,7 +31,12 @@ from assets.partitions import daily_snapshots
 from assets.report import earn_report
 from pipelines.lake.dbfiles import remove_database
 from pipelines.lake.tables import TABLES
-from pipelines.night.retention import KEEP_NIGHTS_VARIABLE, keep_nights_option, retain
+from pipelines.night.retention import (
+    DEFAULT_KEEP_NIGHTS,
+    KEEP_NIGHTS_VARIABLE,
+    keep_nights_option,
+    retain,
+)
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
@@ -132,7 +137,7 @@ class PublishConfig(Config):
     keep_nights: int | None = Field(
         None,
         description=f"Nights of raw archive and lake partitions kept locally (0: all); "
-        f"default {KEEP_NIGHTS_VARIABLE} or 14.",
+        f"default {KEEP_NIGHTS_VARIABLE} or {DEFAULT_KEEP_NIGHTS}.",
     )
 
 

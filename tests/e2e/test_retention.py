@@ -67,8 +67,10 @@ def retained(tmp_path: Path) -> Iterator[Pipeline]:
     yield from start_pipeline(tmp_path, generate_org(customers=30, badges=15, seed=23, as_of=TODAY))
 
 
-def run_nights(retained: Pipeline, every_night: Lake) -> None:
-    """The nights of DAYS, published with retention; each night's files also kept whole."""
+def run_nights(retained: Pipeline, every_night: Lake) -> list[str]:
+    """The nights of DAYS, published with retention; each night's files also kept whole.
+    Returns the nights the publish steps said they pruned."""
+    pruned = []
     for night, day in enumerate(DAYS):
         if night:
             change_the_org(retained, night)
@@ -76,15 +78,18 @@ def run_nights(retained: Pipeline, every_night: Lake) -> None:
             run_simulated_night(retained, retained.lake, day, nights=1)
         result = materialize_date(retained, day, keeping(KEEP), STEPS)
         assert result.success, failure_descriptions(result)
+        published = result.asset_materializations_for_node("published_warehouse")[0].metadata
+        pruned += published["pruned"].value
         for table in ("raw", *TABLES):
             shutil.copytree(retained.lake.table_dir(table, day), every_night.table_dir(table, day))
+    return pruned
 
 
 def test_retention_keeps_the_window_and_what_later_runs_read_and_the_history_whole(
     retained: Pipeline, tmp_path: Path
 ):
     every_night = Lake(tmp_path / "all")
-    run_nights(retained, every_night)
+    reported = run_nights(retained, every_night)
     lake = retained.lake
     unpruned = tmp_path / "unpruned.duckdb"
     with duckdb.connect(str(unpruned)) as con:
@@ -98,6 +103,7 @@ def test_retention_keeps_the_window_and_what_later_runs_read_and_the_history_who
         assert lake.raw_files(day), day
     pruned = sorted(pruned_dates(lake))
     assert pruned and set(pruned) == set(DAYS) - set(snapshot_dates(lake))
+    assert reported == [str(day) for day in pruned]
     for day in pruned:
         assert not lake.raw_dir(day).exists()
         assert not any(lake.table_dir(t, day).exists() for t in TABLES), day
