@@ -28,6 +28,7 @@ from pipelines.lake.mirror import mirror_of
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
+from pipelines.night.retention import keep_nights_option, pruned_message
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
@@ -133,7 +134,9 @@ def raw_api_responses(
                 _bucket(lambda: mirror.restore_nights([snapshot_date])).describe("restored"),
             )
         if not raw_dir.exists():
-            raise Failure(PAST_WITHOUT_ARCHIVE.format(date=snapshot_date), allow_retries=False)
+            message = pruned_message(lake.lake, snapshot_date)
+            message = message or PAST_WITHOUT_ARCHIVE.format(date=snapshot_date)
+            raise Failure(message, allow_retries=False)
         context.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
         replayed = VolumeCheck(True, "rebuilt from the archive: not compared")
         return MaterializeResult(
@@ -144,6 +147,10 @@ def raw_api_responses(
     if mirror is not None:
         for line in _bucket(lambda: mirror.bring_up_to_date(snapshot_date, options.refresh_days)):
             _log(context, line)
+    try:
+        keep_nights_option()  # a bad BADGES_KEEP_NIGHTS stops the night before its first call
+    except ValueError as error:
+        raise Failure(str(error), allow_retries=False) from None
     try:
         with capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)

@@ -8,11 +8,14 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Config,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
     multi_asset,
 )
+from pydantic import Field
 
 from assets.analytics import analytics_key, analytics_model_assets
 from assets.catalog import (
@@ -30,6 +33,12 @@ from assets.staging import building_staging
 from pipelines.lake.dbfiles import remove_database
 from pipelines.lake.mirror import mirror_of
 from pipelines.lake.tables import TABLES
+from pipelines.night.retention import (
+    DEFAULT_KEEP_NIGHTS,
+    KEEP_NIGHTS_VARIABLE,
+    keep_nights_option,
+    retain,
+)
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
@@ -143,6 +152,14 @@ def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> Mat
     )
 
 
+class PublishConfig(Config):
+    keep_nights: int | None = Field(
+        None,
+        description=f"Nights of raw archive and lake partitions kept locally (0: all); "
+        f"default {KEEP_NIGHTS_VARIABLE} or {DEFAULT_KEEP_NIGHTS}.",
+    )
+
+
 @asset(
     group_name="warehouse",
     partitions_def=daily_snapshots,
@@ -157,8 +174,14 @@ def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> Mat
         "moves forward: rebuilding an older date leaves the newer published snapshot in place."
     ),
 )
-def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+def published_warehouse(
+    context: AssetExecutionContext, config: PublishConfig, lake: LakeResource
+) -> MaterializeResult:
     snapshot_date = snapshot_date_of(context)
+    try:
+        keep_nights = keep_nights_option(config.keep_nights)
+    except ValueError as error:
+        raise Failure(str(error), allow_retries=False) from None
     newest = published_snapshot(lake.lake)
     if newest is not None and newest > snapshot_date:
         remove_database(staging_path(lake.lake, snapshot_date))
@@ -177,12 +200,18 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
         publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)
+    retention = retain(lake.lake, keep_nights)
+    if retention.pruned:
+        context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
     return MaterializeResult(
         metadata={
             "published": True,
             "path": str(lake.lake.warehouse_path),
             "snapshot_date": str(snapshot_date),
             "tables": warehouse_summary(lake.lake.warehouse_path),
+            "keep_nights": keep_nights,
+            "pruned": MetadataValue.json([str(d) for d in retention.pruned]),
+            "protected": MetadataValue.json([str(d) for d in retention.protected]),
         },
         check_results=[check_result(AssetKey("published_warehouse"), outcome)],
     )

@@ -43,6 +43,10 @@ class RunOutcome:
                 lines.append(f"    {table:<28}{values.get('rows', 0):>12,}")
         published = self.metadata.get("published_warehouse", {})
         lines.append(f"  warehouse: {published.get('path')}")
+        if published.get("pruned"):
+            kept = published.get("keep_nights")
+            pruned = ", ".join(published["pruned"])
+            lines.append(f"  local retention ({kept} nights kept) pruned: {pruned}")
         report = self.metadata.get("earn_report", {})
         if report.get("path"):
             lines.append(f"  earn report: {report['path']}")

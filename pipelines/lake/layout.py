@@ -11,6 +11,7 @@ DEFAULT_DATA_DIR = "./data"
 BUCKET_VARIABLE = "BADGES_BUCKET_URL"
 PARTITION = "snapshot_date="  # Hive-style: lake/<table>/snapshot_date=YYYY-MM-DD/
 RAW = "raw"  # the raw archive sits in the lake like a table
+BUILDING_SUFFIX = ".building"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Lake:
     def building_dir(self, snapshot_date: dt.date) -> Path:
         """Where the night of `snapshot_date` builds (and checkpoints) its archive."""
         raw_dir = self.raw_dir(snapshot_date)
-        return raw_dir.with_name(raw_dir.name + ".building")
+        return raw_dir.with_name(raw_dir.name + BUILDING_SUFFIX)
 
     def raw_files(self, snapshot_date: dt.date) -> list[Path]:
         """The archive's response files of a date, in archive order."""
@@ -72,3 +73,24 @@ class Lake:
 
     def raw_dates(self) -> list[dt.date]:
         return self.partition_dates(RAW)
+        return self.partition_dates("raw")
+
+    def building_dates(self) -> list[dt.date]:
+        """Dates with an unfinished archive (a checkpoint a later run resumes), oldest first."""
+        root = self.lake_dir / "raw"
+        if not root.is_dir():
+            return []
+        return sorted(
+            dt.date.fromisoformat(p.name.removeprefix(PARTITION).removesuffix(BUILDING_SUFFIX))
+            for p in root.glob(f"{PARTITION}*{BUILDING_SUFFIX}")
+            if p.is_dir()
+        )
+
+    @property
+    def history_base_path(self) -> Path:
+        """The history as of the newest pruned night, where a history rebuild starts."""
+        return self.lake_dir / "history_base.duckdb"
+
+    @property
+    def retention_record_path(self) -> Path:
+        return self.lake_dir / "retention.json"

@@ -131,6 +131,14 @@ def read_fingerprints(raw_dir: Path) -> dict[PairKey, tuple[str, dt.date]]:
     return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
 
 
+def fingerprint_nights(raw_dir: Path) -> set[dt.date]:
+    """The nights the details of an archived snapshot's pairs were fetched (reuse sources)."""
+    if not has_fingerprints(raw_dir):
+        return set()
+    table = pq.read_table(raw_dir / FINGERPRINTS_FILE, columns=["fetched_on"])
+    return set(pc.unique(table.column("fetched_on")).to_pylist())
+
+
 def write_fingerprints(raw_dir: Path, rows: pa.Table | pa.RecordBatchReader) -> int:
     return write_parquet(rows, raw_dir / FINGERPRINTS_FILE, FINGERPRINT_SCHEMA)
 
