@@ -21,6 +21,7 @@ from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
+from pipelines.lake.damage import DamagedFileError, naming_damaged_files
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
 from pipelines.night.summary import NightSummary
@@ -43,6 +44,7 @@ STOPPING = (
     CustomerFileError,
     RateSpecError,
     CarryForwardError,
+    DamagedFileError,
 )
 
 
@@ -64,6 +66,7 @@ class ExtractConfig(Config):
     )
     max_drop_share: float = Field(DEFAULT_MAX_DROP_SHARE, description="Volume drop allowed.")
     accept_drop: bool = Field(False, description="Publish even when volumes collapsed.")
+    restart: bool = Field(False, description="Discard the day's checkpoint and start over.")
 
     def night_options(self) -> NightOptions:
         return night_options(
@@ -74,6 +77,7 @@ class ExtractConfig(Config):
             rotation_nights=self.rotation_nights,
             max_drop_share=self.max_drop_share,
             accept_drop=self.accept_drop,
+            restart=self.restart,
         )
 
 
@@ -84,6 +88,11 @@ def snapshot_date_of(context: AssetExecutionContext) -> dt.date:
 def _log(context: AssetExecutionContext, line: str) -> None:
     context.log.info(line)
     progress_log.info(line)
+
+
+def _warn(context: AssetExecutionContext, line: str) -> None:
+    context.log.warning(line)
+    progress_log.warning(f"warning: {line}")
 
 
 def _volume_result(check: VolumeCheck) -> AssetCheckResult:
@@ -128,8 +137,10 @@ def raw_api_responses(
         )
     options = config.night_options()
     try:
-        with capillary_api.open(config.rate_limit) as source:
+        with naming_damaged_files(lake.lake), capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
+            for warning in night.resumed.warnings:
+                _warn(context, warning)
             where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
             _log(context, f"extracting from {where}\n{night.plan.describe()}")
             try:

@@ -26,6 +26,7 @@ from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
+from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.dbfiles import remove_database
 from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import LakeResource
@@ -117,7 +118,7 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     ),
 )
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
-    with open_staging(lake.lake, snapshot_date_of(context)) as con:
+    with naming_damaged_files(lake.lake), open_staging(lake.lake, snapshot_date_of(context)) as con:
         rows = build_history(con, lake.lake, snapshot_date_of(context))
     return MaterializeResult(
         metadata=history_metadata(staging_path(lake.lake, snapshot_date_of(context)), rows)
