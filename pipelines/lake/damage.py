@@ -3,7 +3,8 @@
 A lake partition is rebuilt from its raw archive (`badges replay --date D`). A night
 record is written once, when its night is sealed, and the API serves only current state,
 so nothing rebuilds it: it is restored from a copy, or its snapshot is moved aside so the
-next night plans from the one before. A checkpoint part of tonight's archive is set aside
+next night plans from the one before (a name with a dot is no snapshot, see
+`Lake.partition_dates`). A checkpoint part of tonight's archive is set aside
 by the next attempt itself (`pipelines.lake.checkpoint`).
 """
 
@@ -43,10 +44,11 @@ def remedy_for(lake: Lake, path: Path) -> str:
     if table != "raw":
         return f"rebuild the partition from its raw archive with `badges replay --date {day}`"
     if "_state" in relative:
+        archive = path.parents[1]
         return (
             f"it is the night record of {day}, written once when that night was sealed: "
-            f"restore it from a copy, or move {path.parents[1]} aside and run again, "
-            "which plans from the snapshot before it"
+            f"restore it from a copy, or rename {archive} to {archive.name}.damaged and run "
+            "again, which then plans from the snapshot before it"
         )
     return (
         f"it is part of the raw archive of {day}, the only record of that day: restore it "
