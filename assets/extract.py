@@ -28,6 +28,7 @@ from pipelines.night.summary import NightSummary
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.ops.source import prepare_source_night
 
@@ -108,6 +109,7 @@ def _volume_result(check: VolumeCheck) -> AssetCheckResult:
 
 @asset(
     group_name="extract",
+    pool=NIGHT_POOL,
     partitions_def=daily_snapshots,
     check_specs=[AssetCheckSpec(VOLUME_CHECK, asset="raw_api_responses", blocking=True)],
     description=(

@@ -9,6 +9,7 @@ from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.handoff import streamed_normalization
 from pipelines.normalize.snapshot import normalize_snapshot
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 
 
@@ -17,6 +18,7 @@ def lake_key(table: str) -> AssetKey:
 
 
 @multi_asset(
+    pool=NIGHT_POOL,
     specs=[
         AssetSpec(
             lake_key(name),

@@ -29,6 +29,7 @@ from assets.report import earn_report
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.dbfiles import remove_database
 from pipelines.lake.tables import TABLES
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
@@ -74,6 +75,7 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 
 
 @multi_asset(
+    pool=NIGHT_POOL,
     specs=[
         AssetSpec(
             warehouse_key(name),
@@ -107,6 +109,7 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
 
 
 @asset(
+    pool=NIGHT_POOL,
     key=["history", "snapshots"],
     group_name="warehouse",
     partitions_def=daily_snapshots,
@@ -126,6 +129,7 @@ def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> Mat
 
 
 @asset(
+    pool=NIGHT_POOL,
     group_name="warehouse",
     partitions_def=daily_snapshots,
     deps=[

@@ -260,3 +260,19 @@ def launch_backfill(services: DagsterServices, job: str, partitions: list[str]) 
     answer = result["launchPartitionBackfill"]
     assert answer["__typename"] == "LaunchBackfillSuccess", answer
     return answer["backfillId"]
+
+
+def launch_asset_backfill(
+    services: DagsterServices, asset_paths: list[list[str]], partitions: list[str]
+) -> str:
+    """Launches a backfill of assets' partitions, as the asset graph's "Materialize" does:
+    its runs belong to an ad-hoc asset job, not to a job of the code location."""
+    params = {
+        "assetSelection": [{"path": path} for path in asset_paths],
+        "partitionNames": partitions,
+        "fromFailure": False,
+    }
+    result = services.graphql(LAUNCH_BACKFILL, {"backfillParams": params})
+    answer = result["launchPartitionBackfill"]
+    assert answer["__typename"] == "LaunchBackfillSuccess", answer
+    return answer["backfillId"]
