@@ -1,6 +1,7 @@
 """One night at a time, whatever launched it: a backfill launched from the asset graph (an
 ad-hoc asset job, without the nightly job's run tags) waits while a run of the nightly job is
 in progress, held by the concurrency pool of dagster.yaml, with the real daemon and webserver.
+Slow (about 3.5 minutes): `uv run pytest -m slow tests/ops/test_night_pool.py`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def queued_run(night: Night, backfill_id: str) -> DagsterRun | None:
     return runs[0] if runs and runs[0].status != DagsterRunStatus.NOT_STARTED else None
 
 
+@pytest.mark.slow
 def test_an_asset_graph_backfill_waits_for_the_nightly_run_in_the_pool(slow_night: Night):
     night = slow_night
     nightly_id = launch_run(night.services, NIGHTLY_JOB, TODAY.isoformat())
