@@ -15,18 +15,16 @@ import yaml
 from dagster import DagsterRun, DagsterRunStatus, RunsFilter
 
 from pipelines.definitions import defs
-from pipelines.lake import Lake
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB
 from pipelines.sandbox import Faults
-from tests.ops.conftest import TODAY, started_api
+from tests.ops.conftest import TODAY
 from tests.ops.processes import (
     PROJECT_ROOT,
-    DagsterServices,
     launch_asset_backfill,
     launch_run,
     wait_for,
 )
-from tests.ops.test_services import Night, finished
+from tests.ops.test_services import Night, finished, served_night
 
 # The steps that extract, load and publish a night (one step per asset or multi-asset).
 NIGHT_STEPS = {"raw_api_responses", "lake_tables", "warehouse_tables", "published_warehouse"}
@@ -38,19 +36,10 @@ DEQUEUE_INTERVAL = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())["
 
 @pytest.fixture(scope="module")
 def slow_night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
-    root = tmp_path_factory.mktemp("pool")
     # ~2 s a request: the nightly run extracts for longer than the daemon takes to turn
     # the backfill into a run, so the two would overlap without the pool.
-    with started_api(root, Faults(latency_ms=2000), customers=80) as api:
-        services = DagsterServices(root / "dagster_home", api.environment(root / "data"))
-        try:
-            services.start_daemon()
-            services.start_webserver()
-            instance = services.instance()
-            yield Night(api, services, instance, Lake(root / "data"))
-            instance.dispose()
-        finally:
-            services.stop()
+    with served_night(tmp_path_factory.mktemp("pool"), Faults(latency_ms=2000), 80) as night:
+        yield night
 
 
 def step_spans(night: Night, run_id: str) -> list[Span]:
