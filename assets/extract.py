@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from dagster import (
     AssetCheckResult,
@@ -67,7 +68,10 @@ class ExtractConfig(Config):
     )
     max_drop_share: float = Field(DEFAULT_MAX_DROP_SHARE, description="Volume drop allowed.")
     accept_drop: bool = Field(False, description="Publish even when volumes collapsed.")
-    restart: bool = Field(False, description="Discard the day's checkpoint and start over.")
+    restart: bool = Field(
+        False,
+        description="Discard the day's checkpoint and start over (a retry of the run resumes).",
+    )
 
     def night_options(self) -> NightOptions:
         return night_options(
@@ -138,6 +142,9 @@ def raw_api_responses(
             check_results=[_volume_result(replayed)],
         )
     options = config.night_options()
+    if options.restart and context.run.parent_run_id is not None:
+        # A retry (or re-execution) keeps what the restarted attempt fetched.
+        options = replace(options, restart=False)
     try:
         with naming_damaged_files(lake.lake), capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
