@@ -247,7 +247,7 @@ def test_a_backfill_launched_as_the_ui_does_rebuilds_archived_dates_without_api_
         runs = night.instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
         return list(runs) if len(runs) == len(past) and all(r.is_finished for r in runs) else None
 
-    runs = wait_for(backfill_runs, 150, "the backfill's three runs to finish", 1)
+    runs = wait_for(backfill_runs, 300, "the backfill's three runs to finish", 1)
     assert {r.status for r in runs} == {DagsterRunStatus.SUCCESS}
     assert sorted(r.tags["dagster/partition"] for r in runs) == [d.isoformat() for d in past]
     assert night.api.server.stats.total_requests == requests_before
