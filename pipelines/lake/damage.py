@@ -63,7 +63,7 @@ def damaged_file(lake: Lake, path: Path, error: BaseException) -> DamagedFileErr
 def read_error_reason(error: BaseException) -> str:
     """The first line of a read error, without the path it quotes (named beside it)."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return QUOTED_PATH.sub("", text).replace("  ", " ").strip(" :.")
+    return re.sub(r"\s*" + QUOTED_PATH.pattern, "", text).strip(" :.")
 
 
 def _named_file(lake: Lake, error: BaseException) -> Path | None:
