@@ -22,6 +22,7 @@ from tests.ops.processes import (
     PROJECT_ROOT,
     launch_asset_backfill,
     launch_run,
+    run_badges,
     wait_for,
 )
 from tests.ops.test_services import Night, finished, served_night
@@ -69,6 +70,10 @@ def test_an_asset_graph_backfill_waits_for_the_nightly_run_in_the_pool(slow_nigh
         assert not night.run(nightly_id).is_finished  # the night is still in progress
         time.sleep(1)
     nightly = wait_for(lambda: finished(night, nightly_id), 240, "the nightly run to end", 1)
+    wait_for(lambda: night.extracting(TODAY), 120, "the backfill's night to start extracting")
+    beside = run_badges("run", environment=night.services.environment)
+    assert beside.returncode == 1  # nor does `badges run` start beside the backfill's run
+    assert f"run {waiting.run_id} of {TODAY} is in progress" in beside.stderr
     backfill = wait_for(lambda: finished(night, waiting.run_id), 240, "the backfill to end", 1)
     log = night.services.log_tail("dagster-daemon")
     assert nightly.status == backfill.status == DagsterRunStatus.SUCCESS, log
