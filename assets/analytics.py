@@ -17,6 +17,7 @@ from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
 from assets.staging import building_staging
 from pipelines.lake.tables import TABLES
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.loader import open_staging
 from pipelines.warehouse.models import (
@@ -47,6 +48,7 @@ def _dependency_keys(model: str) -> list[AssetKey]:
 def _model_asset(model: str) -> AssetsDefinition:
     @asset(
         key=analytics_key(model),
+        pool=NIGHT_POOL,
         group_name="analytics",
         partitions_def=daily_snapshots,
         deps=_dependency_keys(model),

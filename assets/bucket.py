@@ -6,10 +6,12 @@ from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.lake.bucket import BucketError
 from pipelines.lake.mirror import mirror_of
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 
 
 @asset(
+    pool=NIGHT_POOL,
     group_name="warehouse",
     partitions_def=daily_snapshots,
     deps=[AssetKey("published_warehouse")],

@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from dagster import (
@@ -24,6 +25,7 @@ from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.bucket import BucketError
+from pipelines.lake.damage import DamagedFileError, naming_damaged_files
 from pipelines.lake.mirror import mirror_of
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.night import VolumeRefused, run_night
@@ -33,6 +35,7 @@ from pipelines.night.summary import NightSummary
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.ops.source import prepare_source_night
 
@@ -52,6 +55,7 @@ STOPPING = (
     CarryForwardError,
     NotEnoughSpace,
     DiskFull,
+    DamagedFileError,
 )
 
 
@@ -73,6 +77,10 @@ class ExtractConfig(Config):
     )
     max_drop_share: float = Field(DEFAULT_MAX_DROP_SHARE, description="Volume drop allowed.")
     accept_drop: bool = Field(False, description="Publish even when volumes collapsed.")
+    restart: bool = Field(
+        False,
+        description="Discard the day's checkpoint and start over (a retry of the run resumes).",
+    )
 
     def night_options(self) -> NightOptions:
         return night_options(
@@ -83,6 +91,7 @@ class ExtractConfig(Config):
             rotation_nights=self.rotation_nights,
             max_drop_share=self.max_drop_share,
             accept_drop=self.accept_drop,
+            restart=self.restart,
         )
 
 
@@ -93,6 +102,11 @@ def snapshot_date_of(context: AssetExecutionContext) -> dt.date:
 def _log(context: AssetExecutionContext, line: str) -> None:
     context.log.info(line)
     progress_log.info(line)
+
+
+def _warn(context: AssetExecutionContext, line: str) -> None:
+    context.log.warning(line)
+    progress_log.warning(f"warning: {line}")
 
 
 def _volume_result(check: VolumeCheck) -> AssetCheckResult:
@@ -108,6 +122,7 @@ def _volume_result(check: VolumeCheck) -> AssetCheckResult:
 
 @asset(
     group_name="extract",
+    pool=NIGHT_POOL,
     partitions_def=daily_snapshots,
     check_specs=[AssetCheckSpec(VOLUME_CHECK, asset="raw_api_responses", blocking=True)],
     description=(
@@ -144,16 +159,24 @@ def raw_api_responses(
             check_results=[_volume_result(replayed)],
         )
     options = config.night_options()
-    if mirror is not None:
-        for line in _bucket(lambda: mirror.bring_up_to_date(snapshot_date, options.refresh_days)):
-            _log(context, line)
     try:
         keep_nights_option()  # a bad BADGES_KEEP_NIGHTS stops the night before its first call
     except ValueError as error:
         raise Failure(str(error), allow_retries=False) from None
+    if options.restart and context.run.parent_run_id is not None:
+        # A retry (or re-execution) keeps what the restarted attempt fetched.
+        options = replace(options, restart=False)
+    if mirror is not None:
+        lines = _bucket(
+            lambda: mirror.bring_up_to_date(snapshot_date, options.refresh_days, options.restart)
+        )
+        for line in lines:
+            _log(context, line)
     try:
-        with capillary_api.open(config.rate_limit) as source:
+        with naming_damaged_files(lake.lake), capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
+            for warning in night.resumed.warnings:
+                _warn(context, warning)
             where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
             _log(context, f"extracting from {where}\n{night.plan.describe()}")
             try:

@@ -30,6 +30,7 @@ from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
 from assets.staging import building_staging
+from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.dbfiles import remove_database
 from pipelines.lake.mirror import mirror_of
 from pipelines.lake.tables import TABLES
@@ -39,6 +40,7 @@ from pipelines.night.retention import (
     keep_nights_option,
     retain,
 )
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
@@ -90,6 +92,7 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 
 
 @multi_asset(
+    pool=NIGHT_POOL,
     specs=[
         AssetSpec(
             warehouse_key(name),
@@ -124,6 +127,7 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
 
 
 @asset(
+    pool=NIGHT_POOL,
     key=["history", "snapshots"],
     group_name="warehouse",
     partitions_def=daily_snapshots,
@@ -137,6 +141,7 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
     through = snapshot_date_of(context)
     with (
+        naming_damaged_files(lake.lake),
         building_staging(lake.lake, through, "building the history"),
         open_staging(lake.lake, through) as con,
     ):
@@ -161,6 +166,7 @@ class PublishConfig(Config):
 
 
 @asset(
+    pool=NIGHT_POOL,
     group_name="warehouse",
     partitions_def=daily_snapshots,
     deps=[

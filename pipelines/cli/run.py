@@ -89,7 +89,7 @@ def run_snapshot(
     snapshot_date: dt.date, replay: bool = False, full_refresh: bool = False, **night: Any
 ) -> RunOutcome:
     """Materializes the nightly job for the date; `night` holds extract options
-    (rate_limit, max_failed_share, accept_drop, rotation_nights), unset when None."""
+    (rate_limit, max_failed_share, accept_drop, rotation_nights, restart), unset when None."""
     from pipelines.definitions import NIGHTLY_JOB, defs
 
     config = {"replay": replay, "full_refresh": full_refresh}

@@ -143,10 +143,17 @@ class Mirror:
         directories = [t / partition for t in sorted(self.lake.lake_dir.iterdir()) if t.is_dir()]
         return [p for d in directories if d.is_dir() for p in sorted(d.rglob("*")) if p.is_file()]
 
-    def bring_up_to_date(self, snapshot_date: dt.date, refresh_days: int) -> list[str]:
+    def bring_up_to_date(
+        self, snapshot_date: dt.date, refresh_days: int, restart: bool = False
+    ) -> list[str]:
         """Before a night's first call: the bucket answers, the nights it lacks are
-        uploaded, and what the night needs from it is restored. Raises BucketError."""
+        uploaded, and what the night needs from it is restored (tonight's checkpoint
+        discarded instead on `restart`). Raises BucketError."""
         self.bucket.check()
+        if restart:
+            self.bucket.delete(
+                list(self.bucket.list(self.key(self.lake.building_dir(snapshot_date))))
+            )
         uploaded = self.upload_pending()
         restored = self.restore(snapshot_date, refresh_days)
         return [uploaded.describe("uploaded"), restored.describe("restored")]

@@ -105,7 +105,7 @@ def prepare_night(
     resumed = (
         Resumed()
         if read_only
-        else open_checkpoint(lake.building_dir(snapshot_date), base_url, scope)
+        else open_checkpoint(lake.building_dir(snapshot_date), base_url, scope, options.restart)
     )
     calls, notes = _calls_tonight(rotation, resumed, details, last, options)
     plan = NightPlan(
