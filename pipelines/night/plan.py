@@ -89,6 +89,7 @@ def prepare_night(
         nights = choose_rotation(shape, rates, options.night_hours)
     rotation = rotate(snapshot_date, nights, population, active, last.last_fetched)
     scope = {c.key for c in rotation.fetch}
+    details.plan_tonight(scope, {c.key for c in active})
     carried_badges = _carried_badges(lake, previous, rotation, scope)
     resumed = (
         Resumed()
