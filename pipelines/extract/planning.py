@@ -2,8 +2,9 @@
 
 Calls are counted from what the last snapshot knows: each customer's list sizes (pages
 of `page_size`; a customer never seen: one page per list), each pair's fingerprint age
-(due by age, or reused unless it changed: the share that changed last night is assumed
-again), the badges listed (one meta call each), minus what a resumed night already has.
+(due by age or by its customer's activity, or reused unless it changed: the share that
+changed last night is assumed again), the badges listed (one meta call each), minus
+what a resumed night already has.
 The APIs run side by side, each at its own limit, so the night lasts as long as its
 slowest API: calls / rate, with the rate from the stated budget (`CAPILLARY_RATE_LIMIT`)
 or else the rate found or measured on the last night (unknown on a first night).
@@ -52,9 +53,10 @@ class OrgShape:
             detail_share = 1.0
         else:
             detail_share = min(1.0, 1 / self.refresh_days + self.changed_share)
+        active = min(self.active, fetched)  # every detail of an active customer is fetched
         return {
             LISTS: fetched * self.pages_per_customer,
-            DETAILS: fetched * self.pairs_per_customer * detail_share,
+            DETAILS: (active + (fetched - active) * detail_share) * self.pairs_per_customer,
             META: float(self.badges),
         }
 

@@ -101,6 +101,7 @@ def prepare_night(
     if not read_only:
         ensure_space(lake, disk)
     scope = {c.key for c in rotation.fetch}
+    details.plan_tonight(scope, {c.key for c in active})
     carried_badges = _carried_badges(lake, previous, rotation, scope)
     resumed = (
         Resumed()

@@ -35,6 +35,7 @@ from pipelines.lake.tables import (
     CUSTOMER_BADGES,
     TABLES,
 )
+from pipelines.normalize.badge_level import BadgeLevelRows
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
 from pipelines.normalize.flatten import (
     Rows,
@@ -131,7 +132,9 @@ class SnapshotNormalizer:
             writer.close()
         temp_dirs = {name: self._partitions.temp_dir(TABLES[name]) for name in TABLES}
         if carry is not None:
-            self._carried = carry_rows(self._lake, self._snapshot_date, carry, temp_dirs)
+            self._carried = carry_rows(
+                self._lake, self._snapshot_date, carry, temp_dirs, self._records.badge_level
+            )
         failpoint("normalize")  # every temp Parquet written, no partition swapped yet
         return {name: sorted(d.glob("*.parquet")) for name, d in temp_dirs.items()}
 
@@ -158,6 +161,7 @@ class RecordNormalizer:
         self.snapshot_date = snapshot_date
         self.report = NormalizeReport(snapshot_date)
         self._seen: dict[str, set[bytes]] = {name: set() for name in DEDUP_KEYS}
+        self.badge_level = BadgeLevelRows()
 
     def normalize(self, record: RawRecord) -> Rows:
         self.report.records_read += 1
@@ -167,7 +171,7 @@ class RecordNormalizer:
             rows = self._flatten(record)
         except UnusableBody as problem:
             return flatten_error(record, self.snapshot_date, problem.error_code, str(problem))
-        return self._deduplicated(record.endpoint, rows)
+        return self.badge_level.apply(record, self._deduplicated(record.endpoint, rows))
 
     def _flatten(self, record: RawRecord) -> Rows:
         data = _response_data(record.body)
