@@ -5,8 +5,8 @@ sandbox's endpoint handlers answer the requests the extraction would send (the s
 paths, pages and lookups), and the answers become raw records (`ok_record`) written by
 the archive's checkpoint writer, `PART_FILES` file numbers apart per part. The badge
 meta of every listed badge comes last, rendered by the first part. The archive is kept
-under `benchmarks/results/` keyed by size, seed, day and `GENERATOR_VERSION`, and is
-complete only once its `complete` marker is written.
+under `archives/` of the results directory (`benchmarks/results/`), keyed by size, seed,
+day and `GENERATOR_VERSION`, and is complete only once its `complete` marker is written.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from pipelines.sandbox.handlers import Endpoints
 from pipelines.sandbox.org import Org
 
 GENERATOR_VERSION = 1  # bump when the archive's contents change for the same key
-CACHE_ROOT = PROJECT_ROOT / "benchmarks" / "results" / "archives"
+RESULTS_DIR = PROJECT_ROOT / "benchmarks" / "results"  # git-ignored
 PART_CUSTOMERS = 20_000
 PART_FILES = 10_000  # response file numbers reserved per part
 COMPLETE = "complete"
@@ -173,10 +173,12 @@ def build_archive(spec: ArchiveSpec, raw_dir: Path, workers: int) -> None:
     shutil.rmtree(raw_dir / "_state", ignore_errors=True)  # a sealed archive keeps no state
 
 
-def cached_archive(spec: ArchiveSpec, workers: int = 2) -> tuple[Path, bool]:
+def cached_archive(
+    spec: ArchiveSpec, results_dir: Path = RESULTS_DIR, workers: int = 2
+) -> tuple[Path, bool]:
     """The raw directory of `spec`'s archive, built unless a complete one is cached; and
     whether it was built now."""
-    lake = Lake(CACHE_ROOT / spec.name)
+    lake = Lake(results_dir / "archives" / spec.name)
     raw_dir = lake.raw_dir(spec.snapshot_date)
     marker = lake.root / COMPLETE
     if marker.exists():

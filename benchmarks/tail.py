@@ -25,13 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from benchmarks.archive import CACHE_ROOT, ArchiveSpec, cached_archive
+from benchmarks.archive import RESULTS_DIR, ArchiveSpec, cached_archive
 from benchmarks.measure import ChildRun, TreeRss, run_child
 from benchmarks.target import PROJECT_ROOT, project_env
 from benchmarks.whole_run import quiet_dagster_home, step_windows
 from pipelines.lake import Lake
 
-RUN_ROOT = CACHE_ROOT.parent / "tail-run"
 DUCKDB_VARIABLES = ("BADGES_DUCKDB_MEMORY_LIMIT", "BADGES_DUCKDB_THREADS")
 PUBLISHED = re.compile(r"published \(run ([0-9a-f-]+)\)")
 
@@ -71,18 +70,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes building the archive")
     parser.add_argument("--part-customers", type=int, default=ArchiveSpec.part_customers)
     parser.add_argument("--keep", action="store_true", help="keep the run's data directory")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS_DIR,
+        help="where archives are cached and the run's data directory is made",
+    )
     args = parser.parse_args(argv)
     if args.customers < 1 or args.part_customers < 1 or args.workers < 1:
         parser.error("--customers, --part-customers and --workers must be at least 1")
     spec = ArchiveSpec(args.customers, part_customers=args.part_customers)
-    raw_dir, built = cached_archive(spec, args.workers)
+    raw_dir, built = cached_archive(spec, args.results, args.workers)
     files = list(raw_dir.glob("*.parquet"))
     size = sum(path.stat().st_size for path in files)
     print(
         f"archive  {raw_dir} ({'built now' if built else 'cached'}): "
         f"{len(files):,} files, {size / 2**20:,.0f} MiB"
     )
-    workdir = RUN_ROOT / spec.name
+    workdir = args.results / "tail-run" / spec.name
     lake = linked_data_dir(raw_dir, spec, workdir)
     child, memory, run_id = replay(lake, spec, workdir)
     windows = step_windows(workdir / "dagster-home", run_id)
