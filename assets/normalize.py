@@ -7,7 +7,7 @@ from assets.extract import raw_api_responses, snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.handoff import streamed_normalization
-from pipelines.normalize.snapshot import normalize_snapshot
+from pipelines.normalize.shards import normalize_archive
 from pipelines.ops.resources import LakeResource
 
 
@@ -33,7 +33,7 @@ def lake_tables(context: AssetExecutionContext, lake: LakeResource):
     raw_dir = lake.lake.raw_dir(snapshot_date)
     report = streamed_normalization(raw_dir, context.run.run_id)
     if report is None:
-        report = normalize_snapshot(raw_dir, lake.lake, snapshot_date)
+        report = normalize_archive(raw_dir, lake.lake, snapshot_date)
     else:
         context.log.info("the lake was written while extracting: nothing left to normalize")
     if report.warnings:

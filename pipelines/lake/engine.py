@@ -38,7 +38,7 @@ class EngineSettings:
         }
 
 
-def default_threads() -> int:
+def usable_cores() -> int:
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0))
 
@@ -51,7 +51,7 @@ def engine_settings(lake: Lake, environ: Mapping[str, str] = os.environ) -> Engi
         raise ValueError(
             f"{MEMORY_LIMIT_VARIABLE} must be a size such as 2GiB or 1500MB, got {memory_limit!r}"
         )
-    threads_text = environ.get(THREADS_VARIABLE) or str(default_threads())
+    threads_text = environ.get(THREADS_VARIABLE) or str(usable_cores())
     if not threads_text.strip().isdigit() or int(threads_text) < 1:
         raise ValueError(
             f"{THREADS_VARIABLE} must be a whole number of at least 1, got {threads_text!r}"

@@ -110,15 +110,32 @@ class SnapshotNormalizer:
     partitions; `abort` leaves the previous partitions untouched.
     """
 
-    def __init__(self, lake: Lake, snapshot_date: dt.date, flush_rows: int = 20_000) -> None:
+    def __init__(
+        self,
+        lake: Lake,
+        snapshot_date: dt.date,
+        flush_rows: int = 20_000,
+        shared: SnapshotPartitions | None = None,
+        part: int = 0,
+    ) -> None:
+        """With `shared`, this normalizer writes file `part` of partitions another one
+        prepared (and will close and publish); see `pipelines.normalize.shards`."""
         tables = list(TABLES.values())
         self._lake = lake
         self._snapshot_date = snapshot_date
-        self._partitions = SnapshotPartitions(lake, snapshot_date, tables)
-        paths = self._partitions.prepare()
+        self._partitions = shared or SnapshotPartitions(lake, snapshot_date, tables)
+        if shared is None:
+            self._partitions.prepare()
         self._records = RecordNormalizer(snapshot_date)
-        self._writers = {t.name: BufferedTableWriter(t, paths[t.name], flush_rows) for t in tables}
+        self._writers = {
+            t.name: BufferedTableWriter(t, self._partitions.part_path(t, part), flush_rows)
+            for t in tables
+        }
         self._carried: dict[str, int] = {}
+
+    @property
+    def partitions(self) -> SnapshotPartitions:
+        return self._partitions
 
     def feed(self, records: Iterable[RawRecord]) -> None:
         writers, normalize = self._writers, self._records.normalize
@@ -140,8 +157,26 @@ class SnapshotNormalizer:
             writer.abort()
         self._partitions.discard()
 
-    def publish(self) -> NormalizeReport:
+    def close_part(self) -> NormalizeReport:
+        """Completes this normalizer's files of shared partitions; the report of its part."""
+        for writer in self._writers.values():
+            writer.close()
+        return self._report()
+
+    def publish(self, parts: Iterable[NormalizeReport] = ()) -> NormalizeReport:
+        """Swaps the partitions in; the report adds those of the `parts` written into them."""
         self._partitions.publish()
+        report = self._report()
+        for part in parts:
+            report.records_read += part.records_read
+            report.warnings.update(part.warnings)
+            report.duplicates.update(part.duplicates)
+            report.rows = {
+                name: rows + part.rows.get(name, 0) for name, rows in report.rows.items()
+            }
+        return report
+
+    def _report(self) -> NormalizeReport:
         report = self._records.report
         report.rows = {
             name: writer.rows_written + self._carried.get(name, 0)

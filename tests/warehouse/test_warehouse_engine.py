@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.lake.engine import MEMORY_LIMIT_VARIABLE, THREADS_VARIABLE, default_threads
+from pipelines.lake.engine import MEMORY_LIMIT_VARIABLE, THREADS_VARIABLE, usable_cores
 from pipelines.warehouse.loader import load_snapshot, open_staging
 
 DAY = dt.date(2026, 12, 3)
@@ -44,7 +44,7 @@ def test_without_settings_the_build_takes_2gib_and_the_usable_cores(
     write_snapshot(DAY, BADGES)
     load_snapshot(lake, DAY)
 
-    assert staging_settings(lake) == ("2.0 GiB", default_threads(), str(lake.spill_dir))
+    assert staging_settings(lake) == ("2.0 GiB", usable_cores(), str(lake.spill_dir))
 
 
 @pytest.mark.parametrize(
