@@ -31,11 +31,10 @@ from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
-    check_list_totals,
+    check_archive_list_totals,
     check_listed_badges_have_meta,
     check_snapshot_date,
     check_unique_keys,
-    list_totals,
 )
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, build_history
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
@@ -89,10 +88,10 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
     report = load_snapshot(lake.lake, snapshot_date)
-    totals = list_totals(lake.lake.raw_files(snapshot_date))
+    raw_files = lake.lake.raw_files(snapshot_date)
     with open_staging(lake.lake, snapshot_date) as con:
         unique = {o.name: o for o in check_unique_keys(con)}
-        listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
+        listed = [check_listed_badges_have_meta(con), check_archive_list_totals(con, raw_files)]
     for name in TABLES:
         key = warehouse_key(name)
         results = [check_result(key, unique[f"unique_key_{name}"])]
