@@ -14,14 +14,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+import re
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from benchmarks.target import PROJECT_ROOT
 from pipelines.client.endpoints import (
@@ -38,9 +42,9 @@ from pipelines.client.settings import ClientTuning
 from pipelines.extract.records import ok_record
 from pipelines.lake import Lake
 from pipelines.lake.checkpoint import CheckpointWriter
-from pipelines.lake.durable import write_text
+from pipelines.lake.durable import write_parquet, write_text
 from pipelines.lake.keys import CustomerRef
-from pipelines.lake.raw import RawRecord
+from pipelines.lake.raw import RAW_SCHEMA, RawRecord
 from pipelines.sandbox.faults import FaultInjector, Faults, SandboxStats
 from pipelines.sandbox.generate import generate_org_part
 from pipelines.sandbox.handlers import Endpoints
@@ -60,13 +64,26 @@ class ArchiveSpec:
     seed: int = 7
     snapshot_date: dt.date = dt.date(2026, 12, 3)
     part_customers: int = PART_CUSTOMERS
+    distinct: int | None = None  # generate this many customers, copy them up to `customers`
+
+    def __post_init__(self) -> None:
+        if self.distinct is not None and self.customers % self.distinct:
+            raise ValueError(f"{self.customers} customers are not copies of {self.distinct}")
 
     @property
     def name(self) -> str:
+        copies = f"-d{self.distinct}" if self.distinct not in (None, self.customers) else ""
         return (
             f"v{GENERATOR_VERSION}-c{self.customers}-b{self.badges}-s{self.seed}"
-            f"-p{self.part_customers}-{self.snapshot_date.isoformat()}"
+            f"-p{self.part_customers}{copies}-{self.snapshot_date.isoformat()}"
         )
+
+    @property
+    def source(self) -> ArchiveSpec | None:
+        """The archive this one copies, when it has fewer distinct customers."""
+        if self.distinct in (None, self.customers):
+            return None
+        return replace(self, customers=self.distinct, distinct=None)
 
     def parts(self) -> Iterator[tuple[int, int, int]]:
         """(index, first customer, customers) of each part."""
@@ -183,6 +200,45 @@ def cached_archive(
     marker = lake.root / COMPLETE
     if marker.exists():
         return raw_dir, False
-    build_archive(spec, raw_dir, workers)
+    if spec.source is None:
+        build_archive(spec, raw_dir, workers)
+    else:
+        source_dir, _ = cached_archive(spec.source, results_dir, workers)
+        copy_archive(source_dir, spec.customers // spec.source.customers, raw_dir)
     write_text(spec.name, marker)
     return raw_dir, True
+
+
+def copy_archive(source_dir: Path, copies: int, raw_dir: Path) -> None:
+    """`copies` copies of an archive's customers (copy 0 is the source, its badge meta kept
+    once); copy c's customer values and issue and earn ids end in `~c`."""
+    shutil.rmtree(raw_dir, ignore_errors=True)
+    raw_dir.mkdir(parents=True)
+    for path in sorted(source_dir.glob("*.parquet")):
+        table = pq.read_table(path, schema=RAW_SCHEMA)
+        customers = table.filter(pc.field("endpoint") != META_ENDPOINT.name)
+        for copy in range(copies):
+            marked = marked_copy(customers, copy) if copy else table
+            write_parquet(marked, raw_dir / f"copy{copy:03d}-{path.name}", RAW_SCHEMA)
+
+
+_ISSUE_OR_EARN_ID = re.compile(rb'("(?:issueId|earnId)":"[^"]+)"')
+
+
+def marked_copy(table: pa.Table, copy: int) -> pa.Table:
+    mark = f"~{copy}"
+    customers = table.column("customer_id").to_pylist()
+    paths = [
+        path.replace(f"/{quote(value, safe='@+')}", f"/{quote(value + mark, safe='@+')}", 1)
+        for path, value in zip(table.column("request_path").to_pylist(), customers, strict=True)
+    ]
+    id_mark = b"\\1" + mark.encode() + b'"'
+    bodies = [_ISSUE_OR_EARN_ID.sub(id_mark, body) for body in table.column("body").to_pylist()]
+    columns = {
+        "customer_id": pa.array([value + mark for value in customers], pa.string()),
+        "request_path": pa.array(paths, pa.string()),
+        "body": pa.array(bodies, pa.binary()),
+    }
+    for name, values in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), name, values)
+    return table
