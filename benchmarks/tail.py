@@ -4,7 +4,8 @@ one large snapshot, as `badges replay` runs them, with time and memory per step.
     uv run python benchmarks/tail.py --customers 200000
 
 The raw archive of a sandbox org of N customers (80 badges, seed 7, today's date) is
-built without HTTP (`benchmarks/archive.py`, in parallel parts) and cached under
+built without HTTP (`benchmarks/archive.py`, in parallel parts; with `--distinct D`, D
+customers are generated and copied N/D times under other ids) and cached under
 `benchmarks/results/archives/`. Each run links it into a fresh data directory and runs
 `python -m pipelines.cli replay` in a child process, sampling the resident memory of
 that process and its children. The `BADGES_DUCKDB_*` variables of this environment reach
@@ -69,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, required=True)
     parser.add_argument("--workers", type=int, default=2, help="processes building the archive")
     parser.add_argument("--part-customers", type=int, default=ArchiveSpec.part_customers)
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=None,
+        help="generate this many customers and copy them up to --customers (a divisor of it)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run's data directory")
     parser.add_argument(
         "--results",
@@ -77,9 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         help="where archives are cached and the run's data directory is made",
     )
     args = parser.parse_args(argv)
-    if args.customers < 1 or args.part_customers < 1 or args.workers < 1:
-        parser.error("--customers, --part-customers and --workers must be at least 1")
-    spec = ArchiveSpec(args.customers, part_customers=args.part_customers)
+    if min(args.customers, args.part_customers, args.workers, args.distinct or 1) < 1:
+        parser.error("--customers, --part-customers, --workers and --distinct must be at least 1")
+    try:
+        spec = ArchiveSpec(
+            args.customers, part_customers=args.part_customers, distinct=args.distinct
+        )
+    except ValueError as error:
+        parser.error(str(error))
     raw_dir, built = cached_archive(spec, args.results, args.workers)
     files = list(raw_dir.glob("*.parquet"))
     size = sum(path.stat().st_size for path in files)
