@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from hashlib import blake2b
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -28,14 +26,13 @@ from pipelines.lake.failpoints import failpoint
 from pipelines.lake.partitions import SnapshotPartitions
 from pipelines.lake.raw import BATCH_ROWS, RawRecord, iter_records
 from pipelines.lake.tables import (
-    BADGE_EARNS,
-    BADGE_ISSUALS,
     BADGES,
     CUSTOMER_BADGE_DETAILS,
     CUSTOMER_BADGES,
     TABLES,
 )
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
+from pipelines.normalize.dedup import DEDUP_KEYS, DIGEST_OF_TABLE
 from pipelines.normalize.flatten import (
     Rows,
     flatten_badge_meta,
@@ -45,14 +42,6 @@ from pipelines.normalize.flatten import (
 )
 from pipelines.normalize.writer import BufferedTableWriter
 
-# Rows whose key was already seen in the snapshot are dropped (first one wins).
-DEDUP_KEYS: dict[str, tuple[str, ...]] = {
-    BADGES.name: ("badge_id",),
-    CUSTOMER_BADGES.name: ("customer_id", "identifier_type", "list_type", "badge_id"),
-    CUSTOMER_BADGE_DETAILS.name: ("customer_id", "identifier_type", "badge_id"),
-    BADGE_ISSUALS.name: ("issue_id",),
-    BADGE_EARNS.name: ("earn_id",),
-}
 # A record whose main row is a duplicate contributes none of its other rows either.
 MAIN_TABLE = {
     META_ENDPOINT.name: BADGES.name,
@@ -314,25 +303,3 @@ def _limit_of(request_path: str | None) -> int | None:
         if name.lower() == "limit" and value.isdigit():
             return int(value)
     return None
-
-
-def _key_digest(parts: Iterable[Any]) -> bytes:
-    joined = "\x1f".join(["\x00" if part is None else str(part) for part in parts])
-    return blake2b(joined.encode(), digest_size=16).digest()
-
-
-def _row_digest(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], bytes]:
-    """`_key_digest` of a row's key columns, specialized for a one-column key."""
-    if len(columns) > 1:
-        key_parts = itemgetter(*columns)
-        return lambda row: _key_digest(key_parts(row))
-    (column,) = columns
-
-    def one_column_digest(row: dict[str, Any]) -> bytes:
-        value = row[column]
-        return blake2b(("\x00" if value is None else str(value)).encode(), digest_size=16).digest()
-
-    return one_column_digest
-
-
-DIGEST_OF_TABLE = {name: _row_digest(columns) for name, columns in DEDUP_KEYS.items()}
