@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir)
     in_steps = sum(end - start for start, end in windows.values())
     print(f"outside steps (start-up, Dagster){child.seconds - in_steps:>20.1f} s")
+    print(f"CPU time (the replay and the processes it waited for) {child.cpu_seconds:.1f} s")
     peak = max(memory.peak_mib(), child.peak_rss_mib)
     print(f"night tail, {spec.customers} customers: {child.seconds:.1f} s, peak RSS {peak:.0f} MiB")
     return 0
