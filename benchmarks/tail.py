@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"step  {step:<44}{end - start:>9.1f} s  peak RSS {peak:>7,.0f} MiB")
     if not args.keep:
         shutil.rmtree(workdir)
-    in_steps = sum(end - start for start, end in windows.values())
+    starts, ends = zip(*windows.values(), strict=True)
+    in_steps = max(ends) - min(starts)  # from the first step's start to the last one's end
     print(f"outside steps (start-up, Dagster){child.seconds - in_steps:>20.1f} s")
     print(f"CPU time (the replay and the processes it waited for) {child.cpu_seconds:.1f} s")
     peak = max(memory.peak_mib(), child.peak_rss_mib)
