@@ -81,8 +81,11 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
-def change_the_org(org, rng: random.Random, share: float, night: int) -> list[list[str]]:
-    """Activity of `share` of the customers; returns their rows for the active file."""
+def change_the_org(
+    org, rng: random.Random, share: float, night: int, update_badge=None
+) -> list[list[str]]:
+    """Activity of `share` of the customers; returns their rows for the active file.
+    `update_badge` applies a badge change (a PUT badgeMeta body); default: in the org."""
     active = rng.sample(org.customers, max(1, round(share * len(org.customers))))
     ids = {c.customer_id for c in active}
     pairs = sorted(p for p in org.listed_pairs() if p[0] in ids)
@@ -97,7 +100,8 @@ def change_the_org(org, rng: random.Random, share: float, night: int) -> list[li
         except SandboxApiError:
             continue
     badge = org.badges[sorted(org.listed_badge_ids())[night % len(org.listed_badge_ids())]]
-    apply_update(org, {"id": badge.badge_id, "description": f"changed on night {night}"})
+    change = {"id": badge.badge_id, "description": f"changed on night {night}"}
+    (update_badge or (lambda body: apply_update(org, body)))(change)
     return [[c.customer_id, "id"] for c in active]
 
 

@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.lake.durable import fsync_path
-from pipelines.lake.layout import Lake
+from pipelines.lake.layout import PARTITION, Lake
+from pipelines.lake.mirror import mark_pending
 from pipelines.lake.tables import Table
 
 PART_NAME = "part-{part}.parquet"  # one file per writer of a partition
@@ -30,10 +31,13 @@ class PartWriter:
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path = path
+        self._schema = schema
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
 
     def write(self, table: pa.Table) -> None:
-        self._writer.write_table(table)
+        self._writer.write_table(
+            table if table.schema == self._schema else table.cast(self._schema)
+        )
 
     def close(self) -> None:
         self._writer.close()
@@ -82,22 +86,27 @@ class SnapshotPartitions:
             self.temp_dir(table).rename(target)
             fsync_path(target.parent)
             shutil.rmtree(old, ignore_errors=True)
+        mark_pending(self.lake, self.snapshot_date)
 
     def discard(self) -> None:
         for table in self.tables:
             shutil.rmtree(self.temp_dir(table), ignore_errors=True)
 
     def _recover(self, table: Table) -> None:
-        """Removes stale temp dirs; restores a partition a crash left moved aside."""
-        target = self.lake.table_dir(table.name, self.snapshot_date)
-        date = self.snapshot_date.isoformat()
-        table_root = target.parent
-        if not table_root.is_dir():
-            return
-        for stale in sorted(table_root.glob(f"{TEMP_PREFIX}{date}-*")):
-            shutil.rmtree(stale, ignore_errors=True)
-        for old in sorted(table_root.glob(f"{OLD_PREFIX}{date}-*")):
-            if target.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.rename(target)
+        recover_partitions(self.lake.lake_dir / table.name, self.snapshot_date.isoformat())
+
+
+def recover_partitions(table_root: Path, date: str = "") -> None:
+    """Removes a table's stale temp dirs (of `date`, or of every date when empty) and
+    restores a partition a crash left moved aside."""
+    if not table_root.is_dir():
+        return
+    for stale in sorted(table_root.glob(f"{TEMP_PREFIX}{date}*")):
+        shutil.rmtree(stale, ignore_errors=True)
+    for old in sorted(table_root.glob(f"{OLD_PREFIX}{date}*")):
+        stamp = old.name.removeprefix(OLD_PREFIX)[: len("YYYY-MM-DD")]
+        target = table_root / f"{PARTITION}{stamp}"
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(target)

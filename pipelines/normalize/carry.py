@@ -82,7 +82,7 @@ def _copy(
         f"SELECT {columns} FROM {parquet_source(files)} AS t "
         "SEMI JOIN carried USING (customer_id, identifier_type)"
     ).to_arrow_reader()
-    return write_parquet(reader, temp_dir / CARRIED_FILE, table.arrow_schema, skip_empty=True)
+    return write_parquet(reader, temp_dir / CARRIED_FILE, table.file_schema, skip_empty=True)
 
 
 def _column(name: str, present: set[str], snapshot_date: dt.date, carry: CarryForward) -> str:

@@ -53,8 +53,9 @@ def changed_pairs(before: Path, after: Path) -> set[tuple[str, str, str]]:
     return set(pairs)
 
 
-def change_the_org(pipeline: Pipeline) -> list[str]:
-    """Adds an earn, revokes an issual and updates a badge through PUT badgeMeta."""
+def change_the_org(pipeline: Pipeline, night: int = 0) -> list[str]:
+    """Adds an earn, revokes an issual and updates a badge through PUT badgeMeta (a
+    different badge and description on each `night`)."""
     org = pipeline.org
     by_id = {c.customer_id for c in org.customers}
     pairs = sorted(p for p in org.listed_pairs() if p[0] in by_id)
@@ -69,10 +70,11 @@ def change_the_org(pipeline: Pipeline) -> list[str]:
     revocable = [p for p in reversed(pairs) if any(i.status == "ACTIVE" for i in org.issuals(*p))]
     org.revoke_issual(*revocable[0])
     changes.append(f"revoke {revocable[0]}")
-    badge_id = sorted(org.listed_badge_ids())[3]
+    listed = sorted(org.listed_badge_ids())
+    badge_id = listed[(3 + night) % len(listed)]
     response = httpx.put(
         f"{pipeline.server.base_url}/api_gateway/v1/badges/badgeMeta",
-        json={"id": badge_id, "description": "Changed between two nights"},
+        json={"id": badge_id, "description": f"Changed between two nights ({night})"},
         headers=basic_auth_header(pipeline.credentials.username, pipeline.credentials.password),
     )
     assert response.status_code == 200, response.text

@@ -152,7 +152,7 @@ def test_snapshot_writes_every_table_typed_deduplicated_with_error_rows(lake):
         files = sorted(p.name for p in lake.table_dir(name, DATE).iterdir())
         assert files == ["part-0.parquet"]
         written = read(lake, name)
-        assert written.schema == table.arrow_schema
+        assert written.schema == table.file_schema
         assert written.num_rows == report.rows[name]
     assert read(lake, "badges").schema.field("starts_at").type == pa.timestamp("us", tz="UTC")
     # a flush once 4 rows are pending: page 0 (10 rows), then the last 2 rows on close

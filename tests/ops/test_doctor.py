@@ -3,6 +3,7 @@ saying exactly what is wrong, without a secret, for each broken part."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -55,6 +56,9 @@ def test_a_good_configuration_passes_every_check(tmp_path: Path, api: Api, home:
         "meta call (badge_meta)",
     ):
         assert any(line.startswith(f"ok   {check}") for line in done.stdout.splitlines()), check
+    disk = rf"ok   disk space: [\d,]+\.\d MiB free in {re.escape(str(tmp_path / 'data'))}; "
+    assert any(re.match(disk + "a night needs ", line) for line in done.stdout.splitlines())
+    assert "first night: 40 customers" in done.stdout
     for secret in (
         api.credentials.password,
         api.credentials.client_secret,
