@@ -8,7 +8,7 @@ from assets.partitions import daily_snapshots
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.handoff import streamed_normalization
-from pipelines.normalize.snapshot import normalize_snapshot
+from pipelines.normalize.shards import normalize_archive
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 
@@ -37,7 +37,7 @@ def lake_tables(context: AssetExecutionContext, lake: LakeResource):
     report = streamed_normalization(raw_dir, context.run.run_id)
     if report is None:
         with naming_damaged_files(lake.lake):
-            report = normalize_snapshot(raw_dir, lake.lake, snapshot_date)
+            report = normalize_archive(raw_dir, lake.lake, snapshot_date)
     else:
         context.log.info("the lake was written while extracting: nothing left to normalize")
     if report.warnings:

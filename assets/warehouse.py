@@ -44,11 +44,10 @@ from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
-    check_list_totals,
+    check_archive_list_totals,
     check_listed_badges_have_meta,
     check_snapshot_date,
     check_unique_keys,
-    list_totals,
 )
 from pipelines.warehouse.history import (
     EVENT_TABLES,
@@ -110,10 +109,10 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
     with building_staging(lake.lake, snapshot_date, "loading the staging warehouse"):
         report = load_snapshot(lake.lake, snapshot_date)
-        totals = list_totals(lake.lake.raw_files(snapshot_date))
+        raw_files = lake.lake.raw_files(snapshot_date)
         with open_staging(lake.lake, snapshot_date) as con:
             unique = {o.name: o for o in check_unique_keys(con)}
-            listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
+            listed = [check_listed_badges_have_meta(con), check_archive_list_totals(con, raw_files)]
     for name in TABLES:
         key = warehouse_key(name)
         results = [check_result(key, unique[f"unique_key_{name}"])]

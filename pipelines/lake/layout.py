@@ -38,6 +38,11 @@ class Lake:
     def staging_dir(self) -> Path:
         return self.root / "staging"
 
+    @property
+    def spill_dir(self) -> Path:
+        """Where DuckDB writes what does not fit its memory limit (see `lake.engine`)."""
+        return self.staging_dir / "spill"
+
     def raw_dir(self, snapshot_date: dt.date) -> Path:
         return self.table_dir(RAW, snapshot_date)
 

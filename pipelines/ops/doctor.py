@@ -19,6 +19,7 @@ from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.lake import Lake
 from pipelines.lake.dbfiles import WarehouseBusyError, shared_lock
+from pipelines.lake.engine import engine_settings
 from pipelines.lake.mirror import bucket_state
 from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.alerts import WEBHOOK_VARIABLE, redact, webhook_host
@@ -89,6 +90,18 @@ def warehouse_not_held(lake: Lake) -> Check:
     return Check(True, f"{label}: {lake.warehouse_path}")
 
 
+def warehouse_build_settings(lake: Lake, environ: Mapping[str, str]) -> Check:
+    try:
+        settings = engine_settings(lake, environ)
+    except ValueError as error:
+        return Check(False, f"warehouse build: {error}")
+    return Check(
+        True,
+        f"warehouse build: DuckDB within {settings.memory_limit} on {settings.threads} "
+        f"threads, spilling to {settings.temp_directory}",
+    )
+
+
 def bucket_reachable(lake: Lake) -> Check:
     state = bucket_state(lake)
     if state is None:
@@ -137,6 +150,7 @@ def checks(environ: Mapping[str, str] = os.environ) -> Iterator[Check]:
     yield dagster_instance()
     yield data_dir_writable(lake)
     yield warehouse_not_held(lake)
+    yield warehouse_build_settings(lake, environ)
     yield bucket_reachable(lake)
     yield alert_settings(environ)
     base_url = environ.get("CAPILLARY_BASE_URL")

@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.lake import Lake
 from pipelines.lake.dbfiles import install_database, remove_database
+from pipelines.lake.engine import connect
 from pipelines.warehouse.history import APPLIED, rebuild_history
 
 BUILDING_NAME = "history_base.building.duckdb"
@@ -36,7 +37,7 @@ def roll_history_base(lake: Lake, through: dt.date) -> None:
     remove_database(building)
     building.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with duckdb.connect(str(building)) as con:
+        with connect(lake, building) as con:
             rebuild_history(con, lake, through)
         install_database(building, lake.history_base_path)
     finally:

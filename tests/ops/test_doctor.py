@@ -45,6 +45,7 @@ def test_a_good_configuration_passes_every_check(tmp_path: Path, api: Api, home:
         "Dagster instance",
         "data dir writable",
         "no other process holds the warehouse for writing",
+        "warehouse build: DuckDB within 2GiB on ",
         f"customers file: {api.customers_csv} (40 customers)",
         f"base URL answers: {api.server.base_url}",
         "credentials: Basic and OAuth configured",
@@ -131,3 +132,15 @@ def test_a_warehouse_held_for_writing_fails(
     assert len(failed) == 1, done.stdout
     assert failed[0].startswith("FAIL no other process holds the warehouse for writing: ")
     assert f"{warehouse_held_for_writing} is open read-write in another process" in failed[0]
+
+
+def test_a_malformed_duckdb_memory_limit_fails_naming_the_variable(
+    tmp_path: Path, api: Api, home: Path
+):
+    done = doctor(api, tmp_path / "data", home, BADGES_DUCKDB_MEMORY_LIMIT="plenty")
+
+    assert done.returncode == 1
+    assert lines_of(done, "FAIL") == [
+        "FAIL warehouse build: BADGES_DUCKDB_MEMORY_LIMIT must be a size such as 2GiB or "
+        "1500MB, got 'plenty'"
+    ], done.stdout
