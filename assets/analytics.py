@@ -15,7 +15,9 @@ from dagster import (
 from assets.catalog import COLUMN_SCHEMA, declared_model_types, model_metadata, model_schema
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
+from assets.staging import building_staging
 from pipelines.lake.tables import TABLES
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.loader import open_staging
 from pipelines.warehouse.models import (
@@ -46,6 +48,7 @@ def _dependency_keys(model: str) -> list[AssetKey]:
 def _model_asset(model: str) -> AssetsDefinition:
     @asset(
         key=analytics_key(model),
+        pool=NIGHT_POOL,
         group_name="analytics",
         partitions_def=daily_snapshots,
         deps=_dependency_keys(model),
@@ -53,7 +56,11 @@ def _model_asset(model: str) -> AssetsDefinition:
         metadata={COLUMN_SCHEMA: model_schema(model, declared_model_types().get(model, {}))},
     )
     def _build(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
-        with open_staging(lake.lake, snapshot_date_of(context)) as con:
+        snapshot_date = snapshot_date_of(context)
+        with (
+            building_staging(lake.lake, snapshot_date, f"building analytics.{model}"),
+            open_staging(lake.lake, snapshot_date) as con,
+        ):
             rows = build_model(con, model)
             metadata = model_metadata(con, model, rows)
         sql = MetadataValue.md(f"```sql\n{model_sql(model)}\n```")

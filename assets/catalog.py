@@ -45,8 +45,10 @@ def lake_schema(table: Table) -> TableSchema:
     """A contract table as written to Parquet: Arrow types (JSON columns are text)."""
     return TableSchema(
         columns=[
-            TableColumn(c.name, "string (JSON)" if c.json else str(c.type), c.description)
-            for c in table.columns
+            TableColumn(
+                field.name, "string (JSON)" if column.json else str(field.type), column.description
+            )
+            for field, column in zip(table.file_schema, table.columns, strict=True)
         ]
     )
 

@@ -2,6 +2,9 @@
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TypeVar
 
 from dagster import (
     AssetCheckResult,
@@ -21,16 +24,23 @@ from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
+from pipelines.lake.bucket import BucketError
+from pipelines.lake.damage import DamagedFileError, naming_damaged_files
+from pipelines.lake.mirror import mirror_of
+from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
+from pipelines.night.retention import keep_nights_option, pruned_message
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.normalize.handoff import record_streamed_normalization
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import CapillaryApiResource, LakeResource
 from pipelines.ops.source import prepare_source_night
 
 progress_log = logging.getLogger("badges.progress")
+T = TypeVar("T")
 
 PAST_WITHOUT_ARCHIVE = (
     "no raw archive for {date}: the Badges API serves only current state, so a past "
@@ -43,6 +53,9 @@ STOPPING = (
     CustomerFileError,
     RateSpecError,
     CarryForwardError,
+    NotEnoughSpace,
+    DiskFull,
+    DamagedFileError,
 )
 
 
@@ -64,6 +77,10 @@ class ExtractConfig(Config):
     )
     max_drop_share: float = Field(DEFAULT_MAX_DROP_SHARE, description="Volume drop allowed.")
     accept_drop: bool = Field(False, description="Publish even when volumes collapsed.")
+    restart: bool = Field(
+        False,
+        description="Discard the day's checkpoint and start over (a retry of the run resumes).",
+    )
 
     def night_options(self) -> NightOptions:
         return night_options(
@@ -74,6 +91,7 @@ class ExtractConfig(Config):
             rotation_nights=self.rotation_nights,
             max_drop_share=self.max_drop_share,
             accept_drop=self.accept_drop,
+            restart=self.restart,
         )
 
 
@@ -84,6 +102,11 @@ def snapshot_date_of(context: AssetExecutionContext) -> dt.date:
 def _log(context: AssetExecutionContext, line: str) -> None:
     context.log.info(line)
     progress_log.info(line)
+
+
+def _warn(context: AssetExecutionContext, line: str) -> None:
+    context.log.warning(line)
+    progress_log.warning(f"warning: {line}")
 
 
 def _volume_result(check: VolumeCheck) -> AssetCheckResult:
@@ -99,6 +122,7 @@ def _volume_result(check: VolumeCheck) -> AssetCheckResult:
 
 @asset(
     group_name="extract",
+    pool=NIGHT_POOL,
     partitions_def=daily_snapshots,
     check_specs=[AssetCheckSpec(VOLUME_CHECK, asset="raw_api_responses", blocking=True)],
     description=(
@@ -117,9 +141,17 @@ def raw_api_responses(
     raw_dir = lake.lake.raw_dir(snapshot_date)
     if snapshot_date > today:
         raise Failure(f"snapshot date {snapshot_date} is in the future (today is {today}, UTC)")
+    mirror = mirror_of(lake.lake)
     if snapshot_date < today or config.replay:
+        if not raw_dir.exists() and mirror is not None:
+            _log(
+                context,
+                _bucket(lambda: mirror.restore_nights([snapshot_date])).describe("restored"),
+            )
         if not raw_dir.exists():
-            raise Failure(PAST_WITHOUT_ARCHIVE.format(date=snapshot_date), allow_retries=False)
+            message = pruned_message(lake.lake, snapshot_date)
+            message = message or PAST_WITHOUT_ARCHIVE.format(date=snapshot_date)
+            raise Failure(message, allow_retries=False)
         context.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
         replayed = VolumeCheck(True, "rebuilt from the archive: not compared")
         return MaterializeResult(
@@ -128,8 +160,23 @@ def raw_api_responses(
         )
     options = config.night_options()
     try:
-        with capillary_api.open(config.rate_limit) as source:
+        keep_nights_option()  # a bad BADGES_KEEP_NIGHTS stops the night before its first call
+    except ValueError as error:
+        raise Failure(str(error), allow_retries=False) from None
+    if options.restart and context.run.parent_run_id is not None:
+        # A retry (or re-execution) keeps what the restarted attempt fetched.
+        options = replace(options, restart=False)
+    if mirror is not None:
+        lines = _bucket(
+            lambda: mirror.bring_up_to_date(snapshot_date, options.refresh_days, options.restart)
+        )
+        for line in lines:
+            _log(context, line)
+    try:
+        with naming_damaged_files(lake.lake), capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
+            for warning in night.resumed.warnings:
+                _warn(context, warning)
             where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
             _log(context, f"extracting from {where}\n{night.plan.describe()}")
             try:
@@ -149,6 +196,14 @@ def raw_api_responses(
         metadata=_summary_metadata(outcome.summary),
         check_results=[_volume_result(outcome.volume)],
     )
+
+
+def _bucket(action: Callable[[], T]) -> T:
+    """A bucket step before the night's first call; its failure stops the night there."""
+    try:
+        return action()
+    except BucketError as error:
+        raise Failure(f"no API call made: {error}") from None
 
 
 def _summary_metadata(summary: NightSummary) -> dict[str, object]:

@@ -5,9 +5,11 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from assets.extract import raw_api_responses, snapshot_date_of
 from assets.partitions import daily_snapshots
+from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.handoff import streamed_normalization
-from pipelines.normalize.snapshot import normalize_snapshot
+from pipelines.normalize.shards import normalize_archive
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 
 
@@ -16,6 +18,7 @@ def lake_key(table: str) -> AssetKey:
 
 
 @multi_asset(
+    pool=NIGHT_POOL,
     specs=[
         AssetSpec(
             lake_key(name),
@@ -33,7 +36,8 @@ def lake_tables(context: AssetExecutionContext, lake: LakeResource):
     raw_dir = lake.lake.raw_dir(snapshot_date)
     report = streamed_normalization(raw_dir, context.run.run_id)
     if report is None:
-        report = normalize_snapshot(raw_dir, lake.lake, snapshot_date)
+        with naming_damaged_files(lake.lake):
+            report = normalize_archive(raw_dir, lake.lake, snapshot_date)
     else:
         context.log.info("the lake was written while extracting: nothing left to normalize")
     if report.warnings:

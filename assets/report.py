@@ -5,12 +5,14 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.publish import published_snapshot
 
 
 @asset(
     group_name="analytics",
+    pool=NIGHT_POOL,
     partitions_def=daily_snapshots,
     deps=[AssetKey("published_warehouse")],
     description=(

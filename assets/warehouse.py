@@ -8,11 +8,14 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Config,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
     multi_asset,
 )
+from pydantic import Field
 
 from assets.analytics import analytics_key, analytics_model_assets
 from assets.catalog import (
@@ -26,18 +29,33 @@ from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.partitions import daily_snapshots
 from assets.report import earn_report
+from assets.staging import building_staging
+from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.dbfiles import remove_database
+from pipelines.lake.mirror import mirror_of
 from pipelines.lake.tables import TABLES
+from pipelines.night.retention import (
+    DEFAULT_KEEP_NIGHTS,
+    KEEP_NIGHTS_VARIABLE,
+    keep_nights_option,
+    retain,
+)
+from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
-    check_list_totals,
+    check_archive_list_totals,
     check_listed_badges_have_meta,
     check_snapshot_date,
     check_unique_keys,
-    list_totals,
 )
-from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, build_history
+from pipelines.warehouse.history import (
+    EVENT_TABLES,
+    VERSIONED_TABLES,
+    applied_dates,
+    build_history,
+    can_apply_incrementally,
+)
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
 from pipelines.warehouse.models import model_names
 from pipelines.warehouse.publish import publish, published_snapshot
@@ -73,6 +91,7 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 
 
 @multi_asset(
+    pool=NIGHT_POOL,
     specs=[
         AssetSpec(
             warehouse_key(name),
@@ -88,11 +107,12 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 )
 def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
-    report = load_snapshot(lake.lake, snapshot_date)
-    totals = list_totals(lake.lake.raw_files(snapshot_date))
-    with open_staging(lake.lake, snapshot_date) as con:
-        unique = {o.name: o for o in check_unique_keys(con)}
-        listed = [check_listed_badges_have_meta(con), check_list_totals(con, totals)]
+    with building_staging(lake.lake, snapshot_date, "loading the staging warehouse"):
+        report = load_snapshot(lake.lake, snapshot_date)
+        raw_files = lake.lake.raw_files(snapshot_date)
+        with open_staging(lake.lake, snapshot_date) as con:
+            unique = {o.name: o for o in check_unique_keys(con)}
+            listed = [check_listed_badges_have_meta(con), check_archive_list_totals(con, raw_files)]
     for name in TABLES:
         key = warehouse_key(name)
         results = [check_result(key, unique[f"unique_key_{name}"])]
@@ -106,6 +126,7 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
 
 
 @asset(
+    pool=NIGHT_POOL,
     key=["history", "snapshots"],
     group_name="warehouse",
     partitions_def=daily_snapshots,
@@ -117,14 +138,34 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     ),
 )
 def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
-    with open_staging(lake.lake, snapshot_date_of(context)) as con:
-        rows = build_history(con, lake.lake, snapshot_date_of(context))
+    through = snapshot_date_of(context)
+    with (
+        naming_damaged_files(lake.lake),
+        building_staging(lake.lake, through, "building the history"),
+        open_staging(lake.lake, through) as con,
+    ):
+        mirror = mirror_of(lake.lake)
+        if mirror is not None and not can_apply_incrementally(con, lake.lake, through):
+            here = set(lake.lake.partition_dates("badges"))
+            missing = [d for d in applied_dates(con) if d <= through and d not in here]
+            if missing:  # the history was built from nights this host lacks: a fresh host
+                context.log.info(mirror.restore_nights(missing, raw=False).describe("restored"))
+        rows = build_history(con, lake.lake, through)
     return MaterializeResult(
         metadata=history_metadata(staging_path(lake.lake, snapshot_date_of(context)), rows)
     )
 
 
+class PublishConfig(Config):
+    keep_nights: int | None = Field(
+        None,
+        description=f"Nights of raw archive and lake partitions kept locally (0: all); "
+        f"default {KEEP_NIGHTS_VARIABLE} or {DEFAULT_KEEP_NIGHTS}.",
+    )
+
+
 @asset(
+    pool=NIGHT_POOL,
     group_name="warehouse",
     partitions_def=daily_snapshots,
     deps=[
@@ -138,8 +179,14 @@ def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> Mat
         "moves forward: rebuilding an older date leaves the newer published snapshot in place."
     ),
 )
-def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+def published_warehouse(
+    context: AssetExecutionContext, config: PublishConfig, lake: LakeResource
+) -> MaterializeResult:
     snapshot_date = snapshot_date_of(context)
+    try:
+        keep_nights = keep_nights_option(config.keep_nights)
+    except ValueError as error:
+        raise Failure(str(error), allow_retries=False) from None
     newest = published_snapshot(lake.lake)
     if newest is not None and newest > snapshot_date:
         remove_database(staging_path(lake.lake, snapshot_date))
@@ -154,15 +201,22 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
             metadata={"published": False, "kept_snapshot": str(newest)},
             check_results=[check_result(AssetKey("published_warehouse"), kept)],
         )
-    publish(lake.lake, snapshot_date)
+    with building_staging(lake.lake, snapshot_date, "publishing the warehouse"):
+        publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)
+    retention = retain(lake.lake, keep_nights)
+    if retention.pruned:
+        context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
     return MaterializeResult(
         metadata={
             "published": True,
             "path": str(lake.lake.warehouse_path),
             "snapshot_date": str(snapshot_date),
             "tables": warehouse_summary(lake.lake.warehouse_path),
+            "keep_nights": keep_nights,
+            "pruned": MetadataValue.json([str(d) for d in retention.pruned]),
+            "protected": MetadataValue.json([str(d) for d in retention.protected]),
         },
         check_results=[check_result(AssetKey("published_warehouse"), outcome)],
     )

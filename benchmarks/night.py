@@ -11,8 +11,11 @@ night's calls under the budget). Night 0 is a full pull, the reference for the s
 The nights are labelled consecutive dates ending today.
 
 Per night: the rotation N, customers fetched, calls per API, calls as a share of the full
-pull, hours under the budget, and the oldest `fetched_on` (age in nights). Then the
-planner's projection for 10^6 and 10^7 customers with the org's measured shape.
+pull, hours under the budget, and the oldest `fetched_on` (age in nights). Then a full
+pull of the last night into a fresh data directory, whose contract tables must equal the
+incremental night's row for row (`fetched_on` aside), and the planner's projection for
+10^6 and 10^7 customers with the org's measured shape. The last line is the median share
+of the steady nights that fetched every customer (N = 1).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import datetime as dt
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,9 +33,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import duckdb
+
+from benchmarks.compare import rows_apart
 from pipelines.client.endpoints import API_NAMES
 from pipelines.client.rates import parse_rate
 from pipelines.extract.planning import LISTS, OrgShape, choose_rotation, hours_for
+from pipelines.lake import Lake
+from pipelines.lake.sql import parquet_source
 from pipelines.sandbox import SandboxApiError, SandboxCredentials, SandboxServer, generate_org
 from pipelines.sandbox.update import apply_update
 
@@ -40,12 +49,9 @@ PASSWORD_VARIABLE = "BENCHMARK_SANDBOX_PASSWORD"
 
 def child(args: argparse.Namespace) -> int:
     """One night, in its own process: extraction and normalization into the lake."""
-    import duckdb
-
     from pipelines.client.rates import parse_rate_limits
     from pipelines.client.settings import ApiSettings
     from pipelines.extract.customers import load_customers
-    from pipelines.lake import Lake
     from pipelines.night.night import run_night
     from pipelines.night.options import NightOptions
     from pipelines.night.plan import prepare_night
@@ -81,8 +87,11 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
-def change_the_org(org, rng: random.Random, share: float, night: int) -> list[list[str]]:
-    """Activity of `share` of the customers; returns their rows for the active file."""
+def change_the_org(
+    org, rng: random.Random, share: float, night: int, update_badge=None
+) -> list[list[str]]:
+    """Activity of `share` of the customers; returns their rows for the active file.
+    `update_badge` applies a badge change (a PUT badgeMeta body); default: in the org."""
     active = rng.sample(org.customers, max(1, round(share * len(org.customers))))
     ids = {c.customer_id for c in active}
     pairs = sorted(p for p in org.listed_pairs() if p[0] in ids)
@@ -97,7 +106,8 @@ def change_the_org(org, rng: random.Random, share: float, night: int) -> list[li
         except SandboxApiError:
             continue
     badge = org.badges[sorted(org.listed_badge_ids())[night % len(org.listed_badge_ids())]]
-    apply_update(org, {"id": badge.badge_id, "description": f"changed on night {night}"})
+    change = {"id": badge.badge_id, "description": f"changed on night {night}"}
+    (update_badge or (lambda body: apply_update(org, body)))(change)
     return [[c.customer_id, "id"] for c in active]
 
 
@@ -153,6 +163,7 @@ def steady_state(args: argparse.Namespace) -> int:
         org.write_customers_csv(csv, identifier_types=False)
         full = None
         figures = {}
+        steady_shares = []
         for night in range(args.nights + 1):
             day = today - dt.timedelta(days=args.nights - night)
             active_csv = None
@@ -176,8 +187,30 @@ def steady_state(args: argparse.Namespace) -> int:
                 f"{hours or 0:>8.2f}{figures['oldest_age']:>8}{figures['seconds']:>9.1f}",
                 flush=True,
             )
+            if night and figures["rotation"] == 1:
+                steady_shares.append(sum(calls.values()) / full)
+        run_night_child(args, server, credentials, csv, root / "full", today, None, 1)
+        apart = rows_apart_on(today, Lake(root / "data"), Lake(root / "full"))
     project(args, org, full, figures)
-    return 0
+    differing = {table: n for table, n in apart.items() if n}
+    print(
+        f"last night against a full pull of it: {sum(apart.values()):,} rows apart "
+        f"({differing or 'equal'}, fetched_on aside)"
+    )
+    median = f"{statistics.median(steady_shares):.2f}" if steady_shares else "n/a"
+    print(f"steady nights at N=1: calls / full pull median {median}")
+    return 1 if differing else 0
+
+
+def rows_apart_on(day: dt.date, ours: Lake, reference: Lake) -> dict[str, int]:
+    """Per contract table, rows of the day's partitions in one lake and not the other."""
+    with duckdb.connect() as con:
+        return rows_apart(
+            con,
+            lambda t: parquet_source(ours.table_files(t.name, day)),
+            lambda t: parquet_source(reference.table_files(t.name, day)),
+            skip={"fetched_on"},
+        )
 
 
 def project(args: argparse.Namespace, org, full_calls: int, last: dict) -> None:

@@ -24,26 +24,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
 
+from benchmarks.compare import rows_apart
 from benchmarks.target import PROJECT_ROOT, Target
 from benchmarks.whole_run import badges_run
 from pipelines.lake import Lake
-from pipelines.lake.tables import TABLES
 from pipelines.sandbox import SandboxCredentials, SandboxServer, generate_org
 
 
 def differing_rows(a: Path, b: Path) -> int:
     """Rows in one warehouse's contract tables and not the other's (both directions)."""
-    total = 0
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
         con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
-        for table in TABLES.values():
-            cols = ", ".join(f"CAST({c.name} AS VARCHAR)" for c in table.columns)
-            for x, y in (("a", "b"), ("b", "a")):
-                query = f"SELECT {cols} FROM {x}.main.{table.name} EXCEPT ALL "
-                query += f"SELECT {cols} FROM {y}.main.{table.name}"
-                total += con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
-    return total
+        apart = rows_apart(con, lambda t: f"a.main.{t.name}", lambda t: f"b.main.{t.name}")
+    return sum(apart.values())
 
 
 def run_to_end(target: Target, workdir: Path, env: dict[str, str]) -> None:

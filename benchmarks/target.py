@@ -24,16 +24,22 @@ class Target:
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """The environment of a child pointed at this sandbox with Basic auth."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
-        env.update(
+        return project_env(
             CAPILLARY_BASE_URL=self.base_url,
             CAPILLARY_USERNAME=self.username,
             CAPILLARY_PASSWORD=self.password,
             CAPILLARY_CUSTOMERS=str(self.customers_csv),
-            PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
+            **extra,
         )
-        env.update(extra)
-        return env
+
+
+def project_env(keep: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    """This environment without the pipeline's configuration (except the variables named in
+    `keep`), the project importable, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if k in keep or not k.startswith(CONFIG_PREFIXES)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
 
 
 @contextmanager

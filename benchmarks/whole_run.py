@@ -42,23 +42,37 @@ class WholeRun:
         return notes
 
 
-def step_seconds(dagster_home: Path, run_id: str) -> dict[str, float]:
-    """Each step's duration, read back from the run's Dagster instance."""
+def step_windows(dagster_home: Path, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step's (start, end) in epoch seconds, in start order, read back from the run's
+    Dagster instance."""
     from dagster import DagsterInstance
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         stats = instance.get_run_step_stats(run_id)
-    return {s.step_key: s.end_time - s.start_time for s in stats if s.start_time and s.end_time}
+    timed = sorted(
+        (s.start_time, s.end_time, s.step_key) for s in stats if s.start_time and s.end_time
+    )
+    return {step: (start, end) for start, end, step in timed}
+
+
+def step_seconds(dagster_home: Path, run_id: str) -> dict[str, float]:
+    """Each step's duration, read back from the run's Dagster instance."""
+    return {step: end - start for step, (start, end) in step_windows(dagster_home, run_id).items()}
+
+
+def quiet_dagster_home(workdir: Path) -> Path:
+    """`workdir/dagster-home`, with a `dagster.yaml` that turns telemetry off."""
+    dagster_home = workdir / "dagster-home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_text(TELEMETRY_OFF)
+    return dagster_home
 
 
 def badges_run(target: Target, workdir: Path, *args: str, **env: str) -> tuple[list, dict]:
     """The command and environment of `badges run` against `target`, with its data and
     Dagster home under `workdir`."""
-    dagster_home = workdir / "dagster-home"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_text(TELEMETRY_OFF)
     environment = target.child_env(
-        BADGES_DATA_DIR=str(workdir / "data"), DAGSTER_HOME=str(dagster_home), **env
+        BADGES_DATA_DIR=str(workdir / "data"), DAGSTER_HOME=str(quiet_dagster_home(workdir)), **env
     )
     return [sys.executable, "-m", "pipelines.cli", "run", *args], environment
 

@@ -11,6 +11,7 @@ from dagster import (
     in_process_executor,
 )
 
+from assets.bucket import bucket_copy
 from assets.extract import raw_api_responses
 from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
@@ -48,7 +49,7 @@ nightly_schedule = build_schedule_from_partitioned_job(
 )
 
 defs = Definitions(
-    assets=[raw_api_responses, lake_tables, *warehouse_assets],
+    assets=[raw_api_responses, lake_tables, *warehouse_assets, bucket_copy],
     jobs=[nightly_snapshot],
     schedules=[nightly_schedule],
     sensors=[nightly_failure_alert, warehouse_freshness_alert],

@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish even when customers, badges, pairs or earns fell sharply",
     )
+    run.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the day's checkpoint (what a stopped attempt fetched) and start over",
+    )
     replay = commands.add_parser(
         "replay", help="rebuild one day's snapshot from its raw archive, without calling the API"
     )
@@ -242,8 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         rotation_nights=getattr(args, "rotation_nights", None),
         max_failed_share=getattr(args, "max_failed_share", None),
         accept_drop=getattr(args, "accept_drop", None) or None,
+        restart=getattr(args, "restart", None) or None,
     )
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     print(outcome.describe())
-    return 0 if outcome.published else 1
+    return 0 if outcome.succeeded else 1

@@ -13,6 +13,7 @@ import sys
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.lake import Lake
+from pipelines.lake.space import disk_space
 from pipelines.night.options import night_options
 from pipelines.ops.resources import api_from_env
 from pipelines.ops.source import prepare_source_night
@@ -39,4 +40,5 @@ def show_plan(
         print(f"badges plan: error: {error}", file=sys.stderr)
         return 2
     print(night.plan.describe())
+    print(f"  disk: {disk_space(night.lake, night.disk).describe()}")
     return 1 if night.plan.fits is False else 0

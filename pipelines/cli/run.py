@@ -21,6 +21,11 @@ class RunOutcome:
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset key -> values
     failures: list[str] = field(default_factory=list)
 
+    @property
+    def succeeded(self) -> bool:
+        """Published, and every step after the publish (the bucket copy) done too."""
+        return self.published and not self.failures
+
     def describe(self) -> str:
         if not self.published:
             reasons = "\n".join(f"  {f}" for f in self.failures) or "  (no step reported why)"
@@ -38,10 +43,26 @@ class RunOutcome:
                 lines.append(f"    {table:<28}{values.get('rows', 0):>12,}")
         published = self.metadata.get("published_warehouse", {})
         lines.append(f"  warehouse: {published.get('path')}")
+        if published.get("pruned"):
+            kept = published.get("keep_nights")
+            pruned = ", ".join(published["pruned"])
+            lines.append(f"  local retention ({kept} nights kept) pruned: {pruned}")
         report = self.metadata.get("earn_report", {})
         if report.get("path"):
             lines.append(f"  earn report: {report['path']}")
+        lines += self._bucket_lines()
         return "\n".join(lines)
+
+    def _bucket_lines(self) -> list[str]:
+        copy = self.metadata.get("bucket_copy")
+        if copy and "objects" in copy:
+            nights = ", ".join(copy["nights"]) or "nothing new"
+            size = copy["bytes"] / 2**20
+            return [
+                f"  bucket: {copy['bucket']}: {nights} uploaded, {copy['objects']} objects, "
+                f"{size:.1f} MiB in {copy['seconds']:.1f} s"
+            ]
+        return [f"  FAILED after the publish: {f}" for f in self.failures]
 
 
 def _plain(value: Any) -> Any:
@@ -68,7 +89,7 @@ def run_snapshot(
     snapshot_date: dt.date, replay: bool = False, full_refresh: bool = False, **night: Any
 ) -> RunOutcome:
     """Materializes the nightly job for the date; `night` holds extract options
-    (rate_limit, max_failed_share, accept_drop, rotation_nights), unset when None."""
+    (rate_limit, max_failed_share, accept_drop, rotation_nights, restart), unset when None."""
     from pipelines.definitions import NIGHTLY_JOB, defs
 
     config = {"replay": replay, "full_refresh": full_refresh}
@@ -96,5 +117,5 @@ def run_snapshot(
                 outcome.failures.append(f"{evaluation.check_name}: {evaluation.description}")
         elif event.is_step_failure and not _is_check_failure(event):
             outcome.failures.append(f"{event.step_key}: {_failure_message(event)}")
-    outcome.published = result.success and "published_warehouse" in outcome.metadata
+    outcome.published = "published_warehouse" in outcome.metadata
     return outcome

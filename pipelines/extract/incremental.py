@@ -2,21 +2,28 @@
 
 The API has no change feed, and the detail call is one per pair, so it is the call to
 save. A pair's fingerprint hashes its whole entry in every list it appears in (the
-entries digest, kept with the checkpoint) and the badge meta's `lastUpdatedOn`,
-`issuedCount` and `earnedCount` (a badge-level earn count is part of every pair's
-detail). A pair is fetched again when
+entries digest, kept with the checkpoint) and its badge meta's `lastUpdatedOn` (the
+badge's definition). Activity elsewhere on the badge (another customer's earn or issual)
+changes neither, so it refetches no pair of that badge. A pair is fetched again when
 
 - its fingerprint differs from the last snapshot's, or it is new,
+- its customer is in the active-customers file (an issual given or revoked shows in no
+  list entry, so the operator's word on who had activity is taken),
 - it is due by age: each pair has a slot, `crc32("customer|identifier|badge") % N`, and
   is refetched on the nights whose `date.toordinal() % N` equals it, so about 1/N of the
   pairs are refreshed each night and none is older than N days (N = `refresh_days`),
+- it stands for its badge tonight: when none of a badge's pairs of tonight's customers
+  is fetched otherwise, the first of them is, so every badge has a detail of tonight,
 - the night it was fetched has no archive any more to copy it from,
 - or the run is a full refresh (the last snapshot's fingerprints still tell the plan
   which pairs there are).
 
 Otherwise its detail response is copied from the archive of the night it was really
-fetched, marked with that day (`reused_from`). A change that shows neither in the
-customer's lists nor in the badge's meta statistics is picked up within `refresh_days`.
+fetched, marked with that day (`reused_from`). The badge-level constraint statistics a
+detail carries (the badge's current cycle counts) are the badge's, not the pair's: the
+normalizer takes them from tonight's detail of the badge (`pipelines.normalize.badge_level`),
+so a reused detail never carries stale badge-level counts. A change of the pair that shows
+neither in its lists nor in the active-customers file is picked up within `refresh_days`.
 Each snapshot archive keeps every pair's fingerprint (`pipelines.lake.nightrecord`)
 (pairs of customers not fetched that night carried over from the night before).
 """
@@ -38,7 +45,7 @@ import pyarrow as pa
 from pipelines.client.endpoints import DETAIL_ENDPOINT
 from pipelines.lake import Lake
 from pipelines.lake.durable import write_parquet
-from pipelines.lake.keys import PairKey
+from pipelines.lake.keys import CustomerKey, PairKey
 from pipelines.lake.nightrecord import (
     FINGERPRINT_SCHEMA,
     FINGERPRINTS_FILE,
@@ -62,14 +69,16 @@ def entries_digest(entries: list[tuple[str, dict[str, Any]]]) -> bytes:
 
 
 def fingerprint(entries: bytes, meta: bytes | None) -> str:
-    """The pair's fingerprint: its entries digest and its badge's meta stamp."""
+    """The pair's fingerprint: its entries digest and its badge's definition stamp."""
     digest = hashlib.blake2b(entries, digest_size=16)
     digest.update(meta if meta is not None else b"no meta")
     return digest.hexdigest()
 
 
 def meta_stamp(meta: dict[str, Any]) -> bytes:
-    return orjson.dumps([meta.get(k) for k in ("lastUpdatedOn", "issuedCount", "earnedCount")])
+    """The badge's definition stamp: its statistics (issuedCount, earnedCount) move with every
+    customer's activity, so they are left out."""
+    return orjson.dumps(meta.get("lastUpdatedOn"))
 
 
 def refresh_slot(key: PairKey, refresh_days: int) -> int:
@@ -111,6 +120,25 @@ class DetailPlan:
         self._today_slot = snapshot_date.toordinal() % refresh_days
         self._known = read_fingerprints(previous.raw_dir) if previous else {}
         self._archived: dict[dt.date, bool] = {}
+        self._active: set[CustomerKey] = set()
+        self._for_badge: set[PairKey] = set()  # fetched to stand for their badge tonight
+
+    def plan_tonight(self, fetched: set[CustomerKey], active: set[CustomerKey]) -> None:
+        """Tonight's customers: the `active` ones' pairs are due, and each badge of the
+        `fetched` customers' pairs gets one pair fetched when none of them is due."""
+        self._active = set(active)
+        self._for_badge = set()
+        stands_in: dict[str, PairKey] = {}
+        fresh: set[str] = set()
+        for key in self._known:
+            badge = key[2]
+            if key[:2] not in fetched or badge in fresh:
+                continue
+            if self.due(key):
+                fresh.add(badge)
+            elif badge not in stands_in or key < stands_in[badge]:
+                stands_in[badge] = key
+        self._for_badge = {key for badge, key in stands_in.items() if badge not in fresh}
 
     def known(self, key: PairKey) -> tuple[str, dt.date] | None:
         return self._known.get(key)
@@ -119,8 +147,11 @@ class DetailPlan:
         return list(self._known)
 
     def due(self, key: PairKey) -> bool:
-        """Whether a known pair is fetched tonight whatever its fingerprint: by age, by its
-        refresh slot, or because the night it was fetched has no archive to copy from."""
+        """Whether a known pair is fetched tonight whatever its fingerprint: its customer is
+        active, it stands for its badge, by age, by its refresh slot, or because the night it
+        was fetched has no archive to copy from."""
+        if key[:2] in self._active or key in self._for_badge:
+            return True
         fetched_on = self._known[key][1]
         age = (self.snapshot_date - fetched_on).days
         if self.full_refresh or age >= self.refresh_days or not self.has_archive(fetched_on):

@@ -2,8 +2,9 @@
 
 Calls are counted from what the last snapshot knows: each customer's list sizes (pages
 of `page_size`; a customer never seen: one page per list), each pair's fingerprint age
-(due by age, or reused unless it changed: the share that changed last night is assumed
-again), the badges listed (one meta call each), minus what a resumed night already has.
+(due by age or by its customer's activity, or reused unless it changed: the share that
+changed last night is assumed again), the badges listed (one meta call each), minus
+what a resumed night already has.
 The APIs run side by side, each at its own limit, so the night lasts as long as its
 slowest API: calls / rate, with the rate from the stated budget (`CAPILLARY_RATE_LIMIT`),
 else the limit measured at the API's host on an earlier night, else the pace the last
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pipelines.client.endpoints import API_NAMES, DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
-from pipelines.client.rates import Rate
+from pipelines.client.rates import Rate, parse_rate
 
 LISTS, DETAILS, META = LIST_ENDPOINT.name, DETAIL_ENDPOINT.name, META_ENDPOINT.name
 LIST_TYPES_PER_CUSTOMER = 4
@@ -53,9 +54,10 @@ class OrgShape:
             detail_share = 1.0
         else:
             detail_share = min(1.0, 1 / self.refresh_days + self.changed_share)
+        active = min(self.active, fetched)  # every detail of an active customer is fetched
         return {
             LISTS: fetched * self.pages_per_customer,
-            DETAILS: fetched * self.pairs_per_customer * detail_share,
+            DETAILS: (active + (fetched - active) * detail_share) * self.pairs_per_customer,
             META: float(self.badges),
         }
 
@@ -102,6 +104,14 @@ def rates_per_second(
         else:
             rates[api], sources[api] = None, "unknown (no budget, no earlier night)"
     return rates, sources
+
+
+def remembered_at(limits: dict[str, dict[str, str]], host: str) -> dict[str, Rate]:
+    """The limits a night record holds for `host`, per API."""
+    return {
+        api: parse_rate(text, f"the night record's limit of {api} at {host}")
+        for api, text in limits.get(host, {}).items()
+    }
 
 
 @dataclass

@@ -4,6 +4,8 @@ A run that finds a checkpoint of the same API for its date (see `pipelines.lake.
 keeps its answers: calls that got no answer are dropped (they are made again), and so are
 the list pages of customers whose lists are not all done, and everything of customers
 outside tonight's scope. The rest is fed to the normalizer again and not asked for.
+A checkpoint file that cannot be read is set aside (with the state resting on it) and
+its calls are made again; `restart` discards the whole checkpoint on purpose.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pyarrow.compute as pc
 from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
 from pipelines.extract.incremental import meta_stamp
 from pipelines.extract.records import is_answer
-from pipelines.lake.checkpoint import Checkpoint
+from pipelines.lake.checkpoint import Checkpoint, SetAside
 from pipelines.lake.keys import CustomerKey, PairKey
 from pipelines.lake.raw import RawRecord
 
@@ -35,23 +37,31 @@ class Resumed:
     listed: Listed = field(default_factory=dict)
     details_done: set[PairKey] = field(default_factory=set)
     parts: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what the operator should know
 
     @property
     def resumed(self) -> bool:
         return self.answered_calls > 0
 
 
-def open_checkpoint(directory: Path, base_url: str, scope: set[CustomerKey]) -> Resumed:
+def open_checkpoint(
+    directory: Path, base_url: str, scope: set[CustomerKey], restart: bool = False
+) -> Resumed:
     """Resumes from `directory` when an earlier attempt left one for the same API; else
-    starts it empty. Records of customers outside `scope` are dropped."""
+    (or with `restart`) starts it empty. Records of customers outside `scope` are dropped."""
     checkpoint = Checkpoint(directory)
-    if not checkpoint.is_for(base_url):
+    if restart or not checkpoint.is_for(base_url):
+        parts = len(list(checkpoint.response_parts())) if directory.is_dir() else 0
         checkpoint.start(base_url)
-        return Resumed()
+        return Resumed(warnings=[_discarded(directory, parts)] if restart else [])
     checkpoint.remove_leftovers()
-    resumed = Resumed(listed=_listed_customers(checkpoint, scope))
-    for number, path in checkpoint.response_parts():
-        resumed.next_part = number + 1
+    set_aside = checkpoint.set_aside_unreadable()
+    resumed = Resumed(
+        next_part=checkpoint.next_part(),
+        listed=_listed_customers(checkpoint, scope),
+        warnings=[_set_aside_warning(entry) for entry in set_aside],
+    )
+    for _, path in checkpoint.response_parts():
         kept = _kept_records(checkpoint, path, resumed.listed, scope)
         if kept.num_rows == 0:
             continue
@@ -60,6 +70,20 @@ def open_checkpoint(directory: Path, base_url: str, scope: set[CustomerKey]) -> 
         _note_done(kept, resumed)
     resumed.details_done |= _reused_pairs(checkpoint, scope)
     return resumed
+
+
+def _discarded(directory: Path, parts: int) -> str:
+    return (
+        f"restart: discarded the checkpoint {directory} ({parts} response part(s)) "
+        "on request; the night starts from scratch"
+    )
+
+
+def _set_aside_warning(entry: SetAside) -> str:
+    return (
+        f"checkpoint file {entry.path} cannot be read ({entry.reason}): moved to "
+        f"{entry.moved_to}; its calls are made again"
+    )
 
 
 def _listed_customers(checkpoint: Checkpoint, scope: set[CustomerKey]) -> Listed:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lake.durable import fsync_path
+
 
 class WarehouseBusyError(RuntimeError):
     """Another process holds the published warehouse open read-write."""
@@ -39,6 +41,17 @@ def copy_database(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)
     if wal_path(source).exists():
         shutil.copyfile(wal_path(source), wal_path(target))
+
+
+def install_database(source: Path, target: Path) -> None:
+    """Moves a closed, checkpointed database file over `target` in one rename."""
+    if wal_path(source).exists():
+        raise RuntimeError(f"{source} still has a WAL; close it before installing it")
+    fsync_path(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    fsync_path(target.parent)
+    shutil.rmtree(temp_dir_path(source), ignore_errors=True)
 
 
 @contextlib.contextmanager

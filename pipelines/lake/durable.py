@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 TEMP_SUFFIX = ".tmp"
+OLD_SUFFIX = ".old"
 
 
 def fsync_path(path: Path) -> None:
@@ -70,22 +71,36 @@ def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
 def write_text(text: str, path: Path) -> None:
     temporary = path.with_name(path.name + TEMP_SUFFIX)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary.write_text(text, encoding="utf-8")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     _install(temporary, path)
 
 
 def _install(temporary: Path, path: Path) -> None:
-    fsync_path(temporary)
-    os.replace(temporary, path)
+    """Renames a complete temporary file into place; a failure gives its space back."""
+    try:
+        fsync_path(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     fsync_path(path.parent)
 
 
 def replace_directory(new: Path, target: Path) -> None:
     """Puts `new` in place of `target`; the old one is removed only after the swap."""
-    old = target.with_name(target.name + ".old")
+    old = moved_aside(target)
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         os.replace(target, old)
     os.replace(new, target)
     fsync_path(target.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def moved_aside(target: Path) -> Path:
+    """Where `replace_directory` keeps the old directory during its swap."""
+    return target.with_name(target.name + OLD_SUFFIX)

@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "./data"
+BUCKET_VARIABLE = "BADGES_BUCKET_URL"
 PARTITION = "snapshot_date="  # Hive-style: lake/<table>/snapshot_date=YYYY-MM-DD/
+RAW = "raw"  # the raw archive sits in the lake like a table
+BUILDING_SUFFIX = ".building"
 
 
 @dataclass(frozen=True)
 class Lake:
     root: Path
+    bucket_url: str | None = None  # s3://bucket/prefix: the system of record (lake.mirror)
 
     @classmethod
     def from_env(cls) -> Lake:
-        return cls(Path(os.environ.get("BADGES_DATA_DIR") or DEFAULT_DATA_DIR).resolve())
+        return cls(
+            Path(os.environ.get("BADGES_DATA_DIR") or DEFAULT_DATA_DIR).resolve(),
+            os.environ.get(BUCKET_VARIABLE) or None,
+        )
 
     @property
     def lake_dir(self) -> Path:
@@ -31,20 +38,28 @@ class Lake:
     def staging_dir(self) -> Path:
         return self.root / "staging"
 
+    @property
+    def spill_dir(self) -> Path:
+        """Where DuckDB writes what does not fit its memory limit (see `lake.engine`)."""
+        return self.staging_dir / "spill"
+
     def raw_dir(self, snapshot_date: dt.date) -> Path:
-        return self.table_dir("raw", snapshot_date)
+        return self.table_dir(RAW, snapshot_date)
 
     def building_dir(self, snapshot_date: dt.date) -> Path:
         """Where the night of `snapshot_date` builds (and checkpoints) its archive."""
         raw_dir = self.raw_dir(snapshot_date)
-        return raw_dir.with_name(raw_dir.name + ".building")
+        return raw_dir.with_name(raw_dir.name + BUILDING_SUFFIX)
 
     def raw_files(self, snapshot_date: dt.date) -> list[Path]:
         """The archive's response files of a date, in archive order."""
         return sorted(self.raw_dir(snapshot_date).glob("*.parquet"))
 
+    def table_root(self, table: str) -> Path:
+        return self.lake_dir / table
+
     def table_dir(self, table: str, snapshot_date: dt.date) -> Path:
-        return self.lake_dir / table / f"{PARTITION}{snapshot_date.isoformat()}"
+        return self.table_root(table) / f"{PARTITION}{snapshot_date.isoformat()}"
 
     def table_files(self, table: str, snapshot_date: dt.date) -> list[Path]:
         """The Parquet files of a table's partition (none when it has no partition)."""
@@ -52,7 +67,7 @@ class Lake:
 
     def partition_dates(self, table: str) -> list[dt.date]:
         """Dates with a complete partition of `table` ("raw": the archive), oldest first."""
-        root = self.lake_dir / table
+        root = self.table_root(table)
         if not root.is_dir():
             return []
         return sorted(
@@ -62,4 +77,25 @@ class Lake:
         )
 
     def raw_dates(self) -> list[dt.date]:
+        return self.partition_dates(RAW)
         return self.partition_dates("raw")
+
+    def building_dates(self) -> list[dt.date]:
+        """Dates with an unfinished archive (a checkpoint a later run resumes), oldest first."""
+        root = self.lake_dir / "raw"
+        if not root.is_dir():
+            return []
+        return sorted(
+            dt.date.fromisoformat(p.name.removeprefix(PARTITION).removesuffix(BUILDING_SUFFIX))
+            for p in root.glob(f"{PARTITION}*{BUILDING_SUFFIX}")
+            if p.is_dir()
+        )
+
+    @property
+    def history_base_path(self) -> Path:
+        """The history as of the newest pruned night, where a history rebuild starts."""
+        return self.lake_dir / "history_base.duckdb"
+
+    @property
+    def retention_record_path(self) -> Path:
+        return self.lake_dir / "retention.json"

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipelines.lake.damage import reading
 from pipelines.lake.durable import write_parquet, write_text
 from pipelines.lake.keys import CustomerKey, PairKey
 
@@ -89,7 +90,10 @@ def read_night_note(raw_dir: Path) -> NightNote | None:
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    with reading(path):
+        return json.loads(path.read_text())
 
 
 def write_population(raw_dir: Path, rows: list[tuple[str, str, dt.date, bool]]) -> pa.Table:
@@ -105,14 +109,16 @@ def read_population(raw_dir: Path) -> dict[CustomerKey, dt.date] | None:
     path = raw_dir / POPULATION_FILE
     if not path.exists():
         return None
-    table = pq.read_table(path, columns=["customer_id", "identifier_type", "fetched_on"])
+    with reading(path):
+        table = pq.read_table(path, columns=["customer_id", "identifier_type", "fetched_on"])
     ids, types, dates = (table.column(n).to_pylist() for n in table.column_names)
     return dict(zip(zip(ids, types, strict=True), dates, strict=True))
 
 
 def carried_customers(raw_dir: Path) -> pa.Table:
     """The customers an archived night carried forward (customer_id, identifier_type)."""
-    table = pq.read_table(raw_dir / POPULATION_FILE, schema=POPULATION_SCHEMA)
+    with reading(raw_dir / POPULATION_FILE):
+        table = pq.read_table(raw_dir / POPULATION_FILE, schema=POPULATION_SCHEMA)
     return not_fetched_tonight(table)
 
 
@@ -127,12 +133,21 @@ def has_fingerprints(raw_dir: Path) -> bool:
 
 def read_fingerprints(raw_dir: Path) -> dict[PairKey, tuple[str, dt.date]]:
     """Pair -> (fingerprint, the night its detail was fetched)."""
-    table = pq.read_table(raw_dir / FINGERPRINTS_FILE, schema=FINGERPRINT_SCHEMA)
+    with reading(raw_dir / FINGERPRINTS_FILE):
+        table = pq.read_table(raw_dir / FINGERPRINTS_FILE, schema=FINGERPRINT_SCHEMA)
     customer_id, identifier_type, badge_id, print_, fetched_on = (
         table.column(name).to_pylist() for name in FINGERPRINT_SCHEMA.names
     )
     keys = zip(customer_id, identifier_type, badge_id, strict=True)
     return dict(zip(keys, zip(print_, fetched_on, strict=True), strict=True))
+
+
+def fingerprint_nights(raw_dir: Path) -> set[dt.date]:
+    """The nights the details of an archived snapshot's pairs were fetched (reuse sources)."""
+    if not has_fingerprints(raw_dir):
+        return set()
+    table = pq.read_table(raw_dir / FINGERPRINTS_FILE, columns=["fetched_on"])
+    return set(pc.unique(table.column("fetched_on")).to_pylist())
 
 
 def write_fingerprints(raw_dir: Path, rows: pa.Table | pa.RecordBatchReader) -> int:

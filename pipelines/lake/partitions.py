@@ -17,10 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.lake.durable import fsync_path
-from pipelines.lake.layout import Lake
+from pipelines.lake.layout import PARTITION, Lake
+from pipelines.lake.mirror import mark_pending
 from pipelines.lake.tables import Table
 
-PART_FILE = "part-0.parquet"
+PART_NAME = "part-{part}.parquet"  # one file per writer of a partition
 TEMP_PREFIX = ".tmp-"
 OLD_PREFIX = ".old-"
 
@@ -30,10 +31,13 @@ class PartWriter:
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path = path
+        self._schema = schema
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
 
     def write(self, table: pa.Table) -> None:
-        self._writer.write_table(table)
+        self._writer.write_table(
+            table if table.schema == self._schema else table.cast(self._schema)
+        )
 
     def close(self) -> None:
         self._writer.close()
@@ -46,51 +50,63 @@ class PartWriter:
 class SnapshotPartitions:
     """Temporary partition directories of one snapshot date and their atomic swap-in."""
 
-    def __init__(self, lake: Lake, snapshot_date: dt.date, tables: list[Table]) -> None:
+    def __init__(
+        self, lake: Lake, snapshot_date: dt.date, tables: list[Table], token: str | None = None
+    ) -> None:
+        """`token` names the temporary directories of partitions prepared elsewhere (another
+        process writing parts of them); by default they are this object's own."""
         self.lake = lake
         self.snapshot_date = snapshot_date
         self.tables = tables
-        self._token = f"{snapshot_date.isoformat()}-{uuid.uuid4().hex[:12]}"
+        self.token = token or f"{snapshot_date.isoformat()}-{uuid.uuid4().hex[:12]}"
 
     def temp_dir(self, table: Table) -> Path:
-        return self.lake.lake_dir / table.name / f"{TEMP_PREFIX}{self._token}"
+        return self.lake.lake_dir / table.name / f"{TEMP_PREFIX}{self.token}"
+
+    def part_path(self, table: Table, part: int = 0) -> Path:
+        """The file of one writer of the table's temporary partition."""
+        return self.temp_dir(table) / PART_NAME.format(part=part)
 
     def prepare(self) -> dict[str, Path]:
         """Cleans leftovers of crashed runs for this date and creates fresh temp dirs."""
         paths = {}
         for table in self.tables:
             self._recover(table)
-            temp = self.temp_dir(table)
-            temp.mkdir(parents=True)
-            paths[table.name] = temp / PART_FILE
+            self.temp_dir(table).mkdir(parents=True)
+            paths[table.name] = self.part_path(table)
         return paths
 
     def publish(self) -> None:
         """Moves every complete temp dir over its partition directory."""
         for table in self.tables:
             target = self.lake.table_dir(table.name, self.snapshot_date)
-            old = target.parent / f"{OLD_PREFIX}{self._token}"
+            old = target.parent / f"{OLD_PREFIX}{self.token}"
             if target.exists():
                 target.rename(old)
             self.temp_dir(table).rename(target)
             fsync_path(target.parent)
             shutil.rmtree(old, ignore_errors=True)
+        mark_pending(self.lake, self.snapshot_date)
 
     def discard(self) -> None:
         for table in self.tables:
             shutil.rmtree(self.temp_dir(table), ignore_errors=True)
 
     def _recover(self, table: Table) -> None:
-        """Removes stale temp dirs; restores a partition a crash left moved aside."""
-        target = self.lake.table_dir(table.name, self.snapshot_date)
-        date = self.snapshot_date.isoformat()
-        table_root = target.parent
-        if not table_root.is_dir():
-            return
-        for stale in sorted(table_root.glob(f"{TEMP_PREFIX}{date}-*")):
-            shutil.rmtree(stale, ignore_errors=True)
-        for old in sorted(table_root.glob(f"{OLD_PREFIX}{date}-*")):
-            if target.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                old.rename(target)
+        recover_partitions(self.lake.lake_dir / table.name, self.snapshot_date.isoformat())
+
+
+def recover_partitions(table_root: Path, date: str = "") -> None:
+    """Removes a table's stale temp dirs (of `date`, or of every date when empty) and
+    restores a partition a crash left moved aside."""
+    if not table_root.is_dir():
+        return
+    for stale in sorted(table_root.glob(f"{TEMP_PREFIX}{date}*")):
+        shutil.rmtree(stale, ignore_errors=True)
+    for old in sorted(table_root.glob(f"{OLD_PREFIX}{date}*")):
+        stamp = old.name.removeprefix(OLD_PREFIX)[: len("YYYY-MM-DD")]
+        target = table_root / f"{PARTITION}{stamp}"
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(target)

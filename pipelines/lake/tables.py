@@ -38,6 +38,18 @@ class Table:
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.type) for c in self.columns])
 
+    @property
+    def file_schema(self) -> pa.Schema:
+        """The schema of the table's lake files: `snapshot_date` is kept as the text of its
+        Hive path (`snapshot_date=YYYY-MM-DD/`), so engines that merge the path into the
+        rows (pyarrow datasets, polars, DuckDB) read the partitions with their defaults."""
+        return pa.schema(
+            [
+                pa.field(c.name, pa.string() if c.name == SNAPSHOT.name else c.type)
+                for c in self.columns
+            ]
+        )
+
 
 def _c(name: str, type_: pa.DataType, description: str) -> Column:
     return Column(name, type_, description)

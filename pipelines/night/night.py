@@ -14,7 +14,8 @@
 
 A refused, crashed or killed night changes nothing that is published and leaves its
 checkpoint for the next attempt, which fetches only what is missing (a refused volume
-needs no call at all to accept).
+needs no call at all to accept). A failed night drops its temporary partitions; a full
+disk fails it with `DiskFull`, which names the directory and the space to free.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pipelines.extract.report import ExtractReport, GateWatch
 from pipelines.extract.run import run_extraction
 from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.durable import replace_directory
+from pipelines.lake.mirror import CheckpointUploads, mark_pending, mirror_of
 from pipelines.lake.nightrecord import NightNote
+from pipelines.lake.space import disk_full, is_disk_full
 from pipelines.night.options import NightOptions
 from pipelines.night.plan import PreparedNight
 from pipelines.night.seal import seal
@@ -64,7 +67,7 @@ def run_night(
     progress_every: float = 2.0,
 ) -> NightOutcome:
     """Extracts, gates and publishes one night; raises SnapshotRefused (VolumeRefused for a
-    collapse), AuthenticationFailed or ApiUnavailable, with nothing published."""
+    collapse), AuthenticationFailed, ApiUnavailable or DiskFull, with nothing published."""
     normalizer = StreamingNormalizer(night.lake, night.snapshot_date)
     try:
         report = _extract(settings, night, options, normalizer, on_progress, progress_every)
@@ -79,11 +82,14 @@ def run_night(
         )
         if not volume.passed:
             raise VolumeRefused(volume, NightSummary.of(night.plan, report, sealed.note))
-    except BaseException:
-        normalizer.abort()
+    except BaseException as error:
+        normalizer.abort()  # its temporary partitions go; the checkpoint stays to resume from
+        if is_disk_full(error):
+            raise disk_full(night.lake, f"extracting {night.snapshot_date}") from error
         raise
     Checkpoint(night.building_dir).remove_state()
     replace_directory(night.building_dir, night.lake.raw_dir(night.snapshot_date))
+    mark_pending(night.lake, night.snapshot_date)
     normalized = normalizer.publish()
     summary = NightSummary.of(night.plan, report, sealed.note, normalized.carried)
     return NightOutcome(report, normalized, volume, sealed.note, summary)
@@ -101,11 +107,13 @@ def _extract(
     first; the answers go to it as they are checkpointed."""
     for part in night.resumed.parts:
         normalizer.submit_file(part)
+    uploads = CheckpointUploads(mirror_of(night.lake), night.building_dir)
     writer = CheckpointWriter(
         night.building_dir,
         night.resumed.next_part,
         on_batch=normalizer.submit,
         checkpoint_seconds=options.checkpoint_seconds,
+        on_file=uploads.submit,
     )
     expected = night.plan.total_calls + night.resumed.answered_calls
     tuning = replace(settings.tuning, remembered_limits=night.remembered_limits)

@@ -25,6 +25,7 @@ class NightOptions:
     max_drop_share: float = DEFAULT_MAX_DROP_SHARE
     accept_drop: bool = False
     checkpoint_seconds: float = CHECKPOINT_SECONDS  # answers a kill may cost, at most
+    restart: bool = False  # discard the day's checkpoint: the night starts from scratch
 
 
 def night_options(

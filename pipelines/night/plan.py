@@ -2,19 +2,21 @@
 
 Everything here reads the lake (the last snapshot's archive and tables) and tonight's
 checkpoint; nothing calls the API, so `badges plan` shows the same plan a run starts with.
+A run's preparation also gives back what crashed nights left and checks the free space
+against the night's estimated writes, so a short disk refuses the night before any call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from pipelines.client.rates import Rate, parse_rate
+from pipelines.client.rates import Rate
 from pipelines.client.settings import api_host
 from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, previous_snapshot
 from pipelines.extract.planning import (
@@ -28,12 +30,15 @@ from pipelines.extract.planning import (
     ages_of,
     choose_rotation,
     rates_per_second,
+    remembered_at,
 )
 from pipelines.extract.resume import Resumed, open_checkpoint
 from pipelines.extract.rotation import Rotation, last_fetched, population_of, rotate
 from pipelines.lake import Lake
 from pipelines.lake.keys import CustomerKey, CustomerRef, PairKey
+from pipelines.lake.leftovers import give_back_leftovers
 from pipelines.lake.nightrecord import NightNote, read_night_note
+from pipelines.lake.space import DiskNeed, directory_bytes, ensure_space, estimate_need
 from pipelines.lake.sql import parquet_source
 from pipelines.lake.tables import CUSTOMER_BADGES
 from pipelines.night.options import NightOptions
@@ -49,6 +54,7 @@ class PreparedNight:
     resumed: Resumed
     plan: NightPlan
     carried_badges: list[str] = field(default_factory=list)  # listed only by carried customers
+    disk: DiskNeed | None = None  # what the night writes before it swaps it in
     host: str = ""  # the API's host, whose limits the night remembers
     limits: dict[str, dict[str, str]] = field(default_factory=dict)  # last night's, per host
 
@@ -90,7 +96,11 @@ def prepare_night(
     options: NightOptions,
     read_only: bool = False,
 ) -> PreparedNight:
-    """Tonight's customers and plan; `read_only` leaves the checkpoint as it is."""
+    """Tonight's customers and plan; `read_only` leaves the checkpoint as it is. Otherwise
+    what crashed nights left is given back first, and a disk too full for the night raises
+    NotEnoughSpace before anything else is written."""
+    if not read_only:
+        give_back_leftovers(lake)
     previous = previous_snapshot(lake, snapshot_date)
     details = DetailPlan(snapshot_date, lake, previous, options.refresh_days, options.full_refresh)
     last = _last_night(lake, previous, details, page_size)
@@ -106,12 +116,16 @@ def prepare_night(
         shape = _org_shape(population, active, last, snapshot_date, options)
         nights = choose_rotation(shape, rates, options.night_hours)
     rotation = rotate(snapshot_date, nights, population, active, last.last_fetched)
+    disk = _disk_need(lake, snapshot_date, rotation)
+    if not read_only:
+        ensure_space(lake, disk)
     scope = {c.key for c in rotation.fetch}
+    details.plan_tonight(scope, {c.key for c in active})
     carried_badges = _carried_badges(lake, previous, rotation, scope)
     resumed = (
         Resumed()
         if read_only
-        else open_checkpoint(lake.building_dir(snapshot_date), base_url, scope)
+        else open_checkpoint(lake.building_dir(snapshot_date), base_url, scope, options.restart)
     )
     calls, notes = _calls_tonight(rotation, resumed, details, last, options)
     plan = NightPlan(
@@ -135,17 +149,19 @@ def prepare_night(
         resumed,
         plan,
         carried_badges,
+        disk,
         host,
         limits,
     )
 
 
-def remembered_at(limits: dict[str, dict[str, str]], host: str) -> dict[str, Rate]:
-    """The limits a night record holds for `host`, per API."""
-    return {
-        api: parse_rate(text, f"the night record's limit of {api} at {host}")
-        for api, text in limits.get(host, {}).items()
-    }
+def _disk_need(lake: Lake, snapshot_date: dt.date, rotation: Rotation) -> DiskNeed | None:
+    """The night's need, less what an earlier attempt already checkpointed."""
+    need = estimate_need(lake, len(rotation.population), len(rotation.fetch))
+    if need is None:
+        return None
+    checkpointed = directory_bytes(lake.building_dir(snapshot_date))
+    return replace(need, raw=max(need.raw - checkpointed, 0))
 
 
 def _carried_badges(

@@ -4,7 +4,8 @@ With rotation over several nights (see `pipelines.extract.rotation`) a night fet
 only some customers' lists. Every customer-level table of the new snapshot then gets,
 for each customer of the night's population that was not fetched, its rows of the
 snapshot it was carried from, with `snapshot_date` set to tonight and `fetched_on` kept,
-in a file of its own beside the normalized ones (`carried.parquet`).
+in a file of its own beside the normalized ones (`carried.parquet`). Their badge-level
+constraint rows are tonight's where the badge has a detail of tonight (see `badge_level`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pipelines.lake import Lake
 from pipelines.lake.durable import write_parquet
 from pipelines.lake.nightrecord import carried_customers, read_night_note
 from pipelines.lake.sql import parquet_source, quote
-from pipelines.lake.tables import CUSTOMER_TABLES, Table
+from pipelines.lake.tables import CUSTOMER_BADGE_CONSTRAINTS, CUSTOMER_TABLES, Table
+from pipelines.normalize.badge_level import PAIR_COLUMNS, BadgeLevelRows
+from pipelines.normalize.constraints import BADGE_LEVEL
 
 CARRIED_FILE = "carried.parquet"
 
@@ -44,12 +47,20 @@ def carry_forward_of(raw_dir: Path) -> CarryForward | None:
 
 
 def carry_rows(
-    lake: Lake, snapshot_date: dt.date, carry: CarryForward, temp_dirs: dict[str, Path]
+    lake: Lake,
+    snapshot_date: dt.date,
+    carry: CarryForward,
+    temp_dirs: dict[str, Path],
+    badge_level: BadgeLevelRows | None = None,
 ) -> dict[str, int]:
-    """Writes each customer table's carried rows into its temp dir; returns rows per table."""
+    """Writes each customer table's carried rows into its temp dir; returns rows per table.
+    With `badge_level`, carried badge-level constraint rows are tonight's (see badge_level)."""
     rows = {}
     with duckdb.connect() as con:
         con.register("carried", carry.customers)
+        if badge_level is not None:
+            con.register("fresh_badges", badge_level.badges())
+            con.register("fresh_badge_rows", badge_level.rows())
         for table in CUSTOMER_TABLES:
             source = lake.table_dir(table.name, carry.carried_from)
             if not source.is_dir():
@@ -58,8 +69,9 @@ def carry_rows(
                     f"{table.name} for {carry.carried_from} at {source}"
                 )
             files = lake.table_files(table.name, carry.carried_from)
+            fresh = badge_level is not None and table is CUSTOMER_BADGE_CONSTRAINTS
             rows[table.name] = (
-                _copy(con, table, files, snapshot_date, carry, temp_dirs[table.name])
+                _copy(con, table, files, snapshot_date, carry, temp_dirs[table.name], fresh)
                 if files
                 else 0
             )
@@ -73,16 +85,38 @@ def _copy(
     snapshot_date: dt.date,
     carry: CarryForward,
     temp_dir: Path,
+    fresh_badge_level: bool = False,
 ) -> int:
     present = {
         row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {parquet_source(files)}").fetchall()
     }
     columns = ", ".join(_column(name, present, snapshot_date, carry) for name in table.column_names)
-    reader = con.sql(
+    query = (
         f"SELECT {columns} FROM {parquet_source(files)} AS t "
         "SEMI JOIN carried USING (customer_id, identifier_type)"
-    ).to_arrow_reader()
-    return write_parquet(reader, temp_dir / CARRIED_FILE, table.arrow_schema, skip_empty=True)
+    )
+    if fresh_badge_level:
+        query = _with_fresh_badge_level(query, table)
+    reader = con.sql(query).to_arrow_reader()
+    return write_parquet(reader, temp_dir / CARRIED_FILE, table.file_schema, skip_empty=True)
+
+
+def _with_fresh_badge_level(carried_rows: str, table: Table) -> str:
+    """The carried constraint rows with each badge-level row of a badge fetched tonight
+    replaced by tonight's (registered as fresh_badges and fresh_badge_rows)."""
+    pair = ", ".join(PAIR_COLUMNS)
+    columns = ", ".join(
+        f"p.{quote(name)}" if name in PAIR_COLUMNS else f"f.{quote(name)}"
+        for name in table.column_names
+    )
+    return f"""WITH carried_rows AS ({carried_rows})
+        SELECT * FROM carried_rows
+        WHERE constraint_level IS DISTINCT FROM '{BADGE_LEVEL}'
+           OR badge_id NOT IN (SELECT badge_id FROM fresh_badges)
+        UNION ALL
+        SELECT {columns}
+        FROM (SELECT DISTINCT {pair} FROM carried_rows) AS p
+        JOIN fresh_badge_rows AS f USING (badge_id)"""
 
 
 def _column(name: str, present: set[str], snapshot_date: dt.date, carry: CarryForward) -> str:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from hashlib import blake2b
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -28,14 +26,14 @@ from pipelines.lake.failpoints import failpoint
 from pipelines.lake.partitions import SnapshotPartitions
 from pipelines.lake.raw import BATCH_ROWS, RawRecord, iter_records
 from pipelines.lake.tables import (
-    BADGE_EARNS,
-    BADGE_ISSUALS,
     BADGES,
     CUSTOMER_BADGE_DETAILS,
     CUSTOMER_BADGES,
     TABLES,
 )
+from pipelines.normalize.badge_level import BadgeLevelRows
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
+from pipelines.normalize.dedup import DEDUP_KEYS, DIGEST_OF_TABLE
 from pipelines.normalize.flatten import (
     Rows,
     flatten_badge_meta,
@@ -45,14 +43,6 @@ from pipelines.normalize.flatten import (
 )
 from pipelines.normalize.writer import BufferedTableWriter
 
-# Rows whose key was already seen in the snapshot are dropped (first one wins).
-DEDUP_KEYS: dict[str, tuple[str, ...]] = {
-    BADGES.name: ("badge_id",),
-    CUSTOMER_BADGES.name: ("customer_id", "identifier_type", "list_type", "badge_id"),
-    CUSTOMER_BADGE_DETAILS.name: ("customer_id", "identifier_type", "badge_id"),
-    BADGE_ISSUALS.name: ("issue_id",),
-    BADGE_EARNS.name: ("earn_id",),
-}
 # A record whose main row is a duplicate contributes none of its other rows either.
 MAIN_TABLE = {
     META_ENDPOINT.name: BADGES.name,
@@ -110,15 +100,32 @@ class SnapshotNormalizer:
     partitions; `abort` leaves the previous partitions untouched.
     """
 
-    def __init__(self, lake: Lake, snapshot_date: dt.date, flush_rows: int = 20_000) -> None:
+    def __init__(
+        self,
+        lake: Lake,
+        snapshot_date: dt.date,
+        flush_rows: int = 20_000,
+        shared: SnapshotPartitions | None = None,
+        part: int = 0,
+    ) -> None:
+        """With `shared`, this normalizer writes file `part` of partitions another one
+        prepared (and will close and publish); see `pipelines.normalize.shards`."""
         tables = list(TABLES.values())
         self._lake = lake
         self._snapshot_date = snapshot_date
-        self._partitions = SnapshotPartitions(lake, snapshot_date, tables)
-        paths = self._partitions.prepare()
+        self._partitions = shared or SnapshotPartitions(lake, snapshot_date, tables)
+        if shared is None:
+            self._partitions.prepare()
         self._records = RecordNormalizer(snapshot_date)
-        self._writers = {t.name: BufferedTableWriter(t, paths[t.name], flush_rows) for t in tables}
+        self._writers = {
+            t.name: BufferedTableWriter(t, self._partitions.part_path(t, part), flush_rows)
+            for t in tables
+        }
         self._carried: dict[str, int] = {}
+
+    @property
+    def partitions(self) -> SnapshotPartitions:
+        return self._partitions
 
     def feed(self, records: Iterable[RawRecord]) -> None:
         writers, normalize = self._writers, self._records.normalize
@@ -131,7 +138,9 @@ class SnapshotNormalizer:
             writer.close()
         temp_dirs = {name: self._partitions.temp_dir(TABLES[name]) for name in TABLES}
         if carry is not None:
-            self._carried = carry_rows(self._lake, self._snapshot_date, carry, temp_dirs)
+            self._carried = carry_rows(
+                self._lake, self._snapshot_date, carry, temp_dirs, self._records.badge_level
+            )
         failpoint("normalize")  # every temp Parquet written, no partition swapped yet
         return {name: sorted(d.glob("*.parquet")) for name, d in temp_dirs.items()}
 
@@ -140,8 +149,26 @@ class SnapshotNormalizer:
             writer.abort()
         self._partitions.discard()
 
-    def publish(self) -> NormalizeReport:
+    def close_part(self) -> NormalizeReport:
+        """Completes this normalizer's files of shared partitions; the report of its part."""
+        for writer in self._writers.values():
+            writer.close()
+        return self._report()
+
+    def publish(self, parts: Iterable[NormalizeReport] = ()) -> NormalizeReport:
+        """Swaps the partitions in; the report adds those of the `parts` written into them."""
         self._partitions.publish()
+        report = self._report()
+        for part in parts:
+            report.records_read += part.records_read
+            report.warnings.update(part.warnings)
+            report.duplicates.update(part.duplicates)
+            report.rows = {
+                name: rows + part.rows.get(name, 0) for name, rows in report.rows.items()
+            }
+        return report
+
+    def _report(self) -> NormalizeReport:
         report = self._records.report
         report.rows = {
             name: writer.rows_written + self._carried.get(name, 0)
@@ -158,6 +185,7 @@ class RecordNormalizer:
         self.snapshot_date = snapshot_date
         self.report = NormalizeReport(snapshot_date)
         self._seen: dict[str, set[bytes]] = {name: set() for name in DEDUP_KEYS}
+        self.badge_level = BadgeLevelRows()
 
     def normalize(self, record: RawRecord) -> Rows:
         self.report.records_read += 1
@@ -167,7 +195,7 @@ class RecordNormalizer:
             rows = self._flatten(record)
         except UnusableBody as problem:
             return flatten_error(record, self.snapshot_date, problem.error_code, str(problem))
-        return self._deduplicated(record.endpoint, rows)
+        return self.badge_level.apply(record, self._deduplicated(record.endpoint, rows))
 
     def _flatten(self, record: RawRecord) -> Rows:
         data = _response_data(record.body)
@@ -279,25 +307,3 @@ def _limit_of(request_path: str | None) -> int | None:
         if name.lower() == "limit" and value.isdigit():
             return int(value)
     return None
-
-
-def _key_digest(parts: Iterable[Any]) -> bytes:
-    joined = "\x1f".join(["\x00" if part is None else str(part) for part in parts])
-    return blake2b(joined.encode(), digest_size=16).digest()
-
-
-def _row_digest(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], bytes]:
-    """`_key_digest` of a row's key columns, specialized for a one-column key."""
-    if len(columns) > 1:
-        key_parts = itemgetter(*columns)
-        return lambda row: _key_digest(key_parts(row))
-    (column,) = columns
-
-    def one_column_digest(row: dict[str, Any]) -> bytes:
-        value = row[column]
-        return blake2b(("\x00" if value is None else str(value)).encode(), digest_size=16).digest()
-
-    return one_column_digest
-
-
-DIGEST_OF_TABLE = {name: _row_digest(columns) for name, columns in DEDUP_KEYS.items()}

@@ -37,7 +37,7 @@ class BufferedTableWriter:
         self.rows_written = 0
         self._flush_rows = flush_rows
         self._pending: list[dict[str, Any]] = []
-        self._part = PartWriter(path, table.arrow_schema)
+        self._part = PartWriter(path, table.file_schema)
 
     def extend(self, rows: list[dict[str, Any]]) -> None:
         self._pending.extend(rows)

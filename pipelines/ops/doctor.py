@@ -19,6 +19,9 @@ from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.lake import Lake
 from pipelines.lake.dbfiles import WarehouseBusyError, shared_lock
+from pipelines.lake.engine import engine_settings
+from pipelines.lake.mirror import bucket_state
+from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.alerts import WEBHOOK_VARIABLE, redact, webhook_host
 from pipelines.ops.freshness import stale_after_hours
 from pipelines.ops.probe import DOCTOR_TUNING, Check, base_url_answers, probe_api
@@ -67,6 +70,14 @@ def data_dir_writable(lake: Lake) -> Check:
     return Check(True, label)
 
 
+def free_space(lake: Lake, customers: list[CustomerRef]) -> Check:
+    """The data directory's free space against the next night's need."""
+    space = disk_space(lake, estimate_need(lake, len(customers) or None))
+    if space.short:
+        return Check(False, f"disk space: only {space.describe()}")
+    return Check(True, f"disk space: {space.describe()}")
+
+
 def warehouse_not_held(lake: Lake) -> Check:
     label = "no other process holds the warehouse for writing"
     if not lake.warehouse_path.exists():
@@ -77,6 +88,25 @@ def warehouse_not_held(lake: Lake) -> Check:
     except WarehouseBusyError as error:
         return Check(False, f"{label}: {error}")
     return Check(True, f"{label}: {lake.warehouse_path}")
+
+
+def warehouse_build_settings(lake: Lake, environ: Mapping[str, str]) -> Check:
+    try:
+        settings = engine_settings(lake, environ)
+    except ValueError as error:
+        return Check(False, f"warehouse build: {error}")
+    return Check(
+        True,
+        f"warehouse build: DuckDB within {settings.memory_limit} on {settings.threads} "
+        f"threads, spilling to {settings.temp_directory}",
+    )
+
+
+def bucket_reachable(lake: Lake) -> Check:
+    state = bucket_state(lake)
+    if state is None:
+        return Check(True, "bucket: BADGES_BUCKET_URL unset, the data directory is everything")
+    return Check(*state)
 
 
 def alert_settings(environ: Mapping[str, str]) -> Check:
@@ -120,10 +150,13 @@ def checks(environ: Mapping[str, str] = os.environ) -> Iterator[Check]:
     yield dagster_instance()
     yield data_dir_writable(lake)
     yield warehouse_not_held(lake)
+    yield warehouse_build_settings(lake, environ)
+    yield bucket_reachable(lake)
     yield alert_settings(environ)
     base_url = environ.get("CAPILLARY_BASE_URL")
     listed, customers = customers_file(environ.get("CAPILLARY_CUSTOMERS"), not base_url)
     yield listed
+    yield free_space(lake, customers)
     if base_url:
         yield base_url_answers(base_url)
         found, settings = _api_settings(environ)

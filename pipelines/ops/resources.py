@@ -15,7 +15,7 @@ from dagster import ConfigurableResource, EnvVar
 
 from pipelines.client.rates import parse_rate_limits
 from pipelines.client.settings import ClientTuning
-from pipelines.lake.layout import DEFAULT_DATA_DIR, Lake
+from pipelines.lake.layout import BUCKET_VARIABLE, DEFAULT_DATA_DIR, Lake
 from pipelines.ops.source import SandboxSize, Source, SourceConfig, open_source
 
 
@@ -67,10 +67,11 @@ class LakeResource(ConfigurableResource):
     """The data directory: the Parquet lake, the raw archive and the DuckDB warehouse."""
 
     data_dir: str = DEFAULT_DATA_DIR
+    bucket_url: str | None = None  # BADGES_BUCKET_URL: the bucket is the system of record
 
     @property
     def lake(self) -> Lake:
-        return Lake(Path(self.data_dir).resolve())
+        return Lake(Path(self.data_dir).resolve(), self.bucket_url or None)
 
 
 API_VARIABLES = {
@@ -94,7 +95,10 @@ def resources_from_env() -> dict[str, ConfigurableResource]:
     api_config = {field: _env(var) for field, var in API_VARIABLES.items() if _env(var)}
     return {
         "capillary_api": CapillaryApiResource(**api_config),
-        "lake": LakeResource(data_dir=_env("BADGES_DATA_DIR") or DEFAULT_DATA_DIR),
+        "lake": LakeResource(
+            data_dir=_env("BADGES_DATA_DIR") or DEFAULT_DATA_DIR,
+            bucket_url=_env(BUCKET_VARIABLE),
+        ),
     }
 
 

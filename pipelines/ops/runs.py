@@ -18,9 +18,11 @@ from dagster import (
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 from pipelines.lake import Lake
+from pipelines.lake.mirror import bucket_state
+from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
-from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB, NIGHTLY_SCHEDULE
+from pipelines.ops.nightly import EXTRACT_TAG, NIGHT_POOL, NIGHTLY_JOB, NIGHTLY_SCHEDULE
 from pipelines.ops.status import RunSummary, StatusReport
 
 PARTITION_TAG = "dagster/partition"
@@ -99,18 +101,23 @@ def worker_gone(instance: DagsterInstance, run_id: str) -> int | None:
 
 
 def extracting_runs(instance: DagsterInstance) -> list[RunSummary]:
-    """Runs extracting now: in progress, tagged badges/extract, their process alive."""
+    """Runs of a night now: in progress, tagged badges/extract or touching the night's pool
+    (an asset-graph launch), their process alive."""
     records = instance.get_run_records(
-        RunsFilter(
-            tags={EXTRACT_TAG: "1"},
-            statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED],
-        )
+        RunsFilter(statuses=[DagsterRunStatus.STARTING, DagsterRunStatus.STARTED])
     )
     return [
         _summary(instance, record)
         for record in records
-        if (found := worker_pid(instance, record.dagster_run.run_id)) and process_alive(*found)
+        if _runs_a_night(record.dagster_run)
+        and (found := worker_pid(instance, record.dagster_run.run_id))
+        and process_alive(*found)
     ]
+
+
+def _runs_a_night(run: DagsterRun) -> bool:
+    pools = run.run_op_concurrency.all_pools if run.run_op_concurrency else None
+    return run.tags.get(EXTRACT_TAG) == "1" or NIGHT_POOL in (pools or ())
 
 
 def _summary(instance: DagsterInstance, record: RunRecord) -> RunSummary:
@@ -177,6 +184,8 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         in_progress=running,
         schedule_note=schedule_note(instance, now.timestamp()),
         unreadable=unreadable,
+        bucket=bucket_state(lake),
+        disk=disk_space(lake, estimate_need(lake)),
     )
 
 

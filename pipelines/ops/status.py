@@ -1,8 +1,9 @@
 """`badges status`: the published snapshot, the last run and the next one, in a few lines.
 
 Exit code 0 when the last finished run succeeded and the snapshot is fresh, 1 when the last
-run failed or the snapshot is stale (older than `BADGES_STALE_AFTER_HOURS`, default 26 h),
-so cron or a monitor can act on it. Reading the Dagster instance lives in `runs`; this
+run failed, the snapshot is stale (older than `BADGES_STALE_AFTER_HOURS`, default 26 h) or
+the data directory has less free space than the next night needs, so cron or a monitor can
+act on it. Reading the Dagster instance lives in `runs`; this
 module only decides and formats.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.lake.space import DiskSpace
 from pipelines.ops.freshness import PublishedSnapshot, describe_age, is_stale
 from pipelines.ops.nightly import NIGHTLY_JOB, NIGHTLY_SCHEDULE, next_nightly_run
 
@@ -45,6 +47,8 @@ class StatusReport:
     in_progress: RunSummary | None = None
     schedule_note: str | None = None  # e.g. the schedule is stopped or no daemon runs
     unreadable: str | None = None  # why the warehouse could not be read
+    bucket: tuple[bool, str] | None = None  # up to date, and a line; None: no bucket
+    disk: DiskSpace | None = None  # the data directory's free space against a night's need
 
     @property
     def stale(self) -> bool:
@@ -56,13 +60,24 @@ class StatusReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.stale or self.last_run_failed else 0
+        problems = self.stale or self.last_run_failed or self.disk_short or self.bucket_behind
+        return 1 if problems else 0
+
+    @property
+    def bucket_behind(self) -> bool:
+        return self.bucket is not None and not self.bucket[0]
+
+    @property
+    def disk_short(self) -> bool:
+        return self.disk is not None and self.disk.short
 
     def lines(self) -> list[str]:
         return [
             *self._published_lines(),
             *self._run_lines(),
             *self._schedule_lines(),
+            *([f"bucket      {self.bucket[1]}"] if self.bucket else []),
+            *([f"disk        {self.disk.describe()}"] if self.disk else []),
             self._verdict(),
         ]
 
@@ -107,6 +122,8 @@ class StatusReport:
         problems = []
         if self.last_run_failed:
             problems.append("FAILED: the last run failed")
+        if self.bucket_behind:
+            problems.append("BUCKET: " + self.bucket[1])
         if self.unreadable:
             problems.append("UNKNOWN: the published snapshot could not be read")
         elif self.stale:
@@ -118,6 +135,8 @@ class StatusReport:
             problems.append(
                 f"STALE: the published snapshot {age} (limit {self.stale_after_hours:g} h)"
             )
+        if self.disk_short:
+            problems.append("SHORT: the next night needs more disk space than is free")
         if problems:
             return "; ".join(problems)
         assert self.published is not None

@@ -35,9 +35,13 @@ Data rules (tests rely on them):
   null statistics.
 - Relations: each customer relates to 2-12 badges; every 40th customer (from the first)
   to 85% of them, so its lists span several pages. EARN pairs mostly have an issual
-  (some two), ISSUE_EARN pairs sometimes; issuals ACTIVE/REVOKED/EXPIRED. Earns fall in
-  the last year before `as_of` while the badge was live (EARN: after the first issual);
-  earn status is REVOKED (some), else EXPIRED when its expiry <= now, else ACTIVE.
+  (some two), ISSUE_EARN pairs sometimes; issuals ACTIVE/REVOKED/EXPIRED. History runs
+  at a steady pace: issuals are uniform over the last year before `as_of` (none before
+  the badge was created), earns uniform over the badge's live span within that year
+  (EARN: none before the first issual; the 40th customers earn 2-6 times a badge), so
+  no day before `as_of` stands out and nightly activity comes from what tests and
+  benchmarks add; earn status is REVOKED (some), else EXPIRED when its expiry <= now,
+  else ACTIVE.
 - Lists (includeExpired=false drops badges whose status is EXPIRED; the HTTP default is
   false, `Org.list_entries` defaults to true): EARNED = related badges with >= 1 ACTIVE
   earn; EXPIRED = related badges with earns, all EXPIRED; AVAILABLE = LIVE ISSUE_EARN

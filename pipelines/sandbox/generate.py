@@ -55,11 +55,53 @@ def generate_org(
 ) -> Org:
     """Builds the organisation for (customers, badges, seed, as_of); as_of defaults to today UTC."""
     as_of = as_of or dt.datetime.now(dt.UTC).date()
-    now_us = day_start_us(as_of)
     rng = random.Random(seed)
-    groups = _groups(rng, max(2, min(5, badges // 12)))
-    badge_list = [_badge(rng, i, now_us, customers, groups) for i in range(badges)]
+    groups, badge_list = _catalogue(rng, badges, day_start_us(as_of), customers)
     people = [_customer(rng, i) for i in range(customers)]
+    return _populated(rng, as_of, groups, badge_list, people, seed)
+
+
+def generate_org_part(
+    customers: int,
+    first: int,
+    count: int,
+    badges: int = 80,
+    seed: int = 7,
+    as_of: dt.date | None = None,
+) -> Org:
+    """Customers `first` .. `first + count - 1` of an org of `customers`, built on its own.
+
+    The badges and groups are those of `generate_org(customers, badges, seed, as_of)`; the
+    part's customers, relations and histories come from a generator of the part's own, so
+    parts of one org can be built in parallel and their customer ids never collide.
+    Badge-level constraints count only the part's own earns.
+    """
+    if not 0 <= first < first + count <= customers:
+        raise ValueError(f"part {first}..{first + count - 1} is outside an org of {customers}")
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    groups, badge_list = _catalogue(random.Random(seed), badges, day_start_us(as_of), customers)
+    rng = random.Random(f"{seed}-part-{first}")
+    people = [_customer(rng, first + i) for i in range(count)]
+    return _populated(rng, as_of, groups, badge_list, people, seed)
+
+
+def _catalogue(
+    rng: random.Random, badges: int, now_us: int, customers: int
+) -> tuple[list[BadgeGroup], list[Badge]]:
+    groups = _groups(rng, max(2, min(5, badges // 12)))
+    return groups, [_badge(rng, i, now_us, customers, groups) for i in range(badges)]
+
+
+def _populated(
+    rng: random.Random,
+    as_of: dt.date,
+    groups: list[BadgeGroup],
+    badge_list: list[Badge],
+    people: list[Customer],
+    seed: int,
+) -> Org:
+    """The org of these badges and customers, with relations and histories drawn from `rng`."""
+    now_us = day_start_us(as_of)
     relations = relations_for(rng, people, badge_list)
     by_id = {b.badge_id: b for b in badge_list}
     histories = issual_histories(rng, relations, by_id, now_us)

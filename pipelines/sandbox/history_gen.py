@@ -35,18 +35,20 @@ def relations_for(
 
 
 def _is_heavy(position: int) -> bool:
-    """Every 40th customer relates to every badge and earns them recently: long lists."""
+    """Every 40th customer relates to every badge and earns most of them: long lists."""
     return position % 40 == 0
 
 
-def _window(badge: Badge, now_us: int, floor_us: int) -> tuple[int, int]:
-    """[lo, hi) in which this badge's activity may happen: live, within the last year."""
-    return max(badge.starts_us, now_us - YEAR, floor_us), min(badge.expires_us, now_us)
+def _window(badge: Badge, now_us: int) -> tuple[int, int]:
+    """[lo, hi) in which this badge's earns may happen: live, within the last year."""
+    return max(badge.starts_us, now_us - YEAR), min(badge.expires_us, now_us)
 
 
 def issual_histories(
     rng: random.Random, relations: dict[str, list[str]], badges: dict[str, Badge], now_us: int
 ) -> dict[tuple[str, str], PairHistory]:
+    """Issuals at a steady pace over the last year: each instant is uniform over the year,
+    and one before the badge was created never happened."""
     histories: dict[tuple[str, str], PairHistory] = {}
     for position, (customer_id, badge_ids) in enumerate(relations.items()):
         for badge_id in badge_ids:
@@ -57,10 +59,11 @@ def issual_histories(
                 if badge.earn_type == "EARN"
                 else (1 if roll < 0.2 else 0)
             )
-            lo, hi = max(badge.created_us, now_us - YEAR), now_us
             history = PairHistory()
             for _ in range(count):
-                history.issuals.append(_issual(rng, customer_id, badge, lo, hi, now_us))
+                issual = _issual(rng, customer_id, badge, now_us - YEAR, now_us, now_us)
+                if issual.issued_us >= badge.created_us:  # a young badge has had less time
+                    history.issuals.append(issual)
             history.issuals.sort(key=lambda i: (i.issued_us, i.issue_id))
             histories[(customer_id, badge_id)] = history
     return histories
@@ -95,7 +98,11 @@ def add_earns(
     histories: dict[tuple[str, str], PairHistory],
     now_us: int,
 ) -> None:
-    """Draws candidate earns, then accepts them in time order while no constraint breaks."""
+    """Draws candidate earns, then accepts them in time order while no constraint breaks.
+
+    A candidate's instant is uniform over the badge's live span (as a steady program earns
+    it, day after day); an EARN badge's candidates before the pair's first issual are
+    dropped rather than squeezed after it, which would pile earns up before `now_us`."""
     candidates = []
     for position, (customer_id, badge_ids) in enumerate(relations.items()):
         heavy = _is_heavy(position)
@@ -104,13 +111,12 @@ def add_earns(
             if badge.earn_type == "EARN" and not history.issuals:
                 continue
             floor = history.issuals[0].issued_us if badge.earn_type == "EARN" else 0
-            lo, hi = _window(badge, now_us, floor)
-            if heavy:
-                lo = max(lo, hi - 2 * DAY)
-            count = rng.choice((1, 2) if heavy else (0, 0, 0, 1, 1, 1, 2, 2, 3, 5))
+            lo, hi = _window(badge, now_us)
+            count = rng.randint(2, 6) if heavy else rng.choice((0, 0, 0, 1, 1, 1, 2, 2, 3, 5))
             if hi <= lo:
                 continue
-            candidates += [(rng.randrange(lo, hi), customer_id, badge_id) for _ in range(count)]
+            times = [rng.randrange(lo, hi) for _ in range(count)]
+            candidates += [(t, customer_id, badge_id) for t in times if t >= floor]
     badge_times: dict[str, list[int]] = {}
     for earned_us, customer_id, badge_id in sorted(candidates):
         badge, history = badges[badge_id], histories[(customer_id, badge_id)]

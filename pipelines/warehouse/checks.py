@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.client.endpoints import LIST_ENDPOINT, META_ENDPOINT
 from pipelines.lake.sql import parquet_source, quote
@@ -17,6 +18,8 @@ from pipelines.lake.tables import TABLES, Table
 SAMPLE_LIMIT = 20
 
 ListKey = tuple[str, str, str]  # (customer_id, identifier_type, list_type)
+LIST_KEY = ("customer_id", "identifier_type", "list_type")
+EXPECTED_TOTALS = "expected_list_totals"
 
 
 @dataclass(frozen=True)
@@ -82,34 +85,24 @@ def check_list_totals(
     con: duckdb.DuckDBPyConnection, expected_totals: Mapping[ListKey, int]
 ) -> CheckOutcome:
     """Rows per (customer, identifier_type, list_type) equal the API's pagination total."""
-    counts = {
-        (customer_id, identifier_type, list_type): rows
-        for customer_id, identifier_type, list_type, rows in con.execute(
-            "SELECT customer_id, identifier_type, list_type, count(*) "
-            "FROM main.customer_badges GROUP BY ALL"
-        ).fetchall()
+    keys = list(expected_totals)
+    columns = {
+        name: pa.array([key[i] for key in keys], pa.string()) for i, name in enumerate(LIST_KEY)
     }
-    mismatches = [
-        {
-            "customer_id": key[0],
-            "identifier_type": key[1],
-            "list_type": key[2],
-            "expected": total,
-            "loaded": counts.get(key, 0),
-        }
-        for key, total in sorted(expected_totals.items())
-        if counts.get(key, 0) != total
-    ]
-    return CheckOutcome(
-        name="list_totals_match_pagination",
-        passed=not mismatches,
-        description="customer_badges rows per customer and list equal the API's pagination total",
-        metadata={
-            "lists_checked": len(expected_totals),
-            "mismatched_lists": len(mismatches),
-            "sample": mismatches[:SAMPLE_LIMIT],
-        },
-    )
+    expected = pa.table(columns | {"total": pa.array(list(expected_totals.values()), pa.int64())})
+    con.register(EXPECTED_TOTALS, expected)
+    try:
+        return _compare_list_totals(con, f"SELECT * FROM {EXPECTED_TOTALS}")
+    finally:
+        con.unregister(EXPECTED_TOTALS)
+
+
+def check_archive_list_totals(
+    con: duckdb.DuckDBPyConnection, raw_files: list[Path]
+) -> CheckOutcome:
+    """`check_list_totals` against the totals the archive's list answers state, in SQL (so
+    its memory is DuckDB's, within its limit, however many lists there are)."""
+    return _compare_list_totals(con, _archive_totals_sql(raw_files))
 
 
 def list_totals(raw_files: list[Path]) -> dict[ListKey, int]:
@@ -117,18 +110,57 @@ def list_totals(raw_files: list[Path]) -> dict[ListKey, int]:
 
     Lists answered without a `pagination` block are absent: the API gave no total.
     """
+    with duckdb.connect() as con:
+        rows = con.execute(_archive_totals_sql(raw_files)).fetchall()
+    return {(c, i, t): total for c, i, t, total in rows}
+
+
+def _archive_totals_sql(raw_files: list[Path]) -> str:
     if not raw_files:
-        return {}
-    query = f"""
+        return "SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::BIGINT WHERE false"
+    return f"""
         SELECT customer_id, identifier_type, list_type,
                max(TRY_CAST(json_extract(decode(body), '$.data.pagination.total') AS BIGINT))
+                   AS total
         FROM {parquet_source(raw_files)}
         WHERE endpoint = '{LIST_ENDPOINT.name}' AND ok
         GROUP BY ALL
+        HAVING total IS NOT NULL
     """
-    with duckdb.connect() as con:
-        rows = con.execute(query).fetchall()
-    return {(c, i, t): total for c, i, t, total in rows if total is not None}
+
+
+def _compare_list_totals(con: duckdb.DuckDBPyConnection, expected_sql: str) -> CheckOutcome:
+    key = ", ".join(LIST_KEY)
+    # One statement, so the expected totals (a scan of the archive) are computed once.
+    rows = con.execute(f"""
+        WITH expected ({key}, total) AS ({expected_sql}),
+        loaded AS (SELECT {key}, count(*) AS rows FROM main.customer_badges GROUP BY ALL),
+        compared AS MATERIALIZED (
+            SELECT {key}, total AS expected, coalesce(loaded.rows, 0) AS loaded
+            FROM expected LEFT JOIN loaded USING ({key})
+        ),
+        sample AS (
+            SELECT * FROM compared WHERE loaded != expected ORDER BY {key} LIMIT {SAMPLE_LIMIT}
+        )
+        SELECT sample.*, figures.*
+        FROM (SELECT count(*), count(*) FILTER (WHERE loaded != expected) FROM compared) AS figures
+        LEFT JOIN sample ON true
+        ORDER BY {key}
+    """).fetchall()
+    checked, mismatched = rows[0][-2:]
+    sample = [row[:-2] for row in rows if row[0] is not None]
+    return CheckOutcome(
+        name="list_totals_match_pagination",
+        passed=mismatched == 0,
+        description="customer_badges rows per customer and list equal the API's pagination total",
+        metadata={
+            "lists_checked": checked,
+            "mismatched_lists": mismatched,
+            "sample": [
+                dict(zip([*LIST_KEY, "expected", "loaded"], row, strict=True)) for row in sample
+            ],
+        },
+    )
 
 
 def check_snapshot_date(con: duckdb.DuckDBPyConnection, expected: dt.date) -> CheckOutcome:

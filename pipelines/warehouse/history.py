@@ -14,25 +14,36 @@ seen), which the view `history.<t>` unites, so a night rewrites only the latest 
 and appends to the earlier one. A full rebuild from every snapshot in the lake
 gives the same tables; it runs when there is no history yet, when the snapshot is not
 newer than the history's last one (a rerun or an older backfill), or when the lake
-holds a snapshot the history has not seen.
+holds a snapshot the history has not seen. Once local retention has pruned old nights,
+a rebuild starts from the history base (`lake/history_base.duckdb`: the history as of
+the newest pruned night) and applies the lake's later snapshots one by one, which gives
+the tables a rebuild from every snapshot would.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import duckdb
 
 from pipelines.lake import Lake
-from pipelines.lake.sql import parquet_source, quote
+from pipelines.lake.sql import parquet_source, quote, sql_string
 from pipelines.lake.tables import TABLES, Table
 from pipelines.warehouse.ddl import create_table_sql, typed_select_list
+from pipelines.warehouse.history_apply import (
+    HISTORY_SCHEMA,
+    apply_events,
+    apply_versioned,
+    attributes,
+    stored,
+)
 
-HISTORY_SCHEMA = "history"
 VERSIONED_TABLES = ("badges", "badge_constraints", "customer_badges")
 EVENT_TABLES = {"badge_issuals": "issue_id", "badge_earns": "earn_id"}
+HISTORY_TABLES = (*VERSIONED_TABLES, *EVENT_TABLES)
 APPLIED = f"{HISTORY_SCHEMA}.applied_snapshots"
-NOT_ATTRIBUTES = ("snapshot_date", "fetched_on")  # change with every fetch, not with the data
+BASE = "history_base_file"  # the history base, attached under this name while read
 
 
 def lake_snapshot_dates(lake: Lake, table: str, through: dt.date) -> list[dt.date]:
@@ -43,23 +54,67 @@ def lake_snapshot_dates(lake: Lake, table: str, through: dt.date) -> list[dt.dat
 def build_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> dict[str, int]:
     """Brings `history` up to `through` (incrementally when it can); returns rows per table."""
     if can_apply_incrementally(con, lake, through):
-        for name in VERSIONED_TABLES:
-            _apply_versioned(con, TABLES[name], through)
-        for name, id_column in EVENT_TABLES.items():
-            _apply_events(con, TABLES[name], id_column)
-        con.execute(f"INSERT INTO {APPLIED} VALUES (?)", [through])
+        _apply_snapshot(con, through, lambda table: f"main.{quote(table.name)}")
     else:
         rebuild_history(con, lake, through)
-    return {name: _count(con, name) for name in [*VERSIONED_TABLES, *EVENT_TABLES]}
+    return {name: _count(con, name) for name in HISTORY_TABLES}
 
 
 def rebuild_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> None:
-    """(Re)builds every `history` table from all snapshots in the lake up to `through`."""
+    """(Re)builds every `history` table up to `through`: from the history base and the
+    lake's later snapshots when there is a base, else from every snapshot in the lake.
+    A base newer than `through` (an older backfill) is taken as it is."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
+    if not lake.history_base_path.exists():
+        _rebuild_from_lake(con, lake, through)
+        return
+    base_through = _load_base(con, lake)
+    for day in lake_snapshot_dates(lake, "badges", through):
+        if day > base_through:
+            _apply_lake_snapshot(con, lake, day)
+
+
+def _apply_snapshot(
+    con: duckdb.DuckDBPyConnection, snapshot: dt.date, source: Callable[[Table], str]
+) -> None:
+    """Applies one snapshot, each table's rows read from `source(table)`."""
+    for name in VERSIONED_TABLES:
+        apply_versioned(con, TABLES[name], snapshot, source(TABLES[name]))
+    for name, id_column in EVENT_TABLES.items():
+        apply_events(con, TABLES[name], id_column, source(TABLES[name]))
+    con.execute(f"INSERT INTO {APPLIED} VALUES (?)", [snapshot])
+
+
+def _apply_lake_snapshot(con: duckdb.DuckDBPyConnection, lake: Lake, day: dt.date) -> None:
+    try:
+        for name in HISTORY_TABLES:
+            _stage_snapshots(con, lake, TABLES[name], [day])
+        _apply_snapshot(con, day, lambda table: f"temp.{_source_name(table)}")
+    finally:
+        _drop_sources(con)
+
+
+def _load_base(con: duckdb.DuckDBPyConnection, lake: Lake) -> dt.date:
+    """Copies the history base into schema `history`; returns the last snapshot it holds."""
+    con.execute(f"ATTACH {sql_string(lake.history_base_path)} AS {BASE} (READ_ONLY)")
+    try:
+        for name in HISTORY_TABLES:
+            for part in ("latest", "earlier"):
+                target = stored(TABLES[name], part)
+                con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {BASE}.{target}")
+            _create_view(con, TABLES[name])
+        con.execute(f"CREATE OR REPLACE TABLE {APPLIED} AS SELECT * FROM {BASE}.{APPLIED}")
+    finally:
+        con.execute(f"DETACH {BASE}")
+    return con.execute(f"SELECT max(snapshot_date) FROM {APPLIED}").fetchone()[0]
+
+
+def _rebuild_from_lake(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> None:
     applied: set[dt.date] = set()
-    for name in [*VERSIONED_TABLES, *EVENT_TABLES]:
+    for name in HISTORY_TABLES:
         table = TABLES[name]
-        dates = _stage_snapshots(con, lake, table, through)
+        dates = lake_snapshot_dates(lake, table.name, through)
+        _stage_snapshots(con, lake, table, dates)
         applied.update(dates)
         try:
             if name in EVENT_TABLES:
@@ -74,20 +129,36 @@ def rebuild_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date
                     f"row_number() OVER (PARTITION BY {key} ORDER BY version_number DESC) = 1",
                 )
         finally:
-            # DuckDB resolves `main.<t>` to the temp catalog's `main` schema first, so a
-            # leftover source table would shadow the contract table of the same name.
-            con.execute(f"DROP TABLE IF EXISTS temp.{_source_name(table)}")
+            _drop_sources(con)
     con.execute(f"CREATE OR REPLACE TABLE {APPLIED} (snapshot_date DATE NOT NULL)")
     for snapshot_date in sorted(applied):
         con.execute(f"INSERT INTO {APPLIED} VALUES (?)", [snapshot_date])
 
 
-def can_apply_incrementally(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> bool:
+def _drop_sources(con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB resolves `main.<t>` to the temp catalog's `main` schema first, so a
+    # leftover source table would shadow the contract table of the same name.
+    for name in HISTORY_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS temp.{_source_name(TABLES[name])}")
+
+
+def applied_dates(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """The snapshots the stored history was built from (none without a history)."""
+    if not _has_applied(con):
+        return []
+    return [row[0] for row in con.execute(f"SELECT snapshot_date FROM {APPLIED}").fetchall()]
+
+
+def _has_applied(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
         [HISTORY_SCHEMA, "applied_snapshots"],
     ).fetchone()
-    if not found or not found[0] or not _columns_current(con):
+    return bool(found and found[0])
+
+
+def can_apply_incrementally(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> bool:
+    if not _has_applied(con) or not _columns_current(con):
         return False
     last = con.execute(f"SELECT max(snapshot_date) FROM {APPLIED}").fetchone()[0]
     if last is None or through <= last:
@@ -98,7 +169,7 @@ def can_apply_incrementally(con: duckdb.DuckDBPyConnection, lake: Lake, through:
 
 def _columns_current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the stored history has every contract column (a new column: rebuild)."""
-    for name in [*VERSIONED_TABLES, *EVENT_TABLES]:
+    for name in HISTORY_TABLES:
         stored = _stored_name(name)
         columns = {
             row[0]
@@ -122,10 +193,9 @@ def _source_name(table: Table) -> str:
 
 
 def _stage_snapshots(
-    con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, through: dt.date
-) -> list[dt.date]:
-    """Loads every snapshot of `table` into a typed temp table named after it."""
-    dates = lake_snapshot_dates(lake, table.name, through)
+    con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, dates: list[dt.date]
+) -> None:
+    """Loads the snapshots `dates` of `table` into a typed temp table named after it."""
     files = [path for day in dates for path in lake.table_files(table.name, day)]
     con.execute(create_table_sql(table, schema="temp", name=_source_name(table)))
     if files:
@@ -133,18 +203,6 @@ def _stage_snapshots(
             f"INSERT INTO temp.{_source_name(table)} "
             f"SELECT {typed_select_list(table)} FROM {parquet_source(files)}"
         )
-    return dates
-
-
-def _attributes(table: Table, alias: str) -> str:
-    names = [c for c in table.column_names if c not in table.key and c not in NOT_ATTRIBUTES]
-    return "struct_pack(" + ", ".join(f"{quote(c)} := {alias}.{quote(c)}" for c in names) + ")"
-
-
-def _same_key(table: Table, left: str, right: str) -> str:
-    return " AND ".join(
-        f"{left}.{quote(c)} IS NOT DISTINCT FROM {right}.{quote(c)}" for c in table.key
-    )
 
 
 def _versioned_sql(table: Table, dates: list[dt.date]) -> str:
@@ -159,7 +217,7 @@ WITH snapshots AS (
     WHERE snapshot_date IS NOT NULL
 ),
 indexed AS (
-    SELECT t.*, {_attributes(table, "t")} AS attributes, s.snapshot_index
+    SELECT t.*, {attributes(table, "t")} AS attributes, s.snapshot_index
     FROM temp.{_source_name(table)} AS t
     JOIN snapshots AS s ON s.snapshot_date = t.snapshot_date
 ),
@@ -197,12 +255,18 @@ ORDER BY {key}, valid_from
 def _store_split(con: duckdb.DuckDBPyConnection, table: Table, is_latest: str) -> None:
     """temp.history_rows -> `<t>_latest` (rows where `is_latest`), `<t>_earlier` (the
     others), and the view `<t>` over both."""
-    name = quote(table.name)
-    for suffix, condition in (("latest", is_latest), ("earlier", f"NOT ({is_latest})")):
+    for part, condition in (("latest", is_latest), ("earlier", f"NOT ({is_latest})")):
         con.execute(
-            f"CREATE OR REPLACE TABLE {HISTORY_SCHEMA}.{quote(table.name + '_' + suffix)} AS "
+            f"CREATE OR REPLACE TABLE {stored(table, part)} AS "
             f"SELECT * FROM history_rows QUALIFY {condition}"
         )
+    con.execute("DROP TABLE history_rows")
+    _create_view(con, table)
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """The view `history.<t>` over `<t>_earlier` and `<t>_latest`."""
+    name = quote(table.name)
     kind = con.execute(  # history built before the split stored this name as a table
         "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
         [HISTORY_SCHEMA, table.name],
@@ -211,74 +275,9 @@ def _store_split(con: duckdb.DuckDBPyConnection, table: Table, is_latest: str) -
         con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{name}")
     con.execute(
         f"CREATE OR REPLACE VIEW {HISTORY_SCHEMA}.{name} AS "
-        f"SELECT * FROM {HISTORY_SCHEMA}.{quote(table.name + '_earlier')} UNION ALL "
-        f"SELECT * FROM {HISTORY_SCHEMA}.{quote(table.name + '_latest')}"
+        f"SELECT * FROM {stored(table, 'earlier')} UNION ALL "
+        f"SELECT * FROM {stored(table, 'latest')}"
     )
-    con.execute("DROP TABLE history_rows")
-
-
-def _apply_versioned(con: duckdb.DuckDBPyConnection, table: Table, snapshot: dt.date) -> None:
-    """Applies main.<t> (the snapshot `snapshot`) to the stored versions of `table`."""
-    latest = f"{HISTORY_SCHEMA}.{quote(table.name + '_latest')}"
-    earlier = f"{HISTORY_SCHEMA}.{quote(table.name + '_earlier')}"
-    columns = [c for c in table.column_names if c != "snapshot_date"]
-    listed = ", ".join(quote(c) for c in columns)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {listed}, "
-        f"{_attributes(table, 'm')} AS attributes FROM main.{quote(table.name)} AS m"
-    )
-    con.execute(  # versions that ended: their key is gone or its attributes changed
-        f"""UPDATE {latest} AS h SET valid_to = ?, is_current = false
-            WHERE h.is_current AND NOT EXISTS (
-                SELECT 1 FROM incoming AS i WHERE {_same_key(table, "i", "h")}
-                AND i.attributes IS NOT DISTINCT FROM {_attributes(table, "h")})""",
-        [snapshot],
-    )
-    con.execute(  # rows that do not continue an open version start a new one
-        f"""CREATE OR REPLACE TEMP TABLE starting AS
-            SELECT i.*, coalesce(h.version_number, 0) + 1 AS version_number
-            FROM incoming AS i LEFT JOIN {latest} AS h ON {_same_key(table, "i", "h")}
-            WHERE h.is_current IS NOT TRUE"""
-    )
-    superseded = f"EXISTS (SELECT 1 FROM starting AS s WHERE {_same_key(table, 's', 'h')})"
-    con.execute(f"INSERT INTO {earlier} SELECT * FROM {latest} AS h WHERE {superseded}")
-    con.execute(f"DELETE FROM {latest} AS h WHERE {superseded}")
-    con.execute(
-        f"INSERT INTO {latest} SELECT {listed}, CAST(version_number AS INTEGER), "
-        "?::DATE, NULL::DATE, true FROM starting",
-        [snapshot],
-    )
-    con.execute("DROP TABLE incoming; DROP TABLE starting")
-
-
-def _apply_events(con: duckdb.DuckDBPyConnection, table: Table, id_column: str) -> None:
-    """Ids the snapshot no longer has move to `<t>_earlier`; `<t>_latest` becomes the
-    snapshot's rows as seen tonight, each keeping the snapshot it was first seen in."""
-    latest = f"{HISTORY_SCHEMA}.{quote(table.name + '_latest')}"
-    earlier = f"{HISTORY_SCHEMA}.{quote(table.name + '_earlier')}"
-    snapshot, key = f"main.{quote(table.name)}", quote(id_column)
-    columns = ", ".join(f"n.{quote(c)}" for c in table.column_names if c != "snapshot_date")
-    con.execute(
-        f"INSERT INTO {earlier} SELECT * FROM {latest} AS h "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {snapshot} AS n WHERE n.{key} = h.{key})"
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE incoming AS
-            SELECT {columns},
-                coalesce(l.first_seen_snapshot, e.first_seen_snapshot, n.snapshot_date)
-                    AS first_seen_snapshot,
-                n.snapshot_date AS last_seen_snapshot
-            FROM {snapshot} AS n
-            LEFT JOIN {latest} AS l ON l.{key} = n.{key}
-            LEFT JOIN {earlier} AS e ON e.{key} = n.{key}
-            WHERE n.{key} IS NOT NULL"""
-    )
-    con.execute(  # an id back after missing from some snapshots
-        f"DELETE FROM {earlier} AS e WHERE EXISTS (SELECT 1 FROM incoming AS i "
-        f"WHERE i.{key} = e.{key})"
-    )
-    con.execute(f"CREATE OR REPLACE TABLE {latest} AS SELECT * FROM incoming")
-    con.execute("DROP TABLE incoming")
 
 
 def _kept_once_sql(table: Table, id_column: str) -> str:

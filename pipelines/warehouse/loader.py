@@ -16,6 +16,7 @@ import duckdb
 
 from pipelines.lake import Lake
 from pipelines.lake.dbfiles import copy_database, read_snapshot_date, remove_database
+from pipelines.lake.engine import connect
 from pipelines.lake.failpoints import failpoint
 from pipelines.lake.nightrecord import NightNote, read_night_note
 from pipelines.lake.sql import parquet_source, quote
@@ -80,7 +81,7 @@ def load_snapshot(lake: Lake, snapshot_date: dt.date) -> LoadReport:
     files_by_table = {name: table_files(lake, name, snapshot_date) for name in TABLES}
     staging = staging_path(lake, snapshot_date)
     seeded = _start_staging(lake, staging)
-    with duckdb.connect(str(staging)) as con:
+    with connect(lake, staging) as con:
         con.execute("BEGIN TRANSACTION")
         row_counts: dict[str, int] = {}
         for position, table in enumerate(TABLES.values()):
@@ -112,7 +113,7 @@ def open_staging(lake: Lake, snapshot_date: dt.date) -> duckdb.DuckDBPyConnectio
                 f"warehouse holds {published}; load the snapshot first"
             )
         copy_database(lake.warehouse_path, staging)
-    return duckdb.connect(str(staging))
+    return connect(lake, staging)
 
 
 def _start_staging(lake: Lake, staging: Path) -> bool:

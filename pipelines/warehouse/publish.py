@@ -22,6 +22,7 @@ from pipelines.lake.dbfiles import (
     wal_path,
 )
 from pipelines.lake.durable import fsync_path
+from pipelines.lake.engine import connect
 from pipelines.lake.failpoints import failpoint
 from pipelines.warehouse.loader import staging_path
 
@@ -55,7 +56,7 @@ def publish(lake: Lake, snapshot_date: dt.date) -> PublishReport:
     staging = staging_path(lake, snapshot_date)
     if not staging.exists():
         raise FileNotFoundError(f"no staging warehouse to publish for {snapshot_date}: {staging}")
-    _checkpoint_and_verify(staging, snapshot_date)
+    _checkpoint_and_verify(lake, staging, snapshot_date)
     fsync_path(staging)
     target = lake.warehouse_path
     with shared_lock(target):
@@ -71,8 +72,8 @@ def publish(lake: Lake, snapshot_date: dt.date) -> PublishReport:
     return PublishReport(snapshot_date, previous, target, target.stat().st_size, removed_stale_wal)
 
 
-def _checkpoint_and_verify(staging: Path, snapshot_date: dt.date) -> None:
-    with duckdb.connect(str(staging)) as con:
+def _checkpoint_and_verify(lake: Lake, staging: Path, snapshot_date: dt.date) -> None:
+    with connect(lake, staging) as con:
         con.execute("CHECKPOINT")
     try:
         # DuckDB shares one open database per path within a process: a read-only open

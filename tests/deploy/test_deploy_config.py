@@ -1,4 +1,4 @@
-"""deploy/dagster.yaml keeps the root dagster.yaml's queue, launcher, monitoring and retries,
+"""deploy/dagster.yaml keeps the root dagster.yaml's queue, pool, launcher, monitoring and retries,
 stores in PostgreSQL, and puts its local files under DAGSTER_HOME wherever a process starts."""
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from dagster._core.instance.ref import InstanceRef
 
 from tests.deploy.instance import DEPLOY_YAML, PROJECT_ROOT
 
-SHARED_SECTIONS = ["telemetry", "run_coordinator", "run_launcher", "run_monitoring", "run_retries"]
+SHARED_SECTIONS = [
+    "telemetry",
+    "run_coordinator",
+    "concurrency",
+    "run_launcher",
+    "run_monitoring",
+    "run_retries",
+]
 
 
 def test_the_production_instance_runs_nights_as_the_default_instance_does():

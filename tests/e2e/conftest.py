@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from assets.bucket import bucket_copy
 from assets.extract import raw_api_responses
 from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
@@ -25,7 +26,7 @@ from pipelines.sandbox import (
     generate_org,
 )
 
-ALL_ASSETS = [raw_api_responses, lake_tables, *warehouse_assets]
+ALL_ASSETS = [raw_api_responses, lake_tables, *warehouse_assets, bucket_copy]
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
@@ -61,7 +62,7 @@ class Pipeline:
             partition_key=snapshot_date.isoformat(),
             resources={
                 "capillary_api": self.api(**api_overrides),
-                "lake": LakeResource(data_dir=str(self.lake.root)),
+                "lake": LakeResource(data_dir=str(self.lake.root), bucket_url=self.lake.bucket_url),
             },
             instance=DagsterInstance.ephemeral(),
             raise_on_error=False,

@@ -1,5 +1,6 @@
 """A run killed with SIGKILL mid-way leaves the published warehouse as it was, and the next
-run succeeds without any manual cleanup."""
+run succeeds without any manual cleanup. A damaged lake partition or night record stops the
+night with a message naming the file and what rebuilds it, and that advice works."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pytest
 
 from pipelines.lake import Lake
 from pipelines.lake.failpoints import KILL_AT_VARIABLE
+from pipelines.lake.nightrecord import POPULATION_FILE
 from pipelines.lake.partitions import TEMP_PREFIX
+from pipelines.lake.tables import CUSTOMER_BADGES
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
@@ -77,3 +80,56 @@ def test_killed_run_keeps_the_old_warehouse_and_the_next_run_succeeds(
     assert lake_rows(lake, "badge_earns") == new["counts"]["badge_earns"]
     assert temp_partitions(lake) == []
     assert not staging_path(lake, TODAY).exists()
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def failed_night(tmp_path: Path, pipeline: Pipeline, damaged: Path) -> str:
+    """Runs the night over a lake with `damaged` truncated; returns what it printed."""
+    truncate(damaged)
+    refused = run_cli(tmp_path, "run", **api_environment(pipeline))
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 1, output
+    assert f"snapshot {TODAY} NOT published" in output
+    assert "Traceback" not in output
+    return output
+
+
+def test_a_damaged_lake_partition_names_the_file_and_the_replay_that_rebuilds_it(
+    tmp_path: Path, crash_pipeline: Pipeline, published_template: tuple[Path, dict]
+):
+    shutil.copytree(published_template[0], tmp_path / "data")
+    lake = Lake(tmp_path / "data")
+    [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
+
+    output = failed_night(tmp_path, crash_pipeline, part)
+
+    assert f"{part} cannot be read (Invalid Input Error: No magic bytes found" in output, output
+    assert f"rebuild the partition from its raw archive with `badges replay --date {TODAY}`" in (
+        output
+    )
+    replayed = run_cli(tmp_path, "replay", "--date", TODAY.isoformat())
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    again = run_cli(tmp_path, "run", **api_environment(crash_pipeline))
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_damaged_night_record_names_the_file_and_how_to_plan_without_it(
+    tmp_path: Path, crash_pipeline: Pipeline, published_template: tuple[Path, dict]
+):
+    shutil.copytree(published_template[0], tmp_path / "data")
+    lake = Lake(tmp_path / "data")
+    archive = lake.raw_dir(TODAY)
+    record = archive / POPULATION_FILE
+
+    output = failed_night(tmp_path, crash_pipeline, record)
+
+    assert f"{record} cannot be read (" in output
+    assert f"it is the night record of {TODAY}" in output
+    assert f"rename {archive} to {archive.name}.damaged and run again" in output
+    archive.rename(archive.with_name(f"{archive.name}.damaged"))
+    again = run_cli(tmp_path, "run", **api_environment(crash_pipeline))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (archive / POPULATION_FILE).exists()  # the night archived itself anew

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import Pipeline
+from tests.e2e.conftest import TODAY, Pipeline
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import api_environment
 
@@ -57,6 +57,11 @@ def test_the_planner_keeps_a_full_pull_for_the_sandbox_org_and_rotates_under_a_c
     assert default.returncode == 0, default.stdout + default.stderr
     assert "rotation over 1 night(s), lists of 300 of 300 customers" in default.stdout
     assert "fits the 6 h window" in default.stdout
+    data = re.escape(str(tmp_path / "data"))
+    disk = rf"\n  disk: [\d,]+\.\d MiB free in {data}; a night needs [\d.]+ MiB \(raw archive "
+    assert re.search(disk + rf".*; from the snapshot of {TODAY}\)\n", default.stdout), (
+        default.stdout
+    )
 
     cut = run_cli(tmp_path, "plan", "--rate-limit", "2/min")
     rotation = re.search(r"rotation over (\d+) night\(s\), lists of (\d+) of 300", cut.stdout)

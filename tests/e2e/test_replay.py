@@ -24,9 +24,11 @@ ARCHIVED_DATES = [TODAY - dt.timedelta(days=2), TODAY - dt.timedelta(days=1), TO
 REPLAY_CONFIG = {"ops": {"raw_api_responses": {"config": {"replay": True}}}}
 
 
-def materialize_date(pipeline: Pipeline, snapshot_date: dt.date, run_config: dict | None = None):
+def materialize_date(
+    pipeline: Pipeline, snapshot_date: dt.date, run_config: dict | None = None, assets=ALL_ASSETS
+):
     return materialize(
-        ALL_ASSETS,
+        assets,
         partition_key=snapshot_date.isoformat(),
         resources={
             "capillary_api": pipeline.api(),

@@ -96,3 +96,54 @@ def test_a_checkpoint_of_another_api_is_not_resumed(tmp_path: Path):
     assert resumed.answered_calls == 0
     assert not list(tmp_path.glob("responses-*"))
     assert "another.example.test" in (tmp_path / NOTE).read_text()
+
+
+def lists_of(customer: str) -> list[RawRecord]:
+    return [record("customer_badges", customer, http_status=200, list_type=t) for t in "ABCD"]
+
+
+def test_an_unreadable_part_is_set_aside_with_the_state_resting_on_it(tmp_path: Path):
+    open_checkpoint(tmp_path, URL, set())
+    writer = CheckpointWriter(tmp_path)
+    for customer in ("c1", "c2", "c3"):  # one checkpoint each: parts 1, 2 and 3
+        writer.add(lists_of(customer))
+        writer.add_pairs([(customer, "id", "b1", b"digest")])
+        writer.flush()
+    damaged = tmp_path / "responses-000002.parquet"
+    truncated = damaged.read_bytes()[:40]  # as a write the disk lost leaves it
+    damaged.write_bytes(truncated)
+
+    resumed = open_checkpoint(tmp_path, URL, {("c1", "id"), ("c2", "id"), ("c3", "id")})
+
+    assert resumed.listed == {("c1", "id"): [("b1", b"digest")]}  # c2, c3 are listed again
+    assert resumed.answered_calls == 4
+    assert resumed.next_part == 4  # no new part takes a number set aside
+    assert not damaged.exists()
+    aside = tmp_path / "_damaged"
+    assert (aside / damaged.name).read_bytes() == truncated  # kept as it was
+    assert sorted(p.name for p in (aside / "_state").iterdir()) == [
+        "pairs-000002.parquet",
+        "pairs-000003.parquet",
+    ]
+    assert [p.name for p in (tmp_path / "_state").glob("pairs-*")] == ["pairs-000001.parquet"]
+    assert not (tmp_path / "responses-000003.parquet").exists()  # only c3's unfinished lists
+    [warning] = resumed.warnings
+    assert str(damaged) in warning and str(aside / damaged.name) in warning
+    assert "magic bytes" in warning and "made again" in warning
+
+
+def test_a_restart_discards_the_checkpoint_and_says_so(tmp_path: Path):
+    open_checkpoint(tmp_path, URL, set())
+    writer = CheckpointWriter(tmp_path)
+    writer.add(lists_of("c1"))
+    writer.add_pairs([("c1", "id", "b1", b"digest")])
+    writer.flush()
+
+    resumed = open_checkpoint(tmp_path, URL, {("c1", "id")}, restart=True)
+
+    assert (resumed.answered_calls, resumed.listed, resumed.next_part) == (0, {}, 1)
+    assert not list(tmp_path.rglob("*.parquet"))
+    assert resumed.warnings == [
+        f"restart: discarded the checkpoint {tmp_path} (1 response part(s)) on request; "
+        "the night starts from scratch"
+    ]

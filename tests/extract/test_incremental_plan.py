@@ -22,16 +22,20 @@ ENTRY = {"badgeMetaId": "b1", "earnedCount": 2, "name": "Runner"}
 META = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 3, "earnedCount": 9})
 
 
-def test_fingerprint_follows_the_entries_and_the_meta_stamp_not_the_list_order():
+def test_fingerprint_follows_the_entries_and_the_badge_definition_not_the_list_order():
     base = fingerprint(entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)]), META)
     assert base == fingerprint(entries_digest([("AVAILABLE", ENTRY), ("EARNED", ENTRY)]), META)
     changed_entry = [("EARNED", {**ENTRY, "earnedCount": 3}), ("AVAILABLE", ENTRY)]
     assert base != fingerprint(entries_digest(changed_entry), META)
     assert base != fingerprint(entries_digest([("EARNED", ENTRY)]), META)  # left a list
-    other_meta = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 2, "earnedCount": 9})
-    assert base != fingerprint(
-        entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)]), other_meta
-    )
+    redefined = meta_stamp({"lastUpdatedOn": 1713841400.0, "issuedCount": 3, "earnedCount": 9})
+    assert base != fingerprint(entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)]), redefined)
+
+
+def test_activity_elsewhere_on_the_badge_leaves_the_fingerprint_alone():
+    entries = entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)])
+    busier = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 4, "earnedCount": 12})
+    assert fingerprint(entries, busier) == fingerprint(entries, META)
 
 
 CUSTOMERS = [CustomerRef(str(1000 + i)) for i in range(70)]
@@ -122,3 +126,24 @@ def test_full_refresh_reuses_nothing(tmp_path):
     _, previous = night_of(lake, START, None, 7, lambda c: "same")
     plan = DetailPlan(START + dt.timedelta(days=1), lake, previous, full_refresh=True)
     assert not any(plan.reusable((c.customer_id, "id", "b1"), "same") for c in CUSTOMERS)
+
+
+def due_pairs(plan: DetailPlan) -> list[str]:
+    return [c.customer_id for c in CUSTOMERS if plan.due((c.customer_id, "id", "b1"))]
+
+
+def test_active_customers_pairs_are_due_and_each_badge_gets_one_detail_a_night(tmp_path):
+    lake = Lake(tmp_path)
+    _, previous = night_of(lake, START, None, 1000, lambda c: "same")
+    plan = DetailPlan(START + dt.timedelta(days=1), lake, previous, refresh_days=1000)
+    everyone = {c.key for c in CUSTOMERS}
+    assert due_pairs(plan) == []
+
+    plan.plan_tonight(everyone, set())
+    assert due_pairs(plan) == ["1000"]  # stands for b1: no other pair of it is fetched
+
+    plan.plan_tonight(everyone, {("1042", "id")})
+    assert due_pairs(plan) == ["1042"]  # the active customer's detail is fresh for b1
+
+    plan.plan_tonight(everyone - {("1000", "id")}, set())
+    assert due_pairs(plan) == ["1001"]  # only tonight's customers stand for a badge

@@ -6,8 +6,7 @@ import pytest
 
 from pipelines.client.rates import Rate, RateSpecError
 from pipelines.client.settings import api_host
-from pipelines.extract.planning import rates_per_second
-from pipelines.night.plan import remembered_at
+from pipelines.extract.planning import rates_per_second, remembered_at
 
 
 def test_limits_are_remembered_per_host_with_its_port() -> None:

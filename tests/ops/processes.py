@@ -251,11 +251,23 @@ def launch_backfill(services: DagsterServices, job: str, partitions: list[str]) 
     sets = services.graphql(PARTITION_SETS, variables)
     names = [s["name"] for s in sets["partitionSetsOrError"]["results"] if s["pipelineName"] == job]
     assert len(names) == 1, sets
-    params = {
-        "selector": {"partitionSetName": names[0], "repositorySelector": REPOSITORY_SELECTOR},
-        "partitionNames": partitions,
-        "fromFailure": False,
-    }
+    selector = {"partitionSetName": names[0], "repositorySelector": REPOSITORY_SELECTOR}
+    return _launched_backfill(services, {"selector": selector}, partitions)
+
+
+def launch_asset_backfill(
+    services: DagsterServices, asset_paths: list[list[str]], partitions: list[str]
+) -> str:
+    """Launches a backfill of assets' partitions, as the asset graph's "Materialize" does:
+    its runs belong to an ad-hoc asset job, not to a job of the code location."""
+    selection = {"assetSelection": [{"path": path} for path in asset_paths]}
+    return _launched_backfill(services, selection, partitions)
+
+
+def _launched_backfill(
+    services: DagsterServices, what: dict[str, Any], partitions: list[str]
+) -> str:
+    params = {**what, "partitionNames": partitions, "fromFailure": False}
     result = services.graphql(LAUNCH_BACKFILL, {"backfillParams": params})
     answer = result["launchPartitionBackfill"]
     assert answer["__typename"] == "LaunchBackfillSuccess", answer

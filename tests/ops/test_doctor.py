@@ -3,6 +3,7 @@ saying exactly what is wrong, without a secret, for each broken part."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ def test_a_good_configuration_passes_every_check(tmp_path: Path, api: Api, home:
         "Dagster instance",
         "data dir writable",
         "no other process holds the warehouse for writing",
+        "warehouse build: DuckDB within 2GiB on ",
         f"customers file: {api.customers_csv} (40 customers)",
         f"base URL answers: {api.server.base_url}",
         "credentials: Basic and OAuth configured",
@@ -54,6 +56,9 @@ def test_a_good_configuration_passes_every_check(tmp_path: Path, api: Api, home:
         "meta call (badge_meta)",
     ):
         assert any(line.startswith(f"ok   {check}") for line in done.stdout.splitlines()), check
+    disk = rf"ok   disk space: [\d,]+\.\d MiB free in {re.escape(str(tmp_path / 'data'))}; "
+    assert any(re.match(disk + "a night needs ", line) for line in done.stdout.splitlines())
+    assert "first night: 40 customers" in done.stdout
     for secret in (
         api.credentials.password,
         api.credentials.client_secret,
@@ -127,3 +132,15 @@ def test_a_warehouse_held_for_writing_fails(
     assert len(failed) == 1, done.stdout
     assert failed[0].startswith("FAIL no other process holds the warehouse for writing: ")
     assert f"{warehouse_held_for_writing} is open read-write in another process" in failed[0]
+
+
+def test_a_malformed_duckdb_memory_limit_fails_naming_the_variable(
+    tmp_path: Path, api: Api, home: Path
+):
+    done = doctor(api, tmp_path / "data", home, BADGES_DUCKDB_MEMORY_LIMIT="plenty")
+
+    assert done.returncode == 1
+    assert lines_of(done, "FAIL") == [
+        "FAIL warehouse build: BADGES_DUCKDB_MEMORY_LIMIT must be a size such as 2GiB or "
+        "1500MB, got 'plenty'"
+    ], done.stdout

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,12 +82,10 @@ class Night:
         return any(self.building_dir(snapshot_date).glob("responses-*.parquet"))
 
 
-@pytest.fixture(scope="module")
-def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
-    root = tmp_path_factory.mktemp("night")
-    # ~500 ms a request over 120 customers: the extraction lasts ~20 s, so a run can be
-    # killed after its first checkpoint (at 10 s) and still have calls left to make.
-    with started_api(root, Faults(latency_ms=500), customers=120) as api:
+@contextmanager
+def served_night(root: Path, faults: Faults, customers: int) -> Iterator[Night]:
+    """A sandbox with `faults`, the daemon and the webserver over a fresh DAGSTER_HOME."""
+    with started_api(root, faults, customers=customers) as api:
         services = DagsterServices(root / "dagster_home", api.environment(root / "data"))
         try:
             services.start_daemon()
@@ -96,6 +95,14 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
             instance.dispose()
         finally:
             services.stop()
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
+    # ~500 ms a request over 120 customers: the extraction lasts ~20 s, so a run can be
+    # killed after its first checkpoint (at 10 s) and still have calls left to make.
+    with served_night(tmp_path_factory.mktemp("night"), Faults(latency_ms=500), 120) as night:
+        yield night
 
 
 def retries_of(instance: DagsterInstance, run_id: str) -> list[DagsterRun]:
@@ -240,7 +247,7 @@ def test_a_backfill_launched_as_the_ui_does_rebuilds_archived_dates_without_api_
         runs = night.instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
         return list(runs) if len(runs) == len(past) and all(r.is_finished for r in runs) else None
 
-    runs = wait_for(backfill_runs, 150, "the backfill's three runs to finish", 1)
+    runs = wait_for(backfill_runs, 300, "the backfill's three runs to finish", 1)
     assert {r.status for r in runs} == {DagsterRunStatus.SUCCESS}
     assert sorted(r.tags["dagster/partition"] for r in runs) == [d.isoformat() for d in past]
     assert night.api.server.stats.total_requests == requests_before

@@ -4,6 +4,7 @@ warehouse is stale or the last run failed, and every column of main.snapshot_inf
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from pipelines.lake import Lake
 from tests.ops.conftest import TODAY, Api
 from tests.ops.processes import instance_yaml, prepare_home, run_badges
+from tests.tmpfs import small_disk
 
 
 def copy_night(template: Path, target: Path) -> tuple[Lake, Path]:
@@ -46,6 +48,9 @@ def test_a_fresh_snapshot_after_a_good_run_is_ok(tmp_path: Path, api: Api, good_
     assert f"published   snapshot {TODAY}" in done.stdout
     assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout
     assert "next run    " in done.stdout and "02:00 UTC" in done.stdout
+    disk = rf"disk        [\d,]+\.\d MiB free in {re.escape(str(lake.root))}; a night needs "
+    assert any(re.match(disk, line) for line in lines), done.stdout
+    assert f"from the snapshot of {TODAY})" in done.stdout
     with duckdb.connect(str(lake.warehouse_path), read_only=True) as con:
         columns = [row[0] for row in con.execute("DESCRIBE main.snapshot_info").fetchall()]
         badges = con.execute("SELECT badges_rows FROM main.snapshot_info").fetchone()[0]
@@ -69,6 +74,26 @@ def test_a_stale_snapshot_exits_non_zero(tmp_path: Path, api: Api, good_night: P
     assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout  # the run was fine
     assert done.stdout.splitlines()[-1].startswith("STALE: the published snapshot is 30 h")
     assert "(limit 26 h)" in done.stdout
+
+
+def test_a_disk_short_of_the_next_nights_need_exits_non_zero(
+    tmp_path: Path, api: Api, good_night: Path
+):
+    data = good_night / "data"
+    used = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
+    with small_disk(tmp_path / "disk", size_mib=used // 2**20 + 3) as disk:
+        shutil.copytree(data, disk / "data")
+        _, home = copy_night(good_night, tmp_path / "copy")
+        lake = Lake(disk / "data")
+
+        done = status(api, lake, home)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout  # the run was fine
+    assert f" MiB free in {lake.root}; a night needs " in done.stdout
+    assert done.stdout.splitlines()[-1] == (
+        "SHORT: the next night needs more disk space than is free"
+    )
 
 
 def test_a_failed_last_run_exits_non_zero_with_its_reason(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from pyarrow import fs
@@ -25,6 +26,7 @@ class S3Server:
     access_key: str = "testing-access-key"
     secret_key: str = "testing-secret-key"  # moto accepts any credentials
     region: str = "us-east-1"
+    moto: Any = None  # the ThreadedMotoServer, for a test that stops it on purpose
 
     def environment(self) -> dict[str, str]:
         """The standard AWS variables pointing at this server, for a process a test starts."""
@@ -49,17 +51,20 @@ class S3Server:
 
 
 @contextlib.contextmanager
-def started_s3() -> Iterator[S3Server]:
-    """moto's S3 server on 127.0.0.1 (a port the system picks), stopped on exit."""
+def started_s3(port: int = 0) -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1 (`port`, or one the system picks), stopped on exit.
+    Its buckets live in this process: a server started again on the same port serves
+    them again, as a store that was down for a while."""
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
-        yield S3Server(endpoint_url=f"http://{host}:{port}")
+        yield S3Server(endpoint_url=f"http://{host}:{port}", moto=server)
     finally:
-        server.stop()
+        with contextlib.suppress(Exception):  # already stopped by the test
+            server.stop()
 
 
 @pytest.fixture(scope="session")

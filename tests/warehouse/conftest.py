@@ -30,7 +30,9 @@ def write_table(lake: Lake, table_name: str, snapshot_date: dt.date, rows: list[
     directory = lake.table_dir(table_name, snapshot_date)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "part-0.parquet"
-    pq.write_table(pa.Table.from_pylist(complete, schema=table.arrow_schema), path)
+    pq.write_table(
+        pa.Table.from_pylist(complete, schema=table.arrow_schema).cast(table.file_schema), path
+    )
     return path
 
 

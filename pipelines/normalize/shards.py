@@ -1,0 +1,98 @@
+"""Normalizing a large archive on every core: shards chosen so that repeated keys meet.
+
+Normalizing is CPU-bound Python, one core per process. A replay of a large archive is
+split into shards, each normalized by its own process into its own file of the same
+temporary partitions; the first shard runs here, which then carries customers forward
+and publishes the partitions as `normalize_snapshot` does.
+
+A record goes to the shard of its badge when it has one (badge meta, details and their
+issuals and earns), else of its customer (the lists). Every key the normalizer
+deduplicates on can only repeat between records of one badge (meta, details and their
+issue and earn ids) or of one customer's lists, so each duplicate is met, and dropped,
+in the same shard, in archive order, as in a single process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import zlib
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from pipelines.lake import Lake
+from pipelines.lake.engine import usable_cores
+from pipelines.lake.failpoints import KILL_AT_VARIABLE
+from pipelines.lake.partitions import SnapshotPartitions
+from pipelines.lake.raw import RawRecord, iter_records
+from pipelines.lake.tables import TABLES
+from pipelines.normalize.carry import carry_forward_of
+from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer, normalize_snapshot
+
+WORKERS_VARIABLE = "BADGES_NORMALIZE_WORKERS"
+SHARDED_FROM_RECORDS = 100_000  # below this, starting processes costs more than it saves
+_SPAWN = multiprocessing.get_context("spawn")
+
+
+def shard_of(record: RawRecord, shards: int) -> int:
+    key = record.badge_id if record.badge_id is not None else record.customer_id
+    return zlib.crc32((key or "").encode()) % shards
+
+
+def records_of_shard(raw_dir: Path, shard: int, shards: int) -> Iterator[RawRecord]:
+    return (record for record in iter_records(raw_dir) if shard_of(record, shards) == shard)
+
+
+def archive_records(raw_dir: Path) -> int:
+    """Records of the archive, from the Parquet footers."""
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in raw_dir.glob("*.parquet"))
+
+
+def normalize_workers(raw_dir: Path, environ: Mapping[str, str] = os.environ) -> int:
+    """`BADGES_NORMALIZE_WORKERS` (default: the usable cores), one for a small archive."""
+    text = environ.get(WORKERS_VARIABLE) or str(usable_cores())
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"{WORKERS_VARIABLE} must be a whole number of at least 1, got {text!r}")
+    return int(text) if archive_records(raw_dir) >= SHARDED_FROM_RECORDS else 1
+
+
+def normalize_archive(
+    raw_dir: Path, lake: Lake, snapshot_date: dt.date, workers: int | None = None
+) -> NormalizeReport:
+    """`normalize_snapshot` of the archive in `raw_dir`, in `workers` processes (default
+    `normalize_workers`); the same tables, rows and report, in other files."""
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"no raw archive directory {raw_dir}")
+    shards = workers or normalize_workers(raw_dir)
+    if shards == 1:
+        return normalize_snapshot(raw_dir, lake, snapshot_date)
+    normalizer = SnapshotNormalizer(lake, snapshot_date)
+    try:
+        with ProcessPoolExecutor(shards - 1, mp_context=_SPAWN) as pool:
+            token = normalizer.partitions.token
+            others = [
+                pool.submit(_normalize_shard, lake.root, raw_dir, snapshot_date, token, n, shards)
+                for n in range(1, shards)
+            ]
+            normalizer.feed(records_of_shard(raw_dir, 0, shards))
+            parts = [other.result() for other in others]
+        normalizer.close(carry_forward_of(raw_dir))
+    except BaseException:
+        normalizer.abort()
+        raise
+    return normalizer.publish(parts)
+
+
+def _normalize_shard(
+    root: Path, raw_dir: Path, snapshot_date: dt.date, token: str, shard: int, shards: int
+) -> NormalizeReport:
+    os.environ.pop(KILL_AT_VARIABLE, None)  # crash points belong to the parent process
+    lake = Lake(root)
+    shared = SnapshotPartitions(lake, snapshot_date, list(TABLES.values()), token)
+    normalizer = SnapshotNormalizer(lake, snapshot_date, shared=shared, part=shard)
+    normalizer.feed(records_of_shard(raw_dir, shard, shards))
+    return normalizer.close_part()

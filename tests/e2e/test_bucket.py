@@ -1,0 +1,269 @@
+"""The bucket as the system of record, against moto's S3 server on 127.0.0.1: a night lands in
+it whole, a fresh host picks up where the lost one left off, and a bucket that is down stops
+a night before its first call or is caught up by the next one."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow.dataset as ds
+import pytest
+from dagster import DagsterInstance, materialize
+from moto.server import ThreadedMotoServer
+
+from pipelines.lake import Lake
+from pipelines.lake.tables import TABLES
+from pipelines.ops.resources import LakeResource
+from pipelines.ops.runs import status_report
+from pipelines.sandbox import generate_org
+from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
+from tests.e2e.test_faults import _differences
+from tests.e2e.test_live_readers import add_one_earn
+from tests.services.s3 import S3Server, started_s3
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreBucket:
+    server: S3Server
+    name: str
+    url: str  # s3://name/nightly
+
+    def key(self, key: str) -> str:
+        return f"{self.name}/nightly/{key}"
+
+    def objects(self) -> dict[str, int]:
+        from pyarrow import fs
+
+        selector = fs.FileSelector(self.key("").rstrip("/"), recursive=True, allow_not_found=True)
+        start = len(self.key(""))
+        infos = self.server.filesystem().get_file_info(selector)
+        return {i.path[start:]: i.size for i in infos if i.type == fs.FileType.File}
+
+    def read(self, key: str) -> bytes:
+        with self.server.filesystem().open_input_stream(self.key(key)) as stream:
+            return stream.read()
+
+    def environment(self) -> dict[str, str]:
+        return {**self.server.environment(), "BADGES_BUCKET_URL": self.url}
+
+
+def new_bucket(server: S3Server) -> StoreBucket:
+    name = f"badges-{uuid.uuid4().hex[:10]}"
+    server.filesystem().create_dir(name)
+    return StoreBucket(server, name, f"s3://{name}/nightly")
+
+
+@pytest.fixture(scope="module")
+def bucket(s3: S3Server) -> Iterator[StoreBucket]:
+    """A fresh bucket; this process's AWS variables point at its server meanwhile."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in s3.environment().items():
+            patch.setenv(name, value)
+        yield new_bucket(s3)
+
+
+def with_bucket(pipeline: Pipeline, root: Path, bucket: StoreBucket | None) -> Pipeline:
+    """The same sandbox, another data directory (another host), with or without the bucket."""
+    return dataclasses.replace(pipeline, lake=Lake(root, bucket.url if bucket else None))
+
+
+@pytest.fixture(scope="module")
+def first_night(
+    tmp_path_factory: pytest.TempPathFactory, bucket: StoreBucket
+) -> Iterator[tuple[Pipeline, int]]:
+    """A night published here and in the bucket, and the requests it took (a full pull)."""
+    root = tmp_path_factory.mktemp("bucket-night")
+    org = generate_org(customers=30, badges=14, seed=23, as_of=TODAY)
+    for pipeline in start_pipeline(root, org):
+        night = with_bucket(pipeline, root / "data", bucket)
+        start = night.server.stats.total_requests
+        assert night.run().success
+        yield night, night.server.stats.total_requests - start
+
+
+def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_from_it(
+    first_night: tuple[Pipeline, int], bucket: StoreBucket
+):
+    pipeline_with_bucket, _ = first_night
+    day = f"snapshot_date={TODAY.isoformat()}"
+    objects = bucket.objects()
+    lake = pipeline_with_bucket.lake
+    for path in [*lake.raw_dir(TODAY).rglob("*"), *lake.lake_dir.glob(f"*/{day}/*")]:
+        if path.is_file():
+            assert objects[path.relative_to(lake.root).as_posix()] == path.stat().st_size
+    assert f"lake/raw/{day}/_state/night.json" in objects  # the night record
+    assert not [k for k in objects if ".building" in k]  # the checkpoint is gone once published
+    manifest = json.loads(bucket.read(f"nights/{day}.json"))
+    assert {k: v["size"] for k, v in manifest["objects"].items()} == {
+        k: v for k, v in objects.items() if k.startswith(("lake/", "warehouse/"))
+    }
+    pointer = json.loads(bucket.read("latest.json"))
+    assert pointer["snapshot_date"] == TODAY.isoformat()
+    assert objects[pointer["warehouse"]] == lake.warehouse_path.stat().st_size
+    password = pipeline_with_bucket.credentials.password.encode()
+    assert not [k for k in objects if password in bucket.read(k)]
+
+    filesystem = bucket.server.filesystem()
+    for table in ("customer_badges", "badge_earns", "badge_constraints"):
+        from_bucket = ds.dataset(
+            bucket.key(f"lake/{table}"), filesystem=filesystem, partitioning="hive"
+        ).to_table()
+        local = ds.dataset(lake.lake_dir / table, partitioning="hive").to_table()
+        assert from_bucket.num_rows == local.num_rows
+        key = ", ".join(TABLES[table].key)
+        warehouse = pipeline_with_bucket.query(f"SELECT {key} FROM main.{table} ORDER BY ALL")
+        with duckdb.connect() as con:
+            con.register("lake_rows", from_bucket)
+            read_back = con.execute(f"SELECT {key} FROM lake_rows ORDER BY ALL").fetchall()
+        assert read_back == warehouse and len(warehouse) > 0, table
+        assert set(from_bucket.column("snapshot_date").to_pylist()) == {TODAY.isoformat()}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def failures(result) -> list[str]:
+    """What each failed step said, as `badges run` prints it."""
+    return [
+        e.step_failure_data.user_failure_data.description
+        for e in result.all_events
+        if e.is_step_failure and e.step_failure_data.user_failure_data is not None
+    ]
+
+
+def status_of(lake: Lake) -> tuple[int, str]:
+    """`badges status` for this data directory: its exit code and its lines."""
+    with DagsterInstance.local_temp() as instance:
+        report = status_report(instance, lake, dt.datetime.now(dt.UTC))
+    return report.exit_code, "\n".join(report.lines())
+
+
+def test_a_bucket_down_at_the_start_stops_the_night_before_its_first_call(
+    tmp_path: Path,
+    first_night: tuple[Pipeline, int],
+    bucket: StoreBucket,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    pipeline_with_bucket = with_bucket(first_night[0], tmp_path / "host", bucket)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-value-3f9c")
+    before = pipeline_with_bucket.server.stats.total_requests
+    result = pipeline_with_bucket.run()
+    assert not result.success
+    [said] = failures(result)
+    assert said.startswith(f"no API call made: bucket {pipeline_with_bucket.lake.bucket_url}")
+    assert "Could not connect" in said and "testing-secret-value-3f9c" not in said
+    assert pipeline_with_bucket.server.stats.total_requests == before
+    assert not pipeline_with_bucket.lake.warehouse_path.exists()
+    assert not pipeline_with_bucket.lake.raw_dates()
+
+
+def stop_once_published(server: ThreadedMotoServer, lake: Lake) -> threading.Thread:
+    """Stops the S3 server as soon as tonight's archive is published here."""
+
+    def watch() -> None:
+        while not lake.raw_dir(TODAY).is_dir():
+            time.sleep(0.01)
+        server.stop()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    port = free_port()
+    org = generate_org(customers=20, badges=10, seed=5, as_of=TODAY)
+    for pipeline in start_pipeline(tmp_path, org):
+        with started_s3(port) as server:
+            for name, value in server.environment().items():
+                monkeypatch.setenv(name, value)
+            bucket = new_bucket(server)
+            night = with_bucket(pipeline, tmp_path / "data", bucket)
+            stop_once_published(server.moto, night.lake)
+            result = night.run()
+        assert not result.success
+        [said] = failures(result)
+        assert said.startswith(f"{TODAY} is published here but not in the bucket: bucket")
+        assert said.endswith("the next run uploads it first")
+        assert night.query("SELECT max(snapshot_date) FROM main.snapshot_info") == [(TODAY,)]
+
+        code, lines = status_of(night.lake)  # the bucket is still down
+        assert code == 1 and f"BUCKET: bucket {bucket.url}" in lines
+
+        with started_s3(port):  # the same store, back up
+            code, lines = status_of(night.lake)
+            assert code == 1
+            assert f"behind by 1 night(s): {TODAY.isoformat()}" in lines
+            assert night.run().success
+            code, lines = status_of(night.lake)
+            assert f"bucket {bucket.url}: up to date" in lines
+            pointer = json.loads(bucket.read("latest.json"))
+            assert pointer["snapshot_date"] == TODAY.isoformat()
+            day = f"snapshot_date={TODAY.isoformat()}"
+            assert f"lake/raw/{day}/_state/night.json" in bucket.objects()
+
+
+def test_a_replay_of_a_date_this_host_never_had_restores_it_from_the_bucket(
+    tmp_path: Path, first_night: tuple[Pipeline, int], bucket: StoreBucket
+):
+    pipeline_with_bucket, _ = first_night
+    replayer = with_bucket(pipeline_with_bucket, tmp_path / "replayer", bucket)
+    result = materialize(
+        ALL_ASSETS,
+        partition_key=TODAY.isoformat(),
+        resources={
+            "capillary_api": replayer.api(),
+            "lake": LakeResource(data_dir=str(replayer.lake.root), bucket_url=bucket.url),
+        },
+        run_config={"ops": {"raw_api_responses": {"config": {"replay": True}}}},
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert result.success
+    for table in TABLES:
+        assert (
+            _differences(
+                pipeline_with_bucket.lake.warehouse_path, replayer.lake.warehouse_path, table
+            )
+            == 0
+        ), table
+
+
+def test_a_fresh_host_restores_from_the_bucket_and_runs_the_night_a_kept_host_runs(
+    tmp_path: Path, first_night: tuple[Pipeline, int], bucket: StoreBucket
+):
+    pipeline_with_bucket, full_night = first_night
+    stats = pipeline_with_bucket.server.stats
+    add_one_earn(pipeline_with_bucket)
+    kept = with_bucket(pipeline_with_bucket, pipeline_with_bucket.lake.root, None)
+    shutil.copytree(kept.lake.root, tmp_path / "kept")  # the host that never lost its disk
+    kept = with_bucket(kept, tmp_path / "kept", None)
+
+    start = stats.total_requests
+    assert kept.run().success
+    kept_requests = stats.total_requests - start
+    fresh = with_bucket(pipeline_with_bucket, tmp_path / "fresh-host", bucket)
+    start = stats.total_requests
+    result = fresh.run()
+    fresh_requests = stats.total_requests - start
+
+    assert result.success
+    assert fresh_requests == kept_requests < 0.6 * full_night  # incremental, not a full pull
+    for table in TABLES:
+        assert _differences(kept.lake.warehouse_path, fresh.lake.warehouse_path, table) == 0, table

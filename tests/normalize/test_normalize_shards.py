@@ -1,0 +1,69 @@
+"""A sharded normalization writes the same rows, and reports the same figures, as one process."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from benchmarks.archive import ArchiveSpec, build_archive
+from pipelines.lake import Lake
+from pipelines.lake.tables import TABLES
+from pipelines.normalize.shards import WORKERS_VARIABLE, normalize_archive, normalize_workers
+from pipelines.normalize.snapshot import normalize_snapshot
+
+SPEC = ArchiveSpec(customers=120, badges=20, part_customers=60)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sandbox archive whose first file is archived twice: every one of its keys repeats."""
+    raw_dir = Lake(tmp_path_factory.mktemp("archive")).raw_dir(SPEC.snapshot_date)
+    build_archive(SPEC, raw_dir, workers=1)
+    first = sorted(raw_dir.glob("*.parquet"))[0]
+    shutil.copyfile(first, raw_dir / "responses-999999.parquet")
+    return raw_dir
+
+
+def table_rows(lake: Lake, table: str) -> list[str]:
+    files = lake.table_files(table, SPEC.snapshot_date)
+    rows = [row for path in files for row in pq.read_table(path).to_pylist()]
+    return sorted(repr(sorted(row.items())) for row in rows)
+
+
+def test_two_shards_write_what_one_process_writes(archive: Path, tmp_path: Path) -> None:
+    alone, sharded = Lake(tmp_path / "alone"), Lake(tmp_path / "sharded")
+
+    expected = normalize_snapshot(archive, alone, SPEC.snapshot_date)
+    report = normalize_archive(archive, sharded, SPEC.snapshot_date, workers=2)
+
+    assert report.duplicates == expected.duplicates
+    assert expected.duplicates["customer_badges"] > 0
+    assert expected.duplicates["customer_badge_details"] > 0
+    assert (report.records_read, report.rows, report.warnings) == (
+        expected.records_read,
+        expected.rows,
+        expected.warnings,
+    )
+    assert expected.rows["badge_earns"] > 100
+    for table in TABLES:
+        assert table_rows(sharded, table) == table_rows(alone, table), table
+    details = sharded.table_files("customer_badge_details", SPEC.snapshot_date)
+    assert [path.name for path in details] == ["part-0.parquet", "part-1.parquet"]
+
+
+def test_a_small_archive_is_normalized_in_one_process(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(WORKERS_VARIABLE, "4")
+    assert normalize_workers(archive) == 1
+
+
+def test_a_malformed_worker_count_is_refused_naming_the_variable(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(WORKERS_VARIABLE, "many")
+    with pytest.raises(ValueError, match=f"{WORKERS_VARIABLE} must be .*got 'many'"):
+        normalize_workers(archive)
