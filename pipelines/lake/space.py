@@ -170,14 +170,20 @@ def ensure_space(lake: Lake, need: DiskNeed | None) -> None:
 def is_disk_full(error: BaseException) -> bool:
     """Whether `error`, an error it was raised from, or one in its group (asyncio's task
     groups gather their tasks' errors) is a write refused for want of space."""
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return True
-    if DISK_FULL_TEXT in str(error):
-        return True
-    if isinstance(error, BaseExceptionGroup) and any(map(is_disk_full, error.exceptions)):
-        return True
-    cause = error.__cause__ or error.__context__
-    return cause is not None and is_disk_full(cause)
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:  # a chain may lead back to itself
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if DISK_FULL_TEXT in str(current):
+            return True
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
 
 
 def disk_full(lake: Lake, doing: str) -> DiskFull:
