@@ -1,6 +1,7 @@
 """A full disk while the staging warehouse is built fails the step with the disk named."""
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,10 +19,13 @@ def building_staging(lake: Lake, snapshot_date: dt.date, doing: str) -> Iterator
     staging copy is removed, so the disk is not left full, and the step fails naming the
     directory and the space to free; the published warehouse stays as it was."""
     staging = staging_path(lake, snapshot_date)
+
+    def give_back() -> None:
+        remove_database(staging)
+        shutil.rmtree(lake.spill_dir, ignore_errors=True)
+
     try:
-        with naming_a_full_disk(
-            lake, f"{doing} for {snapshot_date}", lambda: remove_database(staging)
-        ):
+        with naming_a_full_disk(lake, f"{doing} for {snapshot_date}", give_back):
             yield
     except DiskFull as error:
         raise Failure(

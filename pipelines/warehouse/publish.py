@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def publish(lake: Lake, snapshot_date: dt.date) -> PublishReport:
     fsync_path(target.parent)
     if staging.parent != target.parent:
         fsync_path(staging.parent)
+    shutil.rmtree(lake.spill_dir, ignore_errors=True)  # what the build spilled, if anything
     return PublishReport(snapshot_date, previous, target, target.stat().st_size, removed_stale_wal)
 
 
