@@ -117,7 +117,7 @@ class Mirror:
         manifest = {"snapshot_date": snapshot_date.isoformat(), "objects": objects}
         self.bucket.write_json(manifest_key(snapshot_date), manifest)
         stale = [k for k in earlier["objects"] if k.startswith("lake/") and k not in objects]
-        building = self.bucket.list(self.key(self.lake.building_dir(snapshot_date)))
+        building = self._checkpoint_keys(snapshot_date)
         self.bucket.delete([*stale, *building])
 
     def _upload_warehouse(self, snapshot_date: dt.date, transfer: Transfer) -> None:
@@ -151,12 +151,14 @@ class Mirror:
         discarded instead on `restart`). Raises BucketError."""
         self.bucket.check()
         if restart:
-            self.bucket.delete(
-                list(self.bucket.list(self.key(self.lake.building_dir(snapshot_date))))
-            )
+            self.bucket.delete(self._checkpoint_keys(snapshot_date))
         uploaded = self.upload_pending()
         restored = self.restore(snapshot_date, refresh_days)
         return [uploaded.describe("uploaded"), restored.describe("restored")]
+
+    def _checkpoint_keys(self, snapshot_date: dt.date) -> list[str]:
+        """The bucket's copy of a night's checkpoint (`lake/raw/snapshot_date=D.building/`)."""
+        return list(self.bucket.list(self.key(self.lake.building_dir(snapshot_date))))
 
     def _pointer_older_than(self, snapshot_date: dt.date) -> bool:
         pointer = self.bucket.read_json(POINTER)
@@ -180,7 +182,7 @@ class Mirror:
                 if window <= day <= last:
                     self._restore_night(day, transfer, raw=True, tables=day == last)
         if not self.lake.building_dir(snapshot_date).exists():
-            for key in self.bucket.list(self.key(self.lake.building_dir(snapshot_date))):
+            for key in self._checkpoint_keys(snapshot_date):
                 transfer.add(self._download(key, self.local(key)))
         transfer.seconds = time.monotonic() - started
         return transfer
