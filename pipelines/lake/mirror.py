@@ -56,6 +56,15 @@ class Transfer:
         )
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    pending: list[dt.date]
+    marked: set[dt.date]
+    uploaded: set[dt.date]
+    published: dt.date | None
+    warehouse_behind: bool  # the pointer is older than the published warehouse
+
+
 class Mirror:
     def __init__(self, lake: Lake, bucket: Bucket) -> None:
         self.lake = lake
@@ -79,28 +88,33 @@ class Mirror:
         """Nights published here and not yet in the bucket, oldest first: a night published
         (again) since its last upload, a night without its manifest, and the published
         warehouse's night when the pointer is older."""
-        nights = set(self.lake.raw_dates()) - set(self.uploaded_dates()) | set(self._marked())
-        published = read_snapshot_date(self.lake.warehouse_path)
-        if published is not None and self._pointer_older_than(published):
-            nights.add(published)
-        return sorted(nights)
+        return self._compare().pending
 
     def upload_pending(self) -> Transfer:
         """Uploads what `pending` names: each night's objects, verified, then its manifest;
         the published warehouse, then the pointer to it."""
         started = time.monotonic()
-        transfer = Transfer(dates=self.pending())
-        marked, uploaded = self._marked(), set(self.uploaded_dates())
+        state = self._compare()
+        transfer = Transfer(dates=state.pending)
         for snapshot_date in transfer.dates:
-            if snapshot_date in marked or snapshot_date not in uploaded:
+            if snapshot_date in state.marked or snapshot_date not in state.uploaded:
                 self._upload_night(snapshot_date, transfer)
-        published = read_snapshot_date(self.lake.warehouse_path)
-        if published is not None and (published in marked or self._pointer_older_than(published)):
-            self._upload_warehouse(published, transfer)
-        for snapshot_date in marked:
+        if state.published is not None and (
+            state.published in state.marked or state.warehouse_behind
+        ):
+            self._upload_warehouse(state.published, transfer)
+        for snapshot_date in state.marked:
             (self.lake.root / PENDING_DIR / snapshot_date.isoformat()).unlink(missing_ok=True)
         transfer.seconds = time.monotonic() - started
         return transfer
+
+    def _compare(self) -> _Comparison:
+        """The data directory against the bucket, read once: one listing, one pointer."""
+        marked, uploaded = set(self._marked()), set(self.uploaded_dates())
+        published = read_snapshot_date(self.lake.warehouse_path)
+        behind = published is not None and self._pointer_older_than(published)
+        nights = set(self.lake.raw_dates()) - uploaded | marked | ({published} if behind else set())
+        return _Comparison(sorted(nights), marked, uploaded, published, behind)
 
     def _marked(self) -> list[dt.date]:
         directory = self.lake.root / PENDING_DIR
