@@ -3,16 +3,18 @@ one large snapshot, as `badges replay` runs them, with time and memory per step.
 
     uv run python benchmarks/tail.py --customers 200000
 
-The raw archive of a sandbox org of N customers (80 badges, seed 7, today's date) is
-built without HTTP (`benchmarks/archive.py`, in parallel parts; with `--distinct D`, D
-customers are generated and copied N/D times under other ids) and cached under
-`benchmarks/results/archives/`. Each run links it into a fresh data directory and runs
-`python -m pipelines.cli replay` in a child process, sampling the resident memory of
-that process and its children. The `BADGES_DUCKDB_*` variables of this environment reach
-the child; no other pipeline setting does. Printed: a line per Dagster step (seconds and
-peak RSS while it ran), then `night tail, N customers: S s, peak RSS M MiB`, where S is
-the child's wall time (start-up included) and M the highest sample (or the child's own
-peak from wait4, when higher).
+The raw archive of a sandbox org of N customers (80 badges, seed 7) is built without
+HTTP (`benchmarks/archive.py`, in parallel parts; with `--distinct D`, D customers are
+generated and copied N/D times under other ids) and cached under
+`benchmarks/results/archives/`. Its day is a fixed past date
+(`ArchiveSpec.snapshot_date`): a replay calls no API, and the cache then holds from one
+day to the next. Each run links it into a fresh data directory and runs `python -m
+pipelines.cli replay` in a child process, sampling the resident memory of that process
+and its children. The `BADGES_DUCKDB_*` variables of this environment reach the child;
+no other pipeline setting does. Printed: a line per Dagster step (seconds and peak RSS
+while it ran), then `night tail, N customers: S s, peak RSS M MiB`, where S is the
+child's wall time (start-up included) and M the highest sample (or the child's own peak
+from wait4, when higher).
 """
 
 from __future__ import annotations
