@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import duckdb
 
@@ -114,8 +115,12 @@ def _rebuild_from_lake(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.d
     for name in HISTORY_TABLES:
         table = TABLES[name]
         dates = lake_snapshot_dates(lake, table.name, through)
-        _stage_snapshots(con, lake, table, dates)
         applied.update(dates)
+        files = [path for day in dates for path in lake.table_files(table.name, day)]
+        if len(dates) == 1 and files:
+            _store_one_snapshot(con, table, files)
+            continue
+        _stage_snapshots(con, lake, table, dates)
         try:
             if name in EVENT_TABLES:
                 con.execute(_kept_once_sql(table, EVENT_TABLES[name]))
@@ -261,6 +266,32 @@ def _store_split(con: duckdb.DuckDBPyConnection, table: Table, is_latest: str) -
             f"SELECT * FROM history_rows QUALIFY {condition}"
         )
     con.execute("DROP TABLE history_rows")
+    _create_view(con, table)
+
+
+def _store_one_snapshot(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -> None:
+    """The history of a single snapshot, read straight from its files: what the windows of
+    `_versioned_sql` and `_kept_once_sql` would give, without them. Each key is one current
+    version (keys are unique in a snapshot, a blocking check of the load), each id is seen
+    once, and nothing is earlier."""
+    source = f"(SELECT {typed_select_list(table)} FROM {parquet_source(files)})"
+    columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
+    id_column = EVENT_TABLES.get(table.name)
+    if id_column is None:
+        key = ", ".join(quote(c) for c in table.key)
+        rows = (
+            f"SELECT {columns}, CAST(1 AS INTEGER) AS version_number, snapshot_date AS "
+            f"valid_from, NULL::DATE AS valid_to, true AS is_current FROM {source} ORDER BY {key}"
+        )
+    else:
+        rows = (
+            f"SELECT {columns}, snapshot_date AS first_seen_snapshot, snapshot_date AS "
+            f"last_seen_snapshot FROM {source} WHERE {quote(id_column)} IS NOT NULL "
+            f"ORDER BY {quote(id_column)}"
+        )
+    latest = stored(table, "latest")
+    con.execute(f"CREATE OR REPLACE TABLE {latest} AS {rows}")
+    con.execute(f"CREATE OR REPLACE TABLE {stored(table, 'earlier')} AS FROM {latest} LIMIT 0")
     _create_view(con, table)
 
 

@@ -130,3 +130,50 @@ def test_history_is_rebuilt_when_applying_would_skip_or_repeat_a_snapshot(
         assert not can_apply_incrementally(con, lake, days[1])  # a rerun of the last night
         assert not can_apply_incrementally(con, lake, days[3])  # would skip days[2]
         assert can_apply_incrementally(con, lake, days[2])
+
+
+def columns_of(database, name: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [HISTORY_SCHEMA, name],
+        ).fetchall()
+
+
+def test_a_single_snapshot_history_is_what_the_windows_over_several_would_give(
+    lake: Lake, write_snapshot, tmp_path
+):
+    rng = random.Random(3)
+    state: dict = {"names": {}, "earned": {}}
+    day = START
+    rows = night_rows(rng, 0, state)
+    write_snapshot(day, rows)
+    single = tmp_path / "single.duckdb"
+    with duckdb.connect(str(single)) as con:
+        rebuild_history(con, lake, day)
+    write_snapshot(day + dt.timedelta(days=1), night_rows(rng, 1, state))
+    windowed = tmp_path / "windowed.duckdb"
+    with duckdb.connect(str(windowed)) as con:
+        rebuild_history(con, lake, day + dt.timedelta(days=1))
+
+    for name in STORED[:-1]:
+        assert columns_of(single, name) == columns_of(windowed, name), name
+    for name in VERSIONED_TABLES:
+        assert rows_of(single, f"{name}_earlier") == []
+        latest = rows_of(single, f"{name}_latest")
+        assert len(latest) == len(rows[name]) > 0
+        assert {row[-4:] for row in latest} == {(1, day, None, True)}
+    earns = rows_of(single, "badge_earns_latest")
+    assert len(earns) == len(rows["badge_earns"]) > 0
+    assert {row[-2:] for row in earns} == {(day, day)}
+    assert rows_of(single, "badge_earns_earlier") == []
+    # The windowed rebuild's versions of the first snapshot's keys start where these do.
+    first = {row[:-4] for row in rows_of(single, "badges_latest")}
+    with duckdb.connect(str(windowed), read_only=True) as con:
+        started = con.execute(
+            f"SELECT * EXCLUDE (version_number, valid_from, valid_to, is_current) "
+            f"FROM {HISTORY_SCHEMA}.badges WHERE valid_from = ?",
+            [day],
+        ).fetchall()
+    assert {tuple(row) for row in started} == first
