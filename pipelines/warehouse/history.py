@@ -24,32 +24,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 
 import duckdb
 
 from pipelines.lake import Lake
-from pipelines.lake.sql import parquet_source, quote, sql_string
+from pipelines.lake.sql import quote, sql_string
 from pipelines.lake.tables import TABLES, Table
-from pipelines.warehouse.ddl import create_table_sql, typed_select_list
 from pipelines.warehouse.history_apply import (
+    APPLIED,
+    EVENT_TABLES,
     HISTORY_SCHEMA,
+    HISTORY_TABLES,
+    VERSIONED_TABLES,
     apply_events,
     apply_versioned,
-    attributes,
     stored,
 )
+from pipelines.warehouse.history_rebuild import (
+    create_view,
+    drop_sources,
+    lake_snapshot_dates,
+    rebuild_from_lake,
+    source_name,
+    stage_snapshots,
+)
 
-VERSIONED_TABLES = ("badges", "badge_constraints", "customer_badges")
-EVENT_TABLES = {"badge_issuals": "issue_id", "badge_earns": "earn_id"}
-HISTORY_TABLES = (*VERSIONED_TABLES, *EVENT_TABLES)
-APPLIED = f"{HISTORY_SCHEMA}.applied_snapshots"
 BASE = "history_base_file"  # the history base, attached under this name while read
-
-
-def lake_snapshot_dates(lake: Lake, table: str, through: dt.date) -> list[dt.date]:
-    """Dates up to `through` for which the lake holds a partition of `table`."""
-    return [d for d in lake.partition_dates(table) if d <= through]
 
 
 def build_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> dict[str, int]:
@@ -67,7 +67,7 @@ def rebuild_history(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date
     A base newer than `through` (an older backfill) is taken as it is."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA}")
     if not lake.history_base_path.exists():
-        _rebuild_from_lake(con, lake, through)
+        rebuild_from_lake(con, lake, through)
         return
     base_through = _load_base(con, lake)
     for day in lake_snapshot_dates(lake, "badges", through):
@@ -89,10 +89,10 @@ def _apply_snapshot(
 def _apply_lake_snapshot(con: duckdb.DuckDBPyConnection, lake: Lake, day: dt.date) -> None:
     try:
         for name in HISTORY_TABLES:
-            _stage_snapshots(con, lake, TABLES[name], [day])
-        _apply_snapshot(con, day, lambda table: f"temp.{_source_name(table)}")
+            stage_snapshots(con, lake, TABLES[name], [day])
+        _apply_snapshot(con, day, lambda table: f"temp.{source_name(table)}")
     finally:
-        _drop_sources(con)
+        drop_sources(con)
 
 
 def _load_base(con: duckdb.DuckDBPyConnection, lake: Lake) -> dt.date:
@@ -103,48 +103,11 @@ def _load_base(con: duckdb.DuckDBPyConnection, lake: Lake) -> dt.date:
             for part in ("latest", "earlier"):
                 target = stored(TABLES[name], part)
                 con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {BASE}.{target}")
-            _create_view(con, TABLES[name])
+            create_view(con, TABLES[name])
         con.execute(f"CREATE OR REPLACE TABLE {APPLIED} AS SELECT * FROM {BASE}.{APPLIED}")
     finally:
         con.execute(f"DETACH {BASE}")
     return con.execute(f"SELECT max(snapshot_date) FROM {APPLIED}").fetchone()[0]
-
-
-def _rebuild_from_lake(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.date) -> None:
-    applied: set[dt.date] = set()
-    for name in HISTORY_TABLES:
-        table = TABLES[name]
-        dates = lake_snapshot_dates(lake, table.name, through)
-        applied.update(dates)
-        files = [path for day in dates for path in lake.table_files(table.name, day)]
-        if len(dates) == 1 and files:
-            _store_one_snapshot(con, table, files)
-            continue
-        _stage_snapshots(con, lake, table, dates)
-        try:
-            if name in EVENT_TABLES:
-                con.execute(_kept_once_sql(table, EVENT_TABLES[name]))
-                _store_split(con, table, "last_seen_snapshot = max(last_seen_snapshot) OVER ()")
-            else:
-                con.execute(_versioned_sql(table, dates))
-                key = ", ".join(quote(c) for c in table.key)
-                _store_split(
-                    con,
-                    table,
-                    f"row_number() OVER (PARTITION BY {key} ORDER BY version_number DESC) = 1",
-                )
-        finally:
-            _drop_sources(con)
-    con.execute(f"CREATE OR REPLACE TABLE {APPLIED} (snapshot_date DATE NOT NULL)")
-    for snapshot_date in sorted(applied):
-        con.execute(f"INSERT INTO {APPLIED} VALUES (?)", [snapshot_date])
-
-
-def _drop_sources(con: duckdb.DuckDBPyConnection) -> None:
-    # DuckDB resolves `main.<t>` to the temp catalog's `main` schema first, so a
-    # leftover source table would shadow the contract table of the same name.
-    for name in HISTORY_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS temp.{_source_name(TABLES[name])}")
 
 
 def applied_dates(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
@@ -191,144 +154,6 @@ def _columns_current(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _stored_name(name: str) -> str:
     return f"{name}_latest"
-
-
-def _source_name(table: Table) -> str:
-    return f"history_source_{table.name}"
-
-
-def _stage_snapshots(
-    con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, dates: list[dt.date]
-) -> None:
-    """Loads the snapshots `dates` of `table` into a typed temp table named after it."""
-    files = [path for day in dates for path in lake.table_files(table.name, day)]
-    con.execute(create_table_sql(table, schema="temp", name=_source_name(table)))
-    if files:
-        con.execute(
-            f"INSERT INTO temp.{_source_name(table)} "
-            f"SELECT {typed_select_list(table)} FROM {parquet_source(files)}"
-        )
-
-
-def _versioned_sql(table: Table, dates: list[dt.date]) -> str:
-    key = ", ".join(quote(c) for c in table.key)
-    columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
-    date_list = ", ".join(f"DATE '{d.isoformat()}'" for d in dates) or "NULL::DATE"
-    return f"""
-CREATE OR REPLACE TEMP TABLE history_rows AS
-WITH snapshots AS (
-    SELECT snapshot_date, row_number() OVER (ORDER BY snapshot_date) AS snapshot_index
-    FROM (SELECT unnest([{date_list}]) AS snapshot_date)
-    WHERE snapshot_date IS NOT NULL
-),
-indexed AS (
-    SELECT t.*, {attributes(table, "t")} AS attributes, s.snapshot_index
-    FROM temp.{_source_name(table)} AS t
-    JOIN snapshots AS s ON s.snapshot_date = t.snapshot_date
-),
-flagged AS (
-    SELECT *,
-        CASE WHEN lag(attributes) OVER by_key IS NOT DISTINCT FROM attributes
-              AND lag(snapshot_index) OVER by_key = snapshot_index - 1
-             THEN 0 ELSE 1 END AS starts_version
-    FROM indexed
-    WINDOW by_key AS (PARTITION BY {key} ORDER BY snapshot_index)
-),
-numbered AS (
-    SELECT *,
-        sum(starts_version) OVER (
-            PARTITION BY {key} ORDER BY snapshot_index ROWS UNBOUNDED PRECEDING
-        ) AS version_number
-    FROM flagged
-),
-spans AS (
-    SELECT *, max(snapshot_index) OVER (PARTITION BY {key}, version_number) AS last_index
-    FROM numbered
-)
-SELECT {columns},
-    CAST(v.version_number AS INTEGER) AS version_number,
-    v.snapshot_date AS valid_from,
-    next_snapshot.snapshot_date AS valid_to,
-    next_snapshot.snapshot_date IS NULL AS is_current
-FROM spans AS v
-LEFT JOIN snapshots AS next_snapshot ON next_snapshot.snapshot_index = v.last_index + 1
-WHERE v.starts_version = 1
-ORDER BY {key}, valid_from
-"""
-
-
-def _store_split(con: duckdb.DuckDBPyConnection, table: Table, is_latest: str) -> None:
-    """temp.history_rows -> `<t>_latest` (rows where `is_latest`), `<t>_earlier` (the
-    others), and the view `<t>` over both."""
-    for part, condition in (("latest", is_latest), ("earlier", f"NOT ({is_latest})")):
-        con.execute(
-            f"CREATE OR REPLACE TABLE {stored(table, part)} AS "
-            f"SELECT * FROM history_rows QUALIFY {condition}"
-        )
-    con.execute("DROP TABLE history_rows")
-    _create_view(con, table)
-
-
-def _store_one_snapshot(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -> None:
-    """The history of a single snapshot, read straight from its files: what the windows of
-    `_versioned_sql` and `_kept_once_sql` would give, without them. Each key is one current
-    version (keys are unique in a snapshot, a blocking check of the load), each id is seen
-    once, and nothing is earlier."""
-    source = f"(SELECT {typed_select_list(table)} FROM {parquet_source(files)})"
-    columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
-    id_column = EVENT_TABLES.get(table.name)
-    if id_column is None:
-        key = ", ".join(quote(c) for c in table.key)
-        rows = (
-            f"SELECT {columns}, CAST(1 AS INTEGER) AS version_number, snapshot_date AS "
-            f"valid_from, NULL::DATE AS valid_to, true AS is_current FROM {source} ORDER BY {key}"
-        )
-    else:
-        rows = (
-            f"SELECT {columns}, snapshot_date AS first_seen_snapshot, snapshot_date AS "
-            f"last_seen_snapshot FROM {source} WHERE {quote(id_column)} IS NOT NULL "
-            f"ORDER BY {quote(id_column)}"
-        )
-    latest = stored(table, "latest")
-    con.execute(f"CREATE OR REPLACE TABLE {latest} AS {rows}")
-    con.execute(f"CREATE OR REPLACE TABLE {stored(table, 'earlier')} AS FROM {latest} LIMIT 0")
-    _create_view(con, table)
-
-
-def _create_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
-    """The view `history.<t>` over `<t>_earlier` and `<t>_latest`."""
-    name = quote(table.name)
-    kind = con.execute(  # history built before the split stored this name as a table
-        "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        [HISTORY_SCHEMA, table.name],
-    ).fetchone()
-    if kind:
-        con.execute(f"DROP TABLE {HISTORY_SCHEMA}.{name}")
-    con.execute(
-        f"CREATE OR REPLACE VIEW {HISTORY_SCHEMA}.{name} AS "
-        f"SELECT * FROM {stored(table, 'earlier')} UNION ALL "
-        f"SELECT * FROM {stored(table, 'latest')}"
-    )
-
-
-def _kept_once_sql(table: Table, id_column: str) -> str:
-    columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
-    return f"""
-CREATE OR REPLACE TEMP TABLE history_rows AS
-SELECT {columns}, first_seen_snapshot, last_seen_snapshot
-FROM (
-    SELECT *,
-        min(snapshot_date) OVER by_id AS first_seen_snapshot,
-        max(snapshot_date) OVER by_id AS last_seen_snapshot,
-        row_number() OVER (PARTITION BY {quote(id_column)} ORDER BY snapshot_date DESC)
-            AS recency
-    FROM temp.{_source_name(table)}
-    WHERE {quote(id_column)} IS NOT NULL
-    WINDOW by_id AS (PARTITION BY {quote(id_column)})
-)
-WHERE recency = 1
-ORDER BY {quote(id_column)}
-"""
 
 
 def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:

@@ -15,6 +15,10 @@ from pipelines.lake.sql import quote
 from pipelines.lake.tables import Table
 
 HISTORY_SCHEMA = "history"
+VERSIONED_TABLES = ("badges", "badge_constraints", "customer_badges")
+EVENT_TABLES = {"badge_issuals": "issue_id", "badge_earns": "earn_id"}
+HISTORY_TABLES = (*VERSIONED_TABLES, *EVENT_TABLES)
+APPLIED = f"{HISTORY_SCHEMA}.applied_snapshots"
 NOT_ATTRIBUTES = ("snapshot_date", "fetched_on")  # change with every fetch, not with the data
 
 
