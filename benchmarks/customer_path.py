@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
+import os
 import sys
 import tempfile
+from collections import Counter
+from itertools import groupby
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from benchmarks.measure import run_child
 from benchmarks.target import PROJECT_ROOT, sandbox_target
 from benchmarks.whole_run import badges_run
+from pipelines.extract.customers import load_customers
 
 TRACED_PACKAGES = ("pipelines/", "assets/")
 HOOK = """
@@ -83,10 +87,6 @@ threading.setprofile(_hook)
 """
 
 
-def first_customer(customers_csv: Path) -> str:
-    return customers_csv.read_text().splitlines()[1].split(",")[0]
-
-
 def traced_run(customers: int, workdir: Path) -> tuple[list[str], int]:
     """`badges run` with the hook: the traced files of every process, merged in time order
     (CLOCK_MONOTONIC is one clock for all processes), and how many processes had any."""
@@ -97,14 +97,14 @@ def traced_run(customers: int, workdir: Path) -> tuple[list[str], int]:
     with sandbox_target(customers, 20, 0.0, workdir) as target:
         today = dt.datetime.now(dt.UTC).date().isoformat()
         argv, env = badges_run(target, workdir, "--date", today)
-        env["PYTHONPATH"] = f"{hook_dir}:{env['PYTHONPATH']}"
+        env["PYTHONPATH"] = os.pathsep.join([str(hook_dir), env["PYTHONPATH"]])
         env |= {
-            "CUSTOMER_PATH_ID": first_customer(target.customers_csv),
+            "CUSTOMER_PATH_ID": load_customers(target.customers_csv)[0].customer_id,
             "CUSTOMER_PATH_ROOT": f"{PROJECT_ROOT}/",
             "CUSTOMER_PATH_PACKAGES": ",".join(TRACED_PACKAGES),
             "CUSTOMER_PATH_DIR": str(trace_dir),
         }
-        done = subprocess.run(argv, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+        done = run_child(argv, env, PROJECT_ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"the traced run failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     traces = [path.read_text().splitlines() for path in trace_dir.glob("*.txt")]
@@ -115,13 +115,9 @@ def traced_run(customers: int, workdir: Path) -> tuple[list[str], int]:
 
 def path_figures(files: list[str]) -> tuple[list[tuple[str, int]], int]:
     """The files in first-reached order with their calls, and the returns to a left file."""
-    visits: list[str] = []
-    for file in files:
-        if not visits or visits[-1] != file:
-            visits.append(file)
-    order = list(dict.fromkeys(files))
-    returns = len(visits) - len(order)
-    return [(file, files.count(file)) for file in order], returns
+    visits = [file for file, _ in groupby(files)]
+    calls = Counter(files)  # in first-reached order
+    return list(calls.items()), len(visits) - len(calls)
 
 
 def main(argv: list[str] | None = None) -> int:

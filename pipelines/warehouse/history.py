@@ -89,7 +89,7 @@ def _apply_snapshot(
 def _apply_lake_snapshot(con: duckdb.DuckDBPyConnection, lake: Lake, day: dt.date) -> None:
     try:
         for name in HISTORY_TABLES:
-            stage_snapshots(con, lake, TABLES[name], [day])
+            stage_snapshots(con, TABLES[name], lake.table_files(name, day))
         _apply_snapshot(con, day, lambda table: f"temp.{source_name(table)}")
     finally:
         drop_sources(con)

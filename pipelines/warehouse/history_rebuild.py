@@ -43,14 +43,14 @@ def rebuild_from_lake(con: duckdb.DuckDBPyConnection, lake: Lake, through: dt.da
         if len(dates) == 1 and files:
             _store_one_snapshot(con, table, files)
             continue
-        stage_snapshots(con, lake, table, dates)
+        stage_snapshots(con, table, files)
         try:
             if name in EVENT_TABLES:
                 con.execute(_kept_once_sql(table, EVENT_TABLES[name]))
                 _store_split(con, table, "last_seen_snapshot = max(last_seen_snapshot) OVER ()")
             else:
                 con.execute(_versioned_sql(table, dates))
-                key = ", ".join(quote(c) for c in table.key)
+                key = _key_list(table)
                 _store_split(
                     con,
                     table,
@@ -69,10 +69,10 @@ def _store_one_snapshot(con: duckdb.DuckDBPyConnection, table: Table, files: lis
     version (keys are unique in a snapshot, a blocking check of the load), each id is seen
     once, and nothing is earlier."""
     source = f"(SELECT {typed_select_list(table)} FROM {parquet_source(files)})"
-    columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
+    columns = _history_columns(table)
     id_column = EVENT_TABLES.get(table.name)
     if id_column is None:
-        key = ", ".join(quote(c) for c in table.key)
+        key = _key_list(table)
         rows = (
             f"SELECT {columns}, CAST(1 AS INTEGER) AS version_number, snapshot_date AS "
             f"valid_from, NULL::DATE AS valid_to, true AS is_current FROM {source} ORDER BY {key}"
@@ -90,8 +90,8 @@ def _store_one_snapshot(con: duckdb.DuckDBPyConnection, table: Table, files: lis
 
 
 def _versioned_sql(table: Table, dates: list[dt.date]) -> str:
-    key = ", ".join(quote(c) for c in table.key)
-    columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
+    key = _key_list(table)
+    columns = _history_columns(table)
     date_list = ", ".join(f"DATE '{d.isoformat()}'" for d in dates) or "NULL::DATE"
     return f"""
 CREATE OR REPLACE TEMP TABLE history_rows AS
@@ -137,7 +137,7 @@ ORDER BY {key}, valid_from
 
 
 def _kept_once_sql(table: Table, id_column: str) -> str:
-    columns = ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
+    columns = _history_columns(table)
     return f"""
 CREATE OR REPLACE TEMP TABLE history_rows AS
 SELECT {columns}, first_seen_snapshot, last_seen_snapshot
@@ -184,11 +184,8 @@ def create_view(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     )
 
 
-def stage_snapshots(
-    con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, dates: list[dt.date]
-) -> None:
-    """Loads the snapshots `dates` of `table` into a typed temp table named after it."""
-    files = [path for day in dates for path in lake.table_files(table.name, day)]
+def stage_snapshots(con: duckdb.DuckDBPyConnection, table: Table, files: list[Path]) -> None:
+    """Loads `table`'s snapshot files into a typed temp table named after it."""
     con.execute(create_table_sql(table, schema="temp", name=source_name(table)))
     if files:
         con.execute(
@@ -206,3 +203,12 @@ def drop_sources(con: duckdb.DuckDBPyConnection) -> None:
 
 def source_name(table: Table) -> str:
     return f"history_source_{table.name}"
+
+
+def _history_columns(table: Table) -> str:
+    """The table's columns a history row keeps (all but `snapshot_date`), listed for SQL."""
+    return ", ".join(quote(c) for c in table.column_names if c != "snapshot_date")
+
+
+def _key_list(table: Table) -> str:
+    return ", ".join(quote(c) for c in table.key)
