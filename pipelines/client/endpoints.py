@@ -131,6 +131,30 @@ DETAIL_ENDPOINT = Endpoint(
 UPDATE_ENDPOINT = Endpoint("update_badge_meta", "PUT", "/api_gateway/v1/badges/badgeMeta")
 TOKEN_ENDPOINT = Endpoint("oauth_token", "POST", "/v3/oauth/token/generate")
 
+# The keys that name and describe a badge in every answer carrying it (badge meta, list
+# entries, details): the same in each customer's list entry and detail of the badge, and
+# nothing of a customer depends on them. A change of them alone is the badge's, not its
+# pairs'. (The numeric id, which the vendor gives a badge at its first update, is in the
+# meta only.)
+BADGE_DESCRIPTION_KEYS = frozenset(
+    {
+        "badgeNumericId",
+        "name",
+        "description",
+        "images",
+        "tags",
+        "benefits",
+        "badgeGroupId",
+        "badgeGroupName",
+        "badgeRank",
+        "customFields",
+    }
+)
+# When and by whom the badge was last changed: moves with every change, described or not.
+BADGE_UPDATE_KEYS = frozenset({"lastUpdatedOn", "lastUpdatedOnISO", "lastUpdatedBy"})
+# The badge's running totals over every customer, which move with any customer's activity.
+BADGE_STATISTICS_KEYS = frozenset({"issuedCount", "earnedCount"})
+
 # The calls a night makes, each API limited on its own, in the order plans list them.
 DATA_ENDPOINTS = (META_ENDPOINT, LIST_ENDPOINT, DETAIL_ENDPOINT)
 API_NAMES = tuple(endpoint.name for endpoint in DATA_ENDPOINTS)

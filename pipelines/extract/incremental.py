@@ -1,17 +1,32 @@
 """Incremental nights: reuse a (customer, badge) detail when nothing about the pair changed.
 
 The API has no change feed, and the detail call is one per pair, so it is the call to
-save. A pair's fingerprint hashes its whole entry in every list it appears in (the
-entries digest, kept with the checkpoint) and its badge meta's `lastUpdatedOn` (the
-badge's definition). Activity elsewhere on the badge (another customer's earn or issual)
-changes neither, so it refetches no pair of that badge. A pair is fetched again when
+save. A pair's fingerprint hashes its entry in every list it appears in (the entries
+digest, kept with the checkpoint) and its badge's definition stamp (its meta as
+answered). Both leave out what is the badge's and not the pair's:
+
+- the badge's running totals (`issuedCount`, `earnedCount`), which another customer's
+  earn or issual moves;
+- the keys that describe the badge (`BADGE_DESCRIPTION_KEYS`: name, description,
+  images, group, rank, ...) and when it was last updated. The same in every customer's
+  detail of the badge, and nothing of a customer depends on them: the normalizer takes
+  them from tonight's detail of the badge (`pipelines.normalize.badge_level`).
+
+So activity elsewhere on the badge, or a new description, refetches no pair of that
+badge; a change of anything else of its definition (expiry rules, constraints, dates,
+status), by `PUT badgeMeta` or by time, refetches them all. A pair is fetched again when
 
 - its fingerprint differs from the last snapshot's, or it is new,
 - its customer is in the active-customers file (an issual given or revoked shows in no
   list entry, so the operator's word on who had activity is taken),
-- it is due by age: each pair has a slot, `crc32("customer|identifier|badge") % N`, and
-  is refetched on the nights whose `date.toordinal() % N` equals it, so about 1/N of the
-  pairs are refreshed each night and none is older than N days (N = `refresh_days`),
+- it is due by age: no detail gets older than N days (N = `refresh_days`). So that about
+  1/N of the pairs are refreshed each night, each pair has a slot,
+  `crc32("customer|identifier|badge") % N`, the nights whose `date.toordinal() % N`
+  equals it. A pair fetched on a crowded night (one that fetched more than 1.5/N of the
+  pairs: a first night, a full refresh) is refreshed on its next slot night, which
+  spreads that night's pairs over the next N. One fetched on a quiet night, for its own
+  activity, is refreshed N days later: its fetch counts as its refresh, and quiet nights'
+  fetches are spread already,
 - it stands for its badge tonight: when none of a badge's pairs of tonight's customers
   is fetched otherwise, the first of them is, so every badge has a detail of tonight,
 - the night it was fetched has no archive any more to copy it from,
@@ -20,12 +35,12 @@ changes neither, so it refetches no pair of that badge. A pair is fetched again 
 
 Otherwise its detail response is copied from the archive of the night it was really
 fetched, marked with that day (`reused_from`). The badge-level constraint statistics a
-detail carries (the badge's current cycle counts) are the badge's, not the pair's: the
-normalizer takes them from tonight's detail of the badge (`pipelines.normalize.badge_level`),
-so a reused detail never carries stale badge-level counts. A change of the pair that shows
-neither in its lists nor in the active-customers file is picked up within `refresh_days`.
-Each snapshot archive keeps every pair's fingerprint (`pipelines.lake.nightrecord`)
-(pairs of customers not fetched that night carried over from the night before).
+detail carries (the badge's current cycle counts) are the badge's too: the normalizer
+takes them from tonight's detail of the badge, so a reused detail never carries stale
+badge-level counts. A change of the pair that shows neither in its lists nor in the
+active-customers file is picked up within `refresh_days`. Each snapshot archive keeps
+every pair's fingerprint (`pipelines.lake.nightrecord`) (pairs of customers not fetched
+that night carried over from the night before).
 """
 
 from __future__ import annotations
@@ -33,7 +48,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +58,12 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from pipelines.client.endpoints import DETAIL_ENDPOINT
+from pipelines.client.endpoints import (
+    BADGE_DESCRIPTION_KEYS,
+    BADGE_STATISTICS_KEYS,
+    BADGE_UPDATE_KEYS,
+    DETAIL_ENDPOINT,
+)
 from pipelines.lake import Lake
 from pipelines.lake.durable import write_parquet
 from pipelines.lake.keys import CustomerKey, PairKey
@@ -60,11 +81,12 @@ REUSED_FILE = "responses-reused.parquet"  # sorts after the fetched responses
 
 
 def entries_digest(entries: list[tuple[str, dict[str, Any]]]) -> bytes:
-    """Digest of a pair's list entries: each list type with its whole entry."""
+    """Digest of a pair's list entries: each list type with its entry, but for the keys
+    that describe the badge."""
     digest = hashlib.blake2b(digest_size=16)
     for list_type, entry in sorted(entries, key=lambda item: item[0]):
         digest.update(list_type.encode())
-        digest.update(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS))
+        digest.update(_canonical(entry, BADGE_DESCRIPTION_KEYS))
     return digest.digest()
 
 
@@ -76,13 +98,30 @@ def fingerprint(entries: bytes, meta: bytes | None) -> str:
 
 
 def meta_stamp(meta: dict[str, Any]) -> bytes:
-    """The badge's definition stamp: its statistics (issuedCount, earnedCount) move with every
-    customer's activity, so they are left out."""
-    return orjson.dumps(meta.get("lastUpdatedOn"))
+    """The badge's definition stamp: its meta without its running totals, its description
+    and its last update (see the module docstring)."""
+    left_out = BADGE_STATISTICS_KEYS | BADGE_DESCRIPTION_KEYS | BADGE_UPDATE_KEYS
+    return hashlib.blake2b(_canonical(meta, left_out), digest_size=16).digest()
+
+
+def _canonical(answer: dict[str, Any], left_out: frozenset[str]) -> bytes:
+    """The answer's JSON without the `left_out` keys, in key order."""
+    kept = {key: value for key, value in answer.items() if key not in left_out}
+    return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+
+
+CROWDED_SHARE = 1.5  # a night that fetched more than this many nights' share of pairs
 
 
 def refresh_slot(key: PairKey, refresh_days: int) -> int:
     return zlib.crc32("|".join(key).encode()) % refresh_days
+
+
+def crowded_nights(fetched_on: Iterable[dt.date], refresh_days: int) -> set[dt.date]:
+    """The nights that fetched more than CROWDED_SHARE nights' share of these details."""
+    nights = Counter(fetched_on)
+    share = CROWDED_SHARE * sum(nights.values()) / refresh_days
+    return {night for night, count in nights.items() if count > share}
 
 
 @dataclass(frozen=True)
@@ -119,6 +158,7 @@ class DetailPlan:
         self.refresh_days = refresh_days
         self._today_slot = snapshot_date.toordinal() % refresh_days
         self._known = read_fingerprints(previous.raw_dir) if previous else {}
+        self._crowded = crowded_nights((night for _, night in self._known.values()), refresh_days)
         self._archived: dict[dt.date, bool] = {}
         self._active: set[CustomerKey] = set()
         self._for_badge: set[PairKey] = set()  # fetched to stand for their badge tonight
@@ -148,15 +188,16 @@ class DetailPlan:
 
     def due(self, key: PairKey) -> bool:
         """Whether a known pair is fetched tonight whatever its fingerprint: its customer is
-        active, it stands for its badge, by age, by its refresh slot, or because the night it
-        was fetched has no archive to copy from."""
+        active, it stands for its badge, by age, on its slot night after a crowded night, or
+        because the night it was fetched has no archive to copy from."""
         if key[:2] in self._active or key in self._for_badge:
             return True
         fetched_on = self._known[key][1]
         age = (self.snapshot_date - fetched_on).days
         if self.full_refresh or age >= self.refresh_days or not self.has_archive(fetched_on):
             return True
-        return age > 0 and refresh_slot(key, self.refresh_days) == self._today_slot
+        on_slot = refresh_slot(key, self.refresh_days) == self._today_slot
+        return age > 0 and on_slot and fetched_on in self._crowded
 
     def reusable(self, key: PairKey, print_: str) -> bool:
         known = self._known.get(key)

@@ -1,15 +1,22 @@
-"""Badge-level constraint rows come from the badge's freshest detail of the snapshot.
+"""What a detail carries of its badge comes from the badge's freshest detail of the snapshot.
 
-A detail's `badgeConstraints` carry the badge's figures (its current cycle and the earns
-counted over every customer), the same in every customer's detail of that badge. A
-detail reused from an earlier night (see `pipelines.extract.incremental`), or a customer
-carried forward, would keep that night's figures although another customer has earned
-since. So the badge-level rows of `customer_badge_constraints` of such a pair are those
-of the badge's detail fetched tonight (keyed to the pair), when there is one; the
-customer-level rows stay the pair's own.
+A detail carries two things that are the badge's, not the customer's, and the same in
+every customer's detail of that badge:
+
+- its description (`BADGE_DESCRIPTION_KEYS`: name, description, images, group, rank,
+  ...) and when it was last updated;
+- the figures of its `badgeConstraints` (its current cycle and the earns counted over
+  every customer).
+
+A detail reused from an earlier night (see `pipelines.extract.incremental`), or a customer
+carried forward, would keep that night's, although the badge was described anew or another
+customer has earned since. So a reused detail's description keys are those of the badge's
+detail fetched tonight, when there is one, and the badge-level rows of
+`customer_badge_constraints` of such a pair are tonight's (keyed to the pair); the
+customer's own keys and rows stay the pair's.
 
 Fetched details come first in a night's records, reused ones after them (their file
-sorts last), so a reused detail meets tonight's rows of its badge already seen.
+sorts last), so a reused detail meets tonight's detail of its badge already seen.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipelines.client.endpoints import BADGE_DESCRIPTION_KEYS, BADGE_UPDATE_KEYS
 from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import CUSTOMER_BADGE_CONSTRAINTS, CUSTOMER_BADGE_DETAILS
 from pipelines.normalize.constraints import BADGE_LEVEL
@@ -25,13 +33,35 @@ from pipelines.normalize.flatten import Rows
 from pipelines.normalize.writer import rows_to_arrow
 
 PAIR_COLUMNS = ("snapshot_date", "fetched_on", "customer_id", "identifier_type", "badge_id")
+DESCRIBING_KEYS = BADGE_DESCRIPTION_KEYS | BADGE_UPDATE_KEYS
 
 
 class BadgeLevelRows:
-    """Tonight's badge-level constraint rows per badge, put in place of older ones."""
+    """Tonight's description and badge-level constraint rows per badge, put in place of
+    older ones."""
 
     def __init__(self) -> None:
         self._fresh: dict[str | None, list[dict[str, Any]]] = {}
+        self._described: dict[str | None, dict[str, Any]] = {}
+
+    def describe(self, record: RawRecord, data: dict[str, Any]) -> dict[str, Any]:
+        """Remembers a fetched detail's description; gives a reused detail tonight's. The
+        keys keep their place in the reused answer; one tonight's lacks is dropped, one
+        only tonight's has comes last."""
+        if record.reused_from is None:
+            self._described[record.badge_id] = {
+                key: data[key] for key in DESCRIBING_KEYS if key in data
+            }
+            return data
+        fresh = self._described.get(record.badge_id)
+        if fresh is None:
+            return data
+        kept = {
+            key: fresh.get(key, value)
+            for key, value in data.items()
+            if key not in DESCRIBING_KEYS or key in fresh
+        }
+        return kept | fresh
 
     def apply(self, record: RawRecord, rows: Rows) -> Rows:
         """Remembers a fetched detail's badge-level rows; gives a reused detail tonight's."""

@@ -206,7 +206,7 @@ class RecordNormalizer:
         if record.endpoint == DETAIL_ENDPOINT.name:
             _require_object(data)
             return flatten_customer_badge_detail(
-                data,
+                self.badge_level.describe(record, data),
                 record.customer_id,
                 record.identifier_type,
                 record.badge_id,

@@ -10,6 +10,7 @@ import httpx
 import pyarrow.parquet as pq
 
 from pipelines.client.auth import basic_auth_header
+from pipelines.client.endpoints import BADGE_DESCRIPTION_KEYS
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import SandboxApiError
@@ -31,12 +32,17 @@ def fetched_pairs(lake: Lake) -> set[tuple[str, str, str]]:
     }
 
 
+DESCRIBING = ", ".join(f'"{key}": null' for key in sorted(BADGE_DESCRIPTION_KEYS))
+
+
 def changed_pairs(before: Path, after: Path) -> set[tuple[str, str, str]]:
-    """Pairs whose list rows differ, plus every pair of a badge whose definition changed
-    (its statistics, moved by other customers' activity, do not count)."""
+    """Pairs whose list rows differ, plus every pair of a badge whose definition changed.
+    Neither counts what only describes the badge (its name, description, rank, ...) nor
+    its statistics, moved by other customers' activity."""
     entry = "customer_id, identifier_type, badge_id, list_type, earned_count, last_earned_at, "
-    entry += "badge_name, badge_rank, is_active, CAST(extra AS VARCHAR)"
-    stamp = "badge_id, updated_at"
+    entry += "is_active, CAST(json_merge_patch(extra, '{" + DESCRIBING + "}') AS VARCHAR)"
+    definition = "badge_id, earn_type, status, is_active, starts_at, expires_at, "
+    definition += ", ".join(c.name for c in TABLES["badges"].columns if "_exp" in c.name)
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{before}' AS before (READ_ONLY)")
         con.execute(f"ATTACH '{after}' AS after (READ_ONLY)")
@@ -48,8 +54,8 @@ def changed_pairs(before: Path, after: Path) -> set[tuple[str, str, str]]:
                 SELECT DISTINCT customer_id, identifier_type, badge_id
                 FROM after.main.customer_badges
                 WHERE badge_id IN (SELECT badge_id FROM (
-                  SELECT {stamp} FROM after.main.badges
-                  EXCEPT SELECT {stamp} FROM before.main.badges))"""
+                  SELECT {definition} FROM after.main.badges
+                  EXCEPT SELECT {definition} FROM before.main.badges))"""
         ).fetchall()
     return set(pairs)
 
@@ -61,6 +67,15 @@ def standing_for_their_badge(pairs: set[tuple[str, str, str]]) -> set[tuple[str,
     for pair in sorted(pairs):
         first.setdefault(pair[2], pair)
     return set(first.values())
+
+
+def put_badge(pipeline: Pipeline, body: dict) -> None:
+    response = httpx.put(
+        f"{pipeline.server.base_url}/api_gateway/v1/badges/badgeMeta",
+        json=body,
+        headers=basic_auth_header(pipeline.credentials.username, pipeline.credentials.password),
+    )
+    assert response.status_code == 200, response.text
 
 
 def change_the_org(pipeline: Pipeline, night: int = 0) -> list[str]:
@@ -82,12 +97,7 @@ def change_the_org(pipeline: Pipeline, night: int = 0) -> list[str]:
     changes.append(f"revoke {revocable[0]}")
     listed = sorted(org.listed_badge_ids())
     badge_id = listed[(3 + night) % len(listed)]
-    response = httpx.put(
-        f"{pipeline.server.base_url}/api_gateway/v1/badges/badgeMeta",
-        json={"id": badge_id, "description": f"Changed between two nights ({night})"},
-        headers=basic_auth_header(pipeline.credentials.username, pipeline.credentials.password),
-    )
-    assert response.status_code == 200, response.text
+    put_badge(pipeline, {"id": badge_id, "description": f"Changed between two nights ({night})"})
     changes.append(f"update {badge_id}")
     return changes
 
@@ -123,6 +133,8 @@ def test_second_night_fetches_only_changed_details_and_equals_a_full_refresh(
     expected = changed | (standing_for_their_badge(all_pairs) & listed)
     fetched = fetched_pairs(pipeline.lake)
     assert fetched == expected
+    described = {pair for pair in listed if f"update {pair[2]}" in changes}
+    assert len(described - fetched) > 1  # a new description refetches none of its pairs
     assert calls[DETAIL] == len(expected) < len(all_pairs) / 2
     assert calls["customer_badges"] >= len(pipeline.org.customers) * 4  # lists always fetched
     details = pipeline.row_counts()["customer_badge_details"]
@@ -138,3 +150,33 @@ def test_second_night_fetches_only_changed_details_and_equals_a_full_refresh(
         assert table_rows(pipeline.lake.warehouse_path, table) == table_rows(
             full.lake.warehouse_path, table
         ), table
+
+
+def test_a_changed_definition_refetches_every_pair_of_its_badge(pipeline: Pipeline):
+    """An earn expiry changed through PUT badgeMeta shows in no list entry, only in the
+    badge's meta: each of its pairs is fetched again, and the rest reused."""
+    assert pipeline.run().success
+    badge_id = sorted(pipeline.org.listed_badge_ids())[5]
+    never = pipeline.org.badges[badge_id].earned_expiry.expiry_type == "NEVER"
+    expiry = {"expiryType": "RELATIVE", "relativeExpirytype": "WEEKS", "value": 3}
+    put_badge(
+        pipeline,
+        {"id": badge_id, "earnedBadgeExpiry": expiry if never else {"expiryType": "NEVER"}},
+    )
+
+    assert pipeline.run().success
+    fetched = fetched_pairs(pipeline.lake)
+    its_pairs = set(
+        pipeline.query(
+            "SELECT DISTINCT customer_id, identifier_type, badge_id FROM customer_badges "
+            f"WHERE badge_id = '{badge_id}'"
+        )
+    )
+    assert len(its_pairs) > 1
+    assert its_pairs <= fetched
+    assert {pair[2] for pair in fetched - its_pairs} < set(pipeline.org.listed_badge_ids())
+    expiry_types = pipeline.query(
+        "SELECT DISTINCT earn_expiry_type FROM customer_badge_details "
+        f"WHERE badge_id = '{badge_id}'"
+    )
+    assert expiry_types == [("RELATIVE",) if never else ("NEVER",)]

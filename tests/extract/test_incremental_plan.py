@@ -10,6 +10,7 @@ from pipelines.extract.incremental import (
     entries_digest,
     fingerprint,
     meta_stamp,
+    refresh_slot,
     seal_detail_state,
 )
 from pipelines.extract.rotation import rotate
@@ -18,8 +19,15 @@ from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.keys import CustomerRef
 from pipelines.lake.nightrecord import FINGERPRINTS_FILE, not_fetched_tonight
 
-ENTRY = {"badgeMetaId": "b1", "earnedCount": 2, "name": "Runner"}
-META = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 3, "earnedCount": 9})
+ENTRY = {"badgeMetaId": "b1", "earnedCount": 2, "name": "Runner", "description": "Run 5 km"}
+DEFINITION = {
+    "lastUpdatedOn": 1713841339.861,
+    "description": "Run 5 km",
+    "earnedBadgeExpiry": {"expiryType": "NEVER"},
+    "issuedCount": 3,
+    "earnedCount": 9,
+}
+META = meta_stamp(DEFINITION)
 
 
 def test_fingerprint_follows_the_entries_and_the_badge_definition_not_the_list_order():
@@ -28,14 +36,27 @@ def test_fingerprint_follows_the_entries_and_the_badge_definition_not_the_list_o
     changed_entry = [("EARNED", {**ENTRY, "earnedCount": 3}), ("AVAILABLE", ENTRY)]
     assert base != fingerprint(entries_digest(changed_entry), META)
     assert base != fingerprint(entries_digest([("EARNED", ENTRY)]), META)  # left a list
-    redefined = meta_stamp({"lastUpdatedOn": 1713841400.0, "issuedCount": 3, "earnedCount": 9})
+    redefined = meta_stamp(
+        {**DEFINITION, "lastUpdatedOn": 1713841400.0, "earnedBadgeExpiry": {"expiryType": "X"}}
+    )
     assert base != fingerprint(entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)]), redefined)
 
 
 def test_activity_elsewhere_on_the_badge_leaves_the_fingerprint_alone():
     entries = entries_digest([("EARNED", ENTRY), ("AVAILABLE", ENTRY)])
-    busier = meta_stamp({"lastUpdatedOn": 1713841339.861, "issuedCount": 4, "earnedCount": 12})
+    busier = meta_stamp({**DEFINITION, "issuedCount": 4, "earnedCount": 12})
     assert fingerprint(entries, busier) == fingerprint(entries, META)
+
+
+def test_a_new_description_of_the_badge_leaves_its_pairs_fingerprints_alone():
+    """Name, description and the like are the badge's: the normalizer takes them from
+    tonight's detail of the badge, so a described-only change refetches none of its pairs."""
+    base = fingerprint(entries_digest([("EARNED", ENTRY)]), META)
+    renamed = {**ENTRY, "name": "Sprinter", "description": "Run 10 km"}
+    described = meta_stamp(
+        {**DEFINITION, "lastUpdatedOn": 1713841400.0, "description": "Run 10 km"}
+    )
+    assert fingerprint(entries_digest([("EARNED", renamed)]), described) == base
 
 
 CUSTOMERS = [CustomerRef(str(1000 + i)) for i in range(70)]
@@ -63,7 +84,8 @@ def night_of(lake: Lake, day: dt.date, previous, refresh_days, print_of, full_re
 
 
 def simulate(tmp_path: Path, nights: int, refresh_days: int, change_on=None):
-    """Runs `nights` plans over unchanged pairs; returns per night the customers fetched."""
+    """Runs `nights` plans over unchanged pairs but for `change_on` (night -> the customer
+    whose pair changes then, for good); returns per night the customers fetched."""
     lake = Lake(tmp_path)
     previous = None
     fetched_by_night = []
@@ -71,7 +93,8 @@ def simulate(tmp_path: Path, nights: int, refresh_days: int, change_on=None):
         day = START + dt.timedelta(days=night)
 
         def print_of(customer, night=night):
-            return "changed" if (change_on or {}).get(night) == customer.customer_id else "same"
+            changes = [n for n, cid in (change_on or {}).items() if cid == customer.customer_id]
+            return "changed" if any(n <= night for n in changes) else "same"
 
         fetched, previous = night_of(lake, day, previous, refresh_days, print_of)
         fetched_by_night.append(fetched)
@@ -147,3 +170,21 @@ def test_active_customers_pairs_are_due_and_each_badge_gets_one_detail_a_night(t
 
     plan.plan_tonight(everyone - {("1000", "id")}, set())
     assert due_pairs(plan) == ["1001"]  # only tonight's customers stand for a badge
+
+
+def test_a_pair_fetched_on_a_quiet_night_is_refreshed_n_days_later_not_on_its_slot(tmp_path):
+    """Its own fetch counts as its refresh: no extra call on its slot night, and still no
+    detail older than N days. A crowded night's pairs (the first) keep to their slots."""
+    slot = refresh_slot(("1005", "id", "b1"), 7)
+    slot_nights = [n for n in range(1, 24) if (START.toordinal() + n) % 7 == slot]
+    steady = simulate(tmp_path / "steady", nights=15, refresh_days=7)
+    quiet = min((n for n in range(8, 15) if n not in slot_nights), key=lambda n: len(steady[n]))
+    assert len(steady[quiet]) + 1 <= 1.5 * len(CUSTOMERS) / 7  # a quiet night, even with it
+
+    nights = simulate(tmp_path / "changed", nights=quiet + 15, refresh_days=7,
+                      change_on={quiet: "1005"})  # fmt: skip
+    fetches = [night for night, fetched in enumerate(nights) if "1005" in fetched]
+    assert fetches[:2] == [0, slot_nights[0]]  # the first night spread to its slot
+    assert fetches[fetches.index(quiet) :] == [quiet, quiet + 7, quiet + 14]
+    others = [len(fetched) - ("1005" in fetched) for fetched in nights[quiet + 1 :]]
+    assert sum(others[:7]) == len(CUSTOMERS) - 1  # everybody else once a week as before
