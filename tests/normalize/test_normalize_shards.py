@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -10,8 +11,15 @@ import pytest
 
 from benchmarks.archive import ArchiveSpec, build_archive
 from pipelines.lake import Lake
+from pipelines.lake.raw import iter_records
 from pipelines.lake.tables import TABLES
-from pipelines.normalize.shards import WORKERS_VARIABLE, normalize_archive, normalize_workers
+from pipelines.normalize.shards import (
+    WORKERS_VARIABLE,
+    badge_shards,
+    normalize_archive,
+    normalize_workers,
+    shard_of,
+)
 from pipelines.normalize.snapshot import normalize_snapshot
 
 SPEC = ArchiveSpec(customers=120, badges=20, part_customers=60)
@@ -67,3 +75,15 @@ def test_a_malformed_worker_count_is_refused_naming_the_variable(
     monkeypatch.setenv(WORKERS_VARIABLE, "many")
     with pytest.raises(ValueError, match=f"{WORKERS_VARIABLE} must be .*got 'many'"):
         normalize_workers(archive)
+
+
+def test_badges_are_dealt_to_the_shards_by_their_records(archive: Path) -> None:
+    """Each badge goes whole to one shard, and the shards' records differ by no more than
+    the largest badge's (a hash of a few badges can leave one shard most of the work)."""
+    plan = badge_shards(archive, 3)
+    records = list(iter_records(archive))
+    per_badge = Counter(r.badge_id for r in records if r.badge_id is not None)
+    assert set(plan) == set(per_badge) and set(plan.values()) == {0, 1, 2}
+    loads = Counter(shard_of(r, 3, plan) for r in records)
+    assert max(loads.values()) - min(loads.values()) <= max(per_badge.values())
+    assert sum(loads.values()) == len(records)
