@@ -66,11 +66,13 @@ def to_micros(
 
 def parse_timestamp(value: object) -> Parsed:
     """Like `to_micros`, but returns the reason a value was rejected instead of counting it."""
-    # The common case, what epoch_to_micros gives for it: seconds within the years
-    # 68..5138 take no milliseconds rule and never leave the range.
-    if type(value) is float and -60_000_000_000 < value < MILLISECONDS_THRESHOLD:
-        return round(value * MICROS_PER_SECOND), None
-    if type(value) is float or type(value) is int:
+    kind = type(value)
+    if kind is float or kind is int:
+        # The common case, what epoch_to_micros gives for it: seconds within the years
+        # 68..5138 take no milliseconds rule and never leave the range.
+        if -60_000_000_000 < value < MILLISECONDS_THRESHOLD:
+            micros = value * MICROS_PER_SECOND
+            return (micros if kind is int else round(micros)), None
         return epoch_to_micros(value)
     if value is None:
         return None, None

@@ -61,6 +61,18 @@ def test_epoch_seconds_shortcut_gives_what_the_epoch_rule_gives():
         assert parse_timestamp(value) == epoch_to_micros(value), value
 
 
+def test_epoch_integer_shortcut_gives_what_the_epoch_rule_gives():
+    edges = [-60_000_000_000, 100_000_000_000, 0, 1, -1, 1_765_185_213]
+    rng = random.Random(5)
+    spread = [rng.randrange(-7 * 10**10, 11 * 10**10) for _ in range(2_000)]
+    for edge in edges:
+        for value in (edge - 1, edge, edge + 1):
+            assert parse_timestamp(value) == epoch_to_micros(value), value
+    for value in spread:
+        assert parse_timestamp(value) == epoch_to_micros(value), value
+    assert type(parse_timestamp(1_765_185_213)[0]) is int
+
+
 def _constraints() -> dict:
     return {
         "customerConstraints": [
