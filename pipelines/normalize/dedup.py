@@ -7,7 +7,7 @@ key and remembers only its digest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from hashlib import blake2b
 from operator import itemgetter
 from typing import Any
@@ -30,8 +30,11 @@ DEDUP_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _key_digest(parts: Iterable[Any]) -> bytes:
-    joined = "\x1f".join(["\x00" if part is None else str(part) for part in parts])
+def _key_digest(parts: tuple[Any, ...]) -> bytes:
+    try:
+        joined = "\x1f".join(parts)  # the common case, every part a string: the same text
+    except TypeError:
+        joined = "\x1f".join(["\x00" if part is None else str(part) for part in parts])
     return blake2b(joined.encode(), digest_size=16).digest()
 
 
