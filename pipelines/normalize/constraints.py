@@ -100,15 +100,16 @@ def constraint_rows(
         constraints = source.get(array)
         if not constraints:
             continue
-        base_row = new_row(table, **base, constraint_level=level)
-        with_counts = "current_earn_count" in base_row
-        for columns in _columns_of_array(constraints, level, table.name, with_counts, warnings):
-            rows.append({**base_row, **columns})
+        for template in _rows_of_array(constraints, level, table, warnings):
+            row = template.copy()
+            row.update(base)
+            rows.append(row)
     return rows
 
 
 class _ArrayMemo:
-    """Column values (and warnings) of constraint arrays already seen, keyed by their JSON.
+    """Rows (without their keys) and warnings of constraint arrays already seen, keyed by
+    their JSON.
 
     The same badge-level array comes with every customer's detail of that badge, and
     customer-level ones repeat too: their rows differ only in the key columns. The
@@ -123,23 +124,24 @@ class _ArrayMemo:
     def get(self, key: tuple[Any, ...]) -> tuple[list[dict[str, Any]], Counter[str]] | None:
         return self._entries.get(key)
 
-    def put(self, key: tuple[Any, ...], columns: list[dict[str, Any]], found: Counter[str]) -> None:
+    def put(self, key: tuple[Any, ...], rows: list[dict[str, Any]], found: Counter[str]) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = (columns, found)
+        self._entries[key] = (rows, found)
 
 
 _memo = _ArrayMemo()
 
 
-def _columns_of_array(
-    constraints: Any, level: str, table: str, with_counts: bool, warnings: Counter[str]
+def _rows_of_array(
+    constraints: Any, level: str, table: Table, warnings: Counter[str]
 ) -> list[dict[str, Any]]:
-    """Every window row's own columns for one constraint array (memoized on its JSON)."""
+    """One row of `table` per window of one constraint array, its key columns null
+    (memoized on the array's JSON: copy a row before setting its keys)."""
     key = None
     if type(constraints) is list:
         try:
-            key = (table, level, with_counts, orjson.dumps(constraints))
+            key = (table.name, level, orjson.dumps(constraints))
         except (orjson.JSONEncodeError, TypeError):
             key = None  # not JSON (a caller's own dict): computed without the memo
     cached = _memo.get(key) if key is not None else None
@@ -148,17 +150,19 @@ def _columns_of_array(
             warnings.update(cached[1])
         return cached[0]
     found: Counter[str] = Counter()
-    columns = [
-        window
+    empty = new_row(table)
+    with_counts = "current_earn_count" in empty
+    rows = [
+        {**empty, **window}
         for constraint in constraints
         if isinstance(constraint, dict)
-        for window in _columns_of_constraint(constraint, level, table, with_counts, found)
+        for window in _columns_of_constraint(constraint, level, table.name, with_counts, found)
     ]
     if found:
         warnings.update(found)
     if key is not None:
-        _memo.put(key, columns, found)
-    return columns
+        _memo.put(key, rows, found)
+    return rows
 
 
 def _columns_of_constraint(
