@@ -91,12 +91,22 @@ def constraint_kind(constraint_type: Any) -> str | None:
     return None
 
 
+def constraint_arrays(source: dict[str, Any]) -> list[str]:
+    """The constraint keys of `source` that hold an array or nothing; a key holding
+    anything else is not read, so its raw value stays in `extra`."""
+    return [key for key in LEVEL_OF_ARRAY if type(source.get(key, [])) in (list, type(None))]
+
+
 def constraint_rows(
     source: dict[str, Any], table: Table, base: dict[str, Any], warnings: Counter[str]
 ) -> list[dict[str, Any]]:
     """Rows of `table` for both constraint arrays of a badge object (`base` holds the keys)."""
     rows: list[dict[str, Any]] = []
+    readable = constraint_arrays(source)
     for array, level in LEVEL_OF_ARRAY.items():
+        if array not in readable:
+            warnings[f"{table.name}: {array} not an array"] += 1
+            continue
         constraints = source.get(array)
         if not constraints:
             continue

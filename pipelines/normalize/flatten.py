@@ -28,7 +28,7 @@ from pipelines.lake.tables import (
     EXTRACT_ERRORS,
     Table,
 )
-from pipelines.normalize.constraints import constraint_rows
+from pipelines.normalize.constraints import constraint_arrays, constraint_rows
 from pipelines.normalize.fields import Field
 from pipelines.normalize.mappings import (
     BADGE_FIELDS,
@@ -76,7 +76,7 @@ def flatten_badge_meta(
         new_row(BADGE_CUSTOM_FIELDS, **keys, field_name=name, field_value=_field_value(value))
         for name, value in reader.mapping("customFields").items()
     ]
-    reader.use("customerConstraints", "badgeConstraints")
+    reader.use(*constraint_arrays(data))
     badge["extra"] = reader.extra_json()
     return {
         BADGES.name: [badge],
@@ -179,7 +179,7 @@ def _read_detail(
     detail["earn_count"] = earn_details.read(EARN_COUNT)
     issual_objects = issual_details.objects("issuals")
     earn_objects = earn_details.objects("earns")
-    reader.use("customerConstraints", "badgeConstraints")
+    reader.use(*constraint_arrays(data))
     detail["extra"] = reader.extra_json()
     return issual_objects, earn_objects
 

@@ -213,3 +213,24 @@ def test_flatten_error_copies_the_failed_call():
             }
         ]
     }
+
+
+def test_a_constraint_array_that_is_not_an_array_is_kept_in_extra_and_counted():
+    warnings = Counter()
+    data = {"id": "b1", "customerConstraints": 5, "badgeConstraints": True}
+    tables = flatten_customer_badge_detail(data, "c1", "id", "b1", SNAPSHOT, warnings)
+    (detail,) = tables["customer_badge_details"]
+    assert tables["customer_badge_constraints"] == []
+    assert orjson.loads(detail["extra"]) == {"customerConstraints": 5, "badgeConstraints": True}
+    assert warnings == Counter(
+        {
+            "customer_badge_constraints: customerConstraints not an array": 1,
+            "customer_badge_constraints: badgeConstraints not an array": 1,
+        }
+    )
+    meta = flatten_badge_meta(
+        {"id": "b1", "badgeConstraints": {"maxEarnLimit": 3}}, SNAPSHOT, warnings
+    )
+    assert meta["badge_constraints"] == []
+    assert orjson.loads(meta["badges"][0]["extra"]) == {"badgeConstraints": {"maxEarnLimit": 3}}
+    assert warnings["badge_constraints: badgeConstraints not an array"] == 1
