@@ -78,6 +78,8 @@ from pipelines.lake.raw import BATCH_ROWS, RAW_SCHEMA
 from pipelines.lake.sql import parquet_source, sql_string
 
 REUSED_FILE = "responses-reused.parquet"  # sorts after the fetched responses
+# What a badge meta carries beside its definition: totals, description, last update.
+NOT_DEFINITION_KEYS = BADGE_STATISTICS_KEYS | BADGE_DESCRIPTION_KEYS | BADGE_UPDATE_KEYS
 
 
 def entries_digest(entries: list[tuple[str, dict[str, Any]]]) -> bytes:
@@ -100,8 +102,7 @@ def fingerprint(entries: bytes, meta: bytes | None) -> str:
 def meta_stamp(meta: dict[str, Any]) -> bytes:
     """The badge's definition stamp: its meta without its running totals, its description
     and its last update (see the module docstring)."""
-    left_out = BADGE_STATISTICS_KEYS | BADGE_DESCRIPTION_KEYS | BADGE_UPDATE_KEYS
-    return hashlib.blake2b(_canonical(meta, left_out), digest_size=16).digest()
+    return hashlib.blake2b(_canonical(meta, NOT_DEFINITION_KEYS), digest_size=16).digest()
 
 
 def _canonical(answer: dict[str, Any], left_out: frozenset[str]) -> bytes:

@@ -64,7 +64,7 @@ def badge_shards(raw_dir: Path, shards: int) -> dict[str, int]:
 
 
 def shard_of(record: RawRecord, shards: int, badges: Mapping[str, int]) -> int:
-    if record.badge_id is not None and record.badge_id in badges:
+    if record.badge_id in badges:
         return badges[record.badge_id]
     key = record.badge_id if record.badge_id is not None else record.customer_id
     return zlib.crc32((key or "").encode()) % shards
