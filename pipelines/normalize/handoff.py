@@ -16,7 +16,11 @@ from pipelines.normalize.snapshot import NormalizeReport
 
 
 def record_streamed_normalization(raw_dir: Path, run_id: str, report: NormalizeReport) -> None:
-    note = dataclasses.asdict(report) | {"snapshot_date": report.snapshot_date.isoformat()}
+    # Field by field, not `dataclasses.asdict`: that rebuilds a Counter from its
+    # (key, count) pairs, which makes every pair a key.
+    note = {field.name: getattr(report, field.name) for field in dataclasses.fields(report)}
+    note["snapshot_date"] = report.snapshot_date.isoformat()
+    note["warnings"], note["duplicates"] = dict(report.warnings), dict(report.duplicates)
     write_normalized_note(raw_dir, run_id, note)
 
 
