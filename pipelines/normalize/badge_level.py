@@ -17,6 +17,11 @@ customer's own keys and rows stay the pair's.
 
 Fetched details come first in a night's records, reused ones after them (their file
 sorts last), so a reused detail meets tonight's detail of its badge already seen.
+
+Only a detail that states `badgeConstraints` (an array, empty or not) tells the badge's
+rows: the vendor leaves the key out of some answers (its examples do). Such a detail, fetched,
+neither replaces another's rows nor takes them away from a reused one; reused, it keeps
+what it said, as it did the night it was fetched.
 """
 
 from __future__ import annotations
@@ -43,11 +48,13 @@ class BadgeLevelRows:
     def __init__(self) -> None:
         self._fresh: dict[str | None, list[dict[str, Any]]] = {}
         self._described: dict[str | None, dict[str, Any]] = {}
+        self._states_badge_level = False  # of the detail `describe` saw last
 
     def describe(self, record: RawRecord, data: dict[str, Any]) -> dict[str, Any]:
         """Remembers a fetched detail's description; gives a reused detail tonight's. The
         keys keep their place in the reused answer; one tonight's lacks is dropped, one
-        only tonight's has comes last."""
+        only tonight's has comes last. Called for each detail before `apply`."""
+        self._states_badge_level = isinstance(data.get("badgeConstraints"), list)
         if record.reused_from is None:
             self._described[record.badge_id] = {
                 key: data[key] for key in DESCRIBING_KEYS if key in data
@@ -72,10 +79,11 @@ class BadgeLevelRows:
         table = CUSTOMER_BADGE_CONSTRAINTS.name
         constraints = rows.get(table, [])
         if record.reused_from is None:
-            self._fresh[pair["badge_id"]] = [r for r in constraints if _is_badge_level(r)]
+            if self._states_badge_level:
+                self._fresh[pair["badge_id"]] = [r for r in constraints if _is_badge_level(r)]
             return rows
         fresh = self._fresh.get(pair["badge_id"])
-        if fresh is None:
+        if fresh is None or not self._states_badge_level:
             return rows
         keys = {column: pair[column] for column in PAIR_COLUMNS}
         own = [r for r in constraints if not _is_badge_level(r)]

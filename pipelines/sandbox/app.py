@@ -23,6 +23,7 @@ from pipelines.sandbox.faults import Decision, FaultInjector, Faults, SandboxSta
 from pipelines.sandbox.handlers import Endpoints, Response
 from pipelines.sandbox.org import Org
 from pipelines.sandbox.render import error_body
+from pipelines.sandbox.vendor_world import VendorWorld
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 FAIL_MESSAGES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
@@ -30,17 +31,31 @@ ROUTED = (META_ENDPOINT, LIST_ENDPOINT, DETAIL_ENDPOINT, UPDATE_ENDPOINT)
 
 
 class SandboxApp:
-    """ASGI callable; `stats` and `org` are live views for tests and benchmarks."""
+    """ASGI callable; `stats` and `org` are live views for tests and benchmarks.
+
+    It answers from a generated `org`, or from `world` (the vendor's examples) when given.
+    """
 
     def __init__(
-        self, org: Org, credentials: SandboxCredentials, faults: Faults, stats: SandboxStats
+        self,
+        org: Org | None,
+        credentials: SandboxCredentials,
+        faults: Faults,
+        stats: SandboxStats,
+        world: VendorWorld | None = None,
     ) -> None:
         self.org = org
         self.stats = stats
         self.auth = Authenticator(credentials)
         self.credentials = credentials
         self.injector = FaultInjector(faults, stats)
-        self.endpoints = Endpoints(org, self.injector)
+        self.endpoints: Endpoints | VendorWorld
+        if world is not None:
+            self.endpoints = world
+        elif org is not None:
+            self.endpoints = Endpoints(org, self.injector)
+        else:
+            raise ValueError("the sandbox answers from a generated org or the vendor's world")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

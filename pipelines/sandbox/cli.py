@@ -18,6 +18,9 @@ from pipelines.sandbox.auth import SandboxCredentials
 from pipelines.sandbox.faults import Faults, SandboxStats
 from pipelines.sandbox.generate import generate_org
 from pipelines.sandbox.server import SECRET_ENV, bind_loopback, uvicorn_server
+from pipelines.sandbox.vendor_world import VendorWorld
+
+WORLDS = ("generated", "vendor")
 
 DEFAULTS = SandboxCredentials()
 
@@ -26,6 +29,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the `serve` options (data, credentials, faults) to a parser."""
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--world",
+        choices=WORLDS,
+        default="generated",
+        help="generated: a deterministic org of --customers and --badges; vendor: the org "
+        "made of the vendor's documented examples",
+    )
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--badges", type=int, default=80)
     parser.add_argument("--seed", type=int, default=7)
@@ -116,15 +126,19 @@ def serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"sandbox: {error}", file=sys.stderr)
         return 2
-    org = generate_org(args.customers, args.badges, args.seed, args.as_of)
+    org, world = None, None
+    if args.world == "vendor":
+        world = VendorWorld()
+    else:
+        org = generate_org(args.customers, args.badges, args.seed, args.as_of)
     if args.customers_csv is not None:
-        org.write_customers_csv(args.customers_csv)
+        (world or org).write_customers_csv(args.customers_csv)
     credentials = credentials_from(args)
     host, port = sock.getsockname()[:2]
     base_url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     print(json.dumps({"base_url": base_url}), flush=True)
     _print_instructions(base_url, credentials, args.customers_csv)
-    app = SandboxApp(org, credentials, faults, SandboxStats())
+    app = SandboxApp(org, credentials, faults, SandboxStats(), world)
     uvicorn_server(app).run(sockets=[sock])
     return 0
 

@@ -20,6 +20,7 @@ from pipelines.sandbox.app import SandboxApp
 from pipelines.sandbox.auth import SandboxCredentials
 from pipelines.sandbox.faults import Faults, SandboxStats
 from pipelines.sandbox.org import Org
+from pipelines.sandbox.vendor_world import VendorWorld
 
 START_TIMEOUT_SECONDS = 20.0
 GENERATED_CUSTOMERS_PER_SECOND = 2000  # a child starts only once its org is generated
@@ -74,20 +75,23 @@ def uvicorn_server(app: SandboxApp) -> uvicorn.Server:
 
 
 class SandboxServer:
-    """The sandbox on 127.0.0.1 in a daemon thread; port 0 picks a free port."""
+    """The sandbox on 127.0.0.1 in a daemon thread; port 0 picks a free port. It answers
+    from the generated `org`, or from the vendor's `world` when given."""
 
     def __init__(
         self,
-        org: Org,
+        org: Org | None = None,
         credentials: SandboxCredentials = SandboxCredentials(),  # noqa: B008 (frozen)
         faults: Faults = Faults(),  # noqa: B008 (frozen)
         port: int = 0,
+        world: VendorWorld | None = None,
     ) -> None:
         self.org = org
+        self.world = world
         self.credentials = credentials
         self.faults = faults
         self.stats = SandboxStats()
-        self.app = SandboxApp(org, credentials, faults, self.stats)
+        self.app = SandboxApp(org, credentials, faults, self.stats, world)
         self._port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -134,9 +138,11 @@ class SandboxProcess:
         faults: Faults = Faults(),  # noqa: B008 (frozen)
         customers_csv: Path | None = None,
         as_of: dt.date | None = None,
+        world: str = "generated",
     ) -> None:
         self.credentials = credentials
         self.args = _serve_args(customers, badges, seed, credentials, faults, customers_csv, as_of)
+        self.args.append(f"--world={world}")
         self.start_timeout = START_TIMEOUT_SECONDS + customers / GENERATED_CUSTOMERS_PER_SECOND
         self.base_url = ""
         self.process: subprocess.Popen[bytes] | None = None

@@ -8,13 +8,13 @@ from typing import Any
 
 import orjson
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spec"
+FIXTURES = Path(__file__).resolve().parents[2] / "pipelines" / "sandbox" / "vendor_examples"
 SNAPSHOT = dt.date(2026, 2, 1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def example(name: str) -> dict[str, Any]:
-    """The parsed fixture `tests/fixtures/spec/<name>.json`."""
+    """The parsed vendor example `pipelines/sandbox/vendor_examples/<name>.json`."""
     return orjson.loads((FIXTURES / f"{name}.json").read_bytes())
 
 
