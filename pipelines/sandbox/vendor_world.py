@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -172,7 +173,10 @@ def error_answer(status: int, code: int, message: str) -> SandboxApiError:
 class VendorWorld:
     """The world's answers, as `(status, body)`; the sandbox app routes to them."""
 
-    def __init__(self) -> None:
+    def __init__(self, served: Mapping[str, bytes] | None = None) -> None:
+        """`served`: bodies answered in place of the example of that name (a mutated
+        example, say), where the world answers an example whole."""
+        self.served = dict(served or {})
         self.customers = {(c.value, c.identifier_type): c for c in CUSTOMERS}
         self.metas: dict[str, bytes] = {}  # badge id -> meta body a PUT left
         self.updates = 0
@@ -205,7 +209,7 @@ class VendorWorld:
         if names is None:
             raise error_answer(404, 404, "Passed badge is not found")
         with_statistics = params.get("includeStatistics", "false").lower() == "true"
-        return 200, example_text(names[0] if with_statistics else names[1])
+        return 200, self._text(names[0] if with_statistics else names[1])
 
     def detail(
         self, customer_value: str, badge_id: str, identifier_type: str | None, params: dict
@@ -214,7 +218,7 @@ class VendorWorld:
         name = customer.details.get(badge_id)
         if name is None:
             raise error_answer(404, 404, "Passed badge is not found")
-        return 200, example_text(name)
+        return 200, self._text(name)
 
     def customer_list(
         self, customer_value: str, identifier_type: str | None, params: dict[str, str]
@@ -225,7 +229,7 @@ class VendorWorld:
             raise error_answer(400, 400, "Invalid enum value")
         served = customer.lists.get(list_type, ())
         if isinstance(served, str):
-            return 200, example_text(served)
+            return 200, self._text(served)
         page, limit = _int(params, "page", 0), max(1, _int(params, "limit", DEFAULT_LIMIT))
         entries = [entry for source in served for entry in list_entries(source)]
         return 200, list_page(entries[page * limit : (page + 1) * limit], page, limit, len(entries))
@@ -245,6 +249,9 @@ class VendorWorld:
         updated.pop("lastUpdatedOnISO", None)
         self.metas[badge_id] = orjson.dumps({"data": updated, "errors": None, "warnings": None})
         return 200, orjson.dumps({"data": updated, "errors": [], "warnings": []})
+
+    def _text(self, name: str) -> bytes:
+        return self.served.get(name) or example_text(name)
 
 
 def list_entries(source: str) -> list[bytes]:
