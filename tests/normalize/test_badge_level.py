@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -91,3 +92,46 @@ def test_reused_and_carried_pairs_get_tonights_badge_level_counts(tmp_path: Path
     for customer_id in (reused, carried):  # their own rows are kept as they were
         own = constraint_rows(lake, TONIGHT, customer_id, "CUSTOMER")
         assert own == constraint_rows(lake, LAST_NIGHT, customer_id, "CUSTOMER")
+
+
+def without_badge_constraints(body: bytes) -> bytes:
+    """The detail as the vendor sometimes answers it: no `badgeConstraints` key at all."""
+    answer = orjson.loads(body)
+    del answer["data"]["badgeConstraints"]
+    return orjson.dumps(answer)
+
+
+def test_a_detail_without_badge_constraints_neither_replaces_nor_takes_them(tmp_path: Path):
+    org = generate_org(customers=60, badges=24, seed=11, as_of=TONIGHT)
+    lake = Lake(tmp_path)
+    badge_id, (stating, silent, reused) = badge_with_room(org)
+    silent_body = without_badge_constraints(detail(org, silent, badge_id).body)
+    normalize(lake, LAST_NIGHT, [detail(org, reused, badge_id)])
+    last_night = constraint_rows(lake, LAST_NIGHT, reused, "BADGE")
+
+    # Tonight the only fetched detail of the badge says nothing of its badge-level rows.
+    normalize(
+        lake,
+        TONIGHT,
+        [
+            detail(org, silent, badge_id, body=silent_body),
+            detail(org, reused, badge_id, reused_from=LAST_NIGHT),
+        ],
+    )
+    assert last_night
+    assert constraint_rows(lake, TONIGHT, reused, "BADGE") == last_night
+    assert constraint_rows(lake, TONIGHT, silent, "BADGE") == []
+
+    # A silent detail fetched after one that states them leaves the stated ones in place.
+    normalize(
+        lake,
+        TONIGHT + dt.timedelta(days=1),
+        [
+            detail(org, stating, badge_id),
+            detail(org, silent, badge_id, body=silent_body),
+            detail(org, reused, badge_id, reused_from=TONIGHT),
+        ],
+    )
+    next_night = TONIGHT + dt.timedelta(days=1)
+    stated = constraint_rows(lake, next_night, stating, "BADGE")
+    assert stated and constraint_rows(lake, next_night, reused, "BADGE") == stated
