@@ -21,9 +21,10 @@ def start_vendor_pipeline(
     tmp_path: Path,
     faults: Faults | None = None,
     credentials: SandboxCredentials | None = None,
+    world: VendorWorld | None = None,
 ) -> Iterator[Pipeline]:
     """A pipeline against a fresh vendor world on 127.0.0.1, into `tmp_path/data`."""
-    world = VendorWorld()
+    world = world or VendorWorld()
     customers_csv = tmp_path / "customers.csv"
     world.write_customers_csv(customers_csv)
     credentials = credentials or SandboxCredentials()
