@@ -22,7 +22,7 @@ def _flag(params: dict[str, str], name: str) -> bool:
     return params.get(name, "false").lower() == "true"
 
 
-def _int_param(params: dict[str, str], name: str, default: int, minimum: int) -> int:
+def int_param(params: dict[str, str], name: str, default: int, minimum: int) -> int:
     try:
         value = int(params.get(name, default))
     except ValueError as error:
@@ -30,6 +30,14 @@ def _int_param(params: dict[str, str], name: str, default: int, minimum: int) ->
     if value < minimum:
         raise SandboxApiError(400, 400, f"Invalid value for {name}")
     return value
+
+
+def list_type_of(params: dict[str, str]) -> str:
+    """The list a customer-list call asks for (`badgeType`, default AVAILABLE_TO_ISSUE)."""
+    list_type = params.get("badgeType", "AVAILABLE_TO_ISSUE")
+    if list_type not in LIST_TYPES:
+        raise SandboxApiError(400, 400, "Invalid enum value")
+    return list_type
 
 
 def has_pagination(customer_id: str) -> bool:
@@ -89,11 +97,9 @@ class Endpoints:
         self, customer_value: str, identifier_type: str | None, params: dict[str, str]
     ) -> Response:
         customer = self.resolve_customer(customer_value, identifier_type)
-        list_type = params.get("badgeType", "AVAILABLE_TO_ISSUE")
-        if list_type not in LIST_TYPES:
-            raise SandboxApiError(400, 400, "Invalid enum value")
-        page = _int_param(params, "page", 0, 0)
-        limit = _int_param(params, "limit", DEFAULT_LIMIT, 1)
+        list_type = list_type_of(params)
+        page = int_param(params, "page", 0, 0)
+        limit = int_param(params, "limit", DEFAULT_LIMIT, 1)
         selection = (
             customer.customer_id,
             list_type,

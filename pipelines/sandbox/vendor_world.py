@@ -31,11 +31,12 @@ from pathlib import Path
 
 import orjson
 
-from pipelines.client.endpoints import LIST_TYPES, LOOKUP_TYPES
+from pipelines.client.endpoints import LOOKUP_TYPES
 from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.handlers import DEFAULT_LIMIT, int_param, list_type_of
+from pipelines.sandbox.render import list_body
 
 EXAMPLES = Path(__file__).resolve().parent / "vendor_examples"
-DEFAULT_LIMIT = 10
 Response = tuple[int, bytes]
 
 
@@ -166,10 +167,6 @@ def example_text(name: str) -> bytes:
     return (EXAMPLES / f"{name}.json").read_bytes()
 
 
-def error_answer(status: int, code: int, message: str) -> SandboxApiError:
-    return SandboxApiError(status, code, message)
-
-
 class VendorWorld:
     """The world's answers, as `(status, body)`; the sandbox app routes to them."""
 
@@ -179,7 +176,6 @@ class VendorWorld:
         self.served = dict(served or {})
         self.customers = {(c.value, c.identifier_type): c for c in CUSTOMERS}
         self.metas: dict[str, bytes] = {}  # badge id -> meta body a PUT left
-        self.updates = 0
 
     # -- the customers file --------------------------------------------------------------
 
@@ -194,10 +190,10 @@ class VendorWorld:
     def resolve_customer(self, value: str, identifier_type: str | None) -> WorldCustomer:
         lookup = identifier_type or "id"
         if lookup != "id" and (lookup not in LOOKUP_TYPES or lookup in REFUSED_LOOKUPS):
-            raise error_answer(400, 1028, "Invalid Customer Identifier type")
+            raise SandboxApiError(400, 1028, "Invalid Customer Identifier type")
         customer = self.customers.get((value, lookup))
         if customer is None:
-            raise error_answer(404, 1026, "Customer with the specified ID is not found.")
+            raise SandboxApiError(404, 1026, "Customer with the specified ID is not found.")
         return customer
 
     # -- the four calls --------------------------------------------------------------------
@@ -207,7 +203,7 @@ class VendorWorld:
             return 200, self.metas[badge_id]
         names = METAS.get(badge_id)
         if names is None:
-            raise error_answer(404, 404, "Passed badge is not found")
+            raise SandboxApiError(404, 404, "Passed badge is not found")
         with_statistics = params.get("includeStatistics", "false").lower() == "true"
         return 200, self._text(names[0] if with_statistics else names[1])
 
@@ -217,34 +213,32 @@ class VendorWorld:
         customer = self.resolve_customer(customer_value, identifier_type)
         name = customer.details.get(badge_id)
         if name is None:
-            raise error_answer(404, 404, "Passed badge is not found")
+            raise SandboxApiError(404, 404, "Passed badge is not found")
         return 200, self._text(name)
 
     def customer_list(
         self, customer_value: str, identifier_type: str | None, params: dict[str, str]
     ) -> Response:
         customer = self.resolve_customer(customer_value, identifier_type)
-        list_type = params.get("badgeType", "AVAILABLE_TO_ISSUE")
-        if list_type not in LIST_TYPES:
-            raise error_answer(400, 400, "Invalid enum value")
-        served = customer.lists.get(list_type, ())
+        served = customer.lists.get(list_type_of(params), ())
         if isinstance(served, str):
             return 200, self._text(served)
-        page, limit = _int(params, "page", 0), max(1, _int(params, "limit", DEFAULT_LIMIT))
+        page = int_param(params, "page", 0, 0)
+        limit = int_param(params, "limit", DEFAULT_LIMIT, 1)
         entries = [entry for source in served for entry in list_entries(source)]
-        return 200, list_page(entries[page * limit : (page + 1) * limit], page, limit, len(entries))
+        chunk = entries[page * limit : (page + 1) * limit]
+        return 200, list_body(chunk, page, limit, len(entries), paginated=True)
 
     def update(self, raw_body: bytes) -> Response:
         try:
             body = orjson.loads(raw_body)
         except orjson.JSONDecodeError as error:
-            raise error_answer(400, 400, "Invalid JSON body") from error
+            raise SandboxApiError(400, 400, "Invalid JSON body") from error
         badge_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(badge_id, str) or (badge_id not in METAS and badge_id not in self.metas):
-            raise error_answer(404, 404, "Passed badge is not found")
+            raise SandboxApiError(404, 404, "Passed badge is not found")
         current = orjson.loads(self.meta(badge_id, {"includeStatistics": "true"})[1])["data"]
         updated = current | body
-        self.updates += 1
         updated["lastUpdatedOn"] = max(time.time(), float(current["lastUpdatedOn"]) + 1)
         updated.pop("lastUpdatedOnISO", None)
         self.metas[badge_id] = orjson.dumps({"data": updated, "errors": None, "warnings": None})
@@ -254,13 +248,14 @@ class VendorWorld:
         return self.served.get(name) or example_text(name)
 
 
-def list_entries(source: str) -> list[bytes]:
+@cache
+def list_entries(source: str) -> tuple[bytes, ...]:
     """The documented entries a page lists for `source`, each as the vendor's text: every
     entry of a list example, or the one entry of a badge (its documented list entry, else
     mapped from its meta or detail example)."""
     if source.startswith("get-customer-badges-"):
-        return _raw_items(_data_members(source)["badges"])
-    return [badge_entry(source)]
+        return tuple(_raw_items(_data_members(source)["badges"]))
+    return (badge_entry(source),)
 
 
 def badge_entry(badge_id: str) -> bytes:
@@ -296,54 +291,33 @@ def _data_members(name: str) -> dict[str, bytes]:
 
 def _raw_members(text: bytes) -> dict[str, bytes]:
     """The members of a JSON object, each value as its text in `text`."""
-    source = text.decode("utf-8")
-    members, position = {}, _skip(source, source.index("{") + 1)
-    while source[position] != "}":
-        key, position = _DECODER.raw_decode(source, position)
-        position = _skip(source, _skip(source, position) + 1)  # past the colon
-        _, end = _DECODER.raw_decode(source, position)
-        members[key] = source[position:end].encode("utf-8")
-        position = _skip(source, end)
-        if source[position] == ",":
-            position = _skip(source, position + 1)
-    return members
+    return dict(_raw_values(text, "{", "}"))
 
 
 def _raw_items(text: bytes) -> list[bytes]:
     """The items of a JSON array, each as its text in `text`."""
+    return [value for _, value in _raw_values(text, "[", "]")]
+
+
+def _raw_values(text: bytes, opening: str, closing: str) -> list[tuple[str | None, bytes]]:
+    """(key, value text) of each value of the first object or array in `text`; the key is
+    None in an array."""
     source = text.decode("utf-8")
-    items, position = [], _skip(source, source.index("[") + 1)
-    while source[position] != "]":
+    values, position = [], _skip(source, source.index(opening) + 1)
+    while source[position] != closing:
+        key = None
+        if opening == "{":
+            key, position = _DECODER.raw_decode(source, position)
+            position = _skip(source, _skip(source, position) + 1)  # past the colon
         _, end = _DECODER.raw_decode(source, position)
-        items.append(source[position:end].encode("utf-8"))
+        values.append((key, source[position:end].encode("utf-8")))
         position = _skip(source, end)
         if source[position] == ",":
             position = _skip(source, position + 1)
-    return items
+    return values
 
 
 def _skip(source: str, position: int) -> int:
     while source[position] in " \t\r\n":
         position += 1
     return position
-
-
-def list_page(entries: list[bytes], page: int, limit: int, total: int) -> bytes:
-    pages = -(-total // limit)
-    pagination = {"page": page, "size": limit, "total": total, "totalPages": pages}
-    return b"".join(
-        [
-            b'{"data":{"badges":[',
-            b",".join(entries),
-            b'],"pagination":',
-            orjson.dumps(pagination),
-            b'},"errors":[],"warnings":[]}',
-        ]
-    )
-
-
-def _int(params: dict[str, str], name: str, default: int) -> int:
-    try:
-        return int(params.get(name, default))
-    except ValueError as error:
-        raise error_answer(400, 400, f"Invalid value for {name}") from error
