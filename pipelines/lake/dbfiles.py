@@ -94,3 +94,28 @@ def read_snapshot_date(database: Path) -> dt.date | None:
             return None
         row = con.execute("SELECT max(snapshot_date) FROM main.snapshot_info").fetchone()
     return row[0] if row else None
+
+
+def read_published_night(database: Path) -> tuple[dt.date, str | None] | None:
+    """The snapshot date in `main.snapshot_info` of a database file and the id of the sealed
+    night it was loaded from (None for a warehouse that did not record it); None when the
+    file holds no snapshot."""
+    if not database.exists():
+        return None
+    with duckdb.connect(str(database), read_only=True) as con:
+        columns = {
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() "
+                "WHERE database_name = current_database() AND schema_name = 'main' "
+                "AND table_name = 'snapshot_info'"
+            ).fetchall()
+        }
+        if "snapshot_date" not in columns:
+            return None
+        night_id = "night_id" if "night_id" in columns else "NULL"
+        row = con.execute(
+            f"SELECT snapshot_date, {night_id} FROM main.snapshot_info "
+            "ORDER BY snapshot_date DESC LIMIT 1"
+        ).fetchone()
+    return (row[0], row[1]) if row else None

@@ -71,6 +71,9 @@ class NightNote:
     limits: dict[str, dict[str, str]] = field(default_factory=dict)
     pairs_reusable: int = 0  # pairs that could have been reused (known, not due)
     pairs_changed: int = 0  # of those, fetched because their fingerprint changed
+    # Names this sealing of the night: the warehouse records the one it loaded, so a
+    # rerun tells a sealed night never published from one already published.
+    night_id: str | None = None
 
     @property
     def carried(self) -> int:

@@ -4,11 +4,13 @@ Who was fetched tonight and since when the others were not (`night.parquet`), ev
 pair's fingerprint (tonight's decisions, and the carried customers' from the last
 snapshot), the reused details copied in from the archives they were fetched into, and the
 night's figures (`night.json`) that the next night plans with, among them each API's
-limit at the host, which the next night's client starts at.
+limit at the host, which the next night's client starts at, and the id that names this
+sealing (the warehouse records the one it loaded; see `pipelines.night.tail`).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from pipelines.extract.incremental import copy_reused_details, seal_detail_state
@@ -51,6 +53,7 @@ def seal(
         limits=night.limits_after(report.limits),
         pairs_reusable=report.pairs_reusable,
         pairs_changed=report.pairs_changed,
+        night_id=uuid.uuid4().hex,
     )
     note.write(building)
     carry = CarryForward(carried_from, carried) if carried_from else None

@@ -42,6 +42,8 @@ SNAPSHOT_INFO_COLUMNS = {
     "rotation_nights": "N: every customer's lists are fetched at least every N nights.",
     "oldest_fetched_on": "The oldest fetched_on of any customer in the snapshot.",
     "failed_calls": "Calls that got no answer after their retries (under the gate's share).",
+    "night_id": "The sealed raw archive the snapshot was loaded from (its night record's id): "
+    "a rerun of the same day tells from it whether that night was published.",
     "<table>_rows": "Rows loaded into main.<table>, one column per contract table.",
 }
 NIGHT_COLUMNS = {
@@ -50,6 +52,7 @@ NIGHT_COLUMNS = {
     "rotation_nights": "INTEGER",
     "oldest_fetched_on": "DATE",
     "failed_calls": "BIGINT",
+    "night_id": "VARCHAR",
 }
 
 
