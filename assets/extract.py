@@ -28,6 +28,7 @@ from pipelines.lake.bucket import BucketError
 from pipelines.lake.damage import DamagedFileError, naming_damaged_files
 from pipelines.lake.mirror import mirror_of
 from pipelines.lake.space import DiskFull, NotEnoughSpace
+from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NIGHT_HOURS_VARIABLE, NightOptions, night_options
 from pipelines.night.retention import keep_nights_option, pruned_message
@@ -166,15 +167,22 @@ def raw_api_responses(
     if options.restart and context.run.parent_run_id is not None:
         # A retry (or re-execution) keeps what the restarted attempt fetched.
         options = replace(options, restart=False)
-    if mirror is not None:
-        lines = _bucket(
-            lambda: mirror.bring_up_to_date(snapshot_date, options.refresh_days, options.restart)
-        )
-        for line in lines:
-            _log(context, line)
     try:
+        if mirror is not None:
+            lines = _bucket(
+                lambda: mirror.bring_up_to_date(
+                    snapshot_date, options.refresh_days, options.restart
+                )
+            )
+            for line in lines:
+                _log(context, line)
+        with naming_damaged_files(lake.lake):
+            warnings = heal_last_night(lake.lake, snapshot_date)
+        for warning in warnings:
+            _warn(context, warning)
         with naming_damaged_files(lake.lake), capillary_api.open(config.rate_limit) as source:
             night = prepare_source_night(lake.lake, snapshot_date, source, options)
+            warnings += night.resumed.warnings
             for warning in night.resumed.warnings:
                 _warn(context, warning)
             where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
@@ -185,6 +193,7 @@ def raw_api_responses(
                 )
             except VolumeRefused as refused:
                 context.log.error(str(refused))
+                refused.summary.warnings = warnings
                 return MaterializeResult(
                     metadata=_summary_metadata(refused.summary),
                     check_results=[_volume_result(refused.check)],
@@ -192,6 +201,7 @@ def raw_api_responses(
     except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
     record_streamed_normalization(raw_dir, context.run.run_id, outcome.normalized)
+    outcome.summary.warnings = warnings
     return MaterializeResult(
         metadata=_summary_metadata(outcome.summary),
         check_results=[_volume_result(outcome.volume)],

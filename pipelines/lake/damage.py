@@ -1,6 +1,8 @@
 """Files of the data directory that cannot be read: which file, and what rebuilds it.
 
-A lake partition is rebuilt from its raw archive (`badges replay --date D`). A night
+A lake partition is rebuilt from its raw archive (`badges replay --date D`; a night
+rebuilds the partitions it reads itself, see `pipelines.night.heal`), unless the archive
+is gone too. A night
 record is written once, when its night is sealed, and the API serves only current state,
 so nothing rebuilds it: it is restored from a copy, or its snapshot is moved aside so the
 next night plans from the one before (a name with a dot is no snapshot, see
@@ -18,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.lake.layout import PARTITION, Lake
+from pipelines.lake.layout import PARTITION, RAW, Lake
 
 # What reading a damaged file raises: Arrow (e.g. "Parquet magic bytes not found in
 # footer"), DuckDB ("No magic bytes found at end of file"), the OS, a JSON decoder.
@@ -41,8 +43,15 @@ def remedy_for(lake: Lake, path: Path) -> str:
     day = partition.removeprefix(PARTITION).split(".")[0]
     if partition.endswith(".building"):
         return f"start the night over with `badges run --restart` (the date is {day})"
-    if table != "raw":
-        return f"rebuild the partition from its raw archive with `badges replay --date {day}`"
+    if table != RAW:
+        archive = lake.table_root(RAW) / f"{PARTITION}{day}"
+        if archive.is_dir() and any(archive.glob("*.parquet")):
+            return f"rebuild the partition from its raw archive with `badges replay --date {day}`"
+        return (
+            f"its raw archive {archive} is gone too, so nothing here rebuilds it: restore the "
+            "partition, or the archive and then `badges replay --date "
+            f"{day}`, from a copy (or the bucket)"
+        )
     if "_state" in relative:
         archive = path.parents[1]
         return (

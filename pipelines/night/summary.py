@@ -26,6 +26,7 @@ class NightSummary:
     carried_from: str | None = None  # the snapshot carried customers' rows come from
     rows_carried: dict[str, int] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)  # NightPlan.as_metadata()
+    warnings: list[str] = field(default_factory=list)  # e.g. a damaged file rebuilt
 
     @classmethod
     def of(
@@ -60,14 +61,21 @@ class NightSummary:
         )
 
     def describe(self) -> list[str]:
+        return self._night() + [f"  warning: {warning}" for warning in self.warnings]
+
+    def _customers(self) -> str:
+        return (
+            f"  customers {self.customers:,} (lists fetched for {self.customers_fetched:,}; "
+            f"rotation over {self.rotation_nights} night(s), oldest data from "
+            f"{self.oldest_fetched_on})"
+        )
+
+    def _night(self) -> list[str]:
         report = self.extract
         calls = ", ".join(f"{k} {v:,}" for k, v in sorted(report.calls.items())) or "none"
         planned = self.plan.get("plan_total_calls")
         lines = [
-            f"  customers {self.customers:,} (lists fetched for {self.customers_fetched:,}; "
-            f"rotation over {self.rotation_nights} night(s), oldest data from "
-            f"{self.oldest_fetched_on}), badges {report.badges:,}, "
-            f"customer-badge pairs {report.pairs:,}",
+            f"{self._customers()}, badges {report.badges:,}, customer-badge pairs {report.pairs:,}",
             f"  calls: {calls}" + (f" (planned {planned:,})" if planned is not None else ""),
             f"  requests {report.requests:,} ({round(report.requests_per_second, 1):,}/s in "
             f"{report.seconds}s), retries {report.retries:,}, "

@@ -1,11 +1,14 @@
 """A run killed with SIGKILL mid-way leaves the published warehouse as it was, and the next
-run succeeds without any manual cleanup. A damaged lake partition or night record stops the
-night with a message naming the file and what rebuilds it, and that advice works."""
+run succeeds without any manual cleanup. A damaged lake partition is rebuilt from its raw
+archive with a warning naming it; what nothing rebuilds (a night record, a partition
+without its archive) stops the night with a message naming the file and the remedy, and
+that advice works."""
 
 from __future__ import annotations
 
 import shutil
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.lake import Lake
+from pipelines.lake.damage import DamagedFileError
 from pipelines.lake.failpoints import KILL_AT_VARIABLE
 from pipelines.lake.nightrecord import POPULATION_FILE
 from pipelines.lake.partitions import TEMP_PREFIX
-from pipelines.lake.tables import CUSTOMER_BADGES
+from pipelines.lake.tables import CUSTOMER_BADGES, TABLES
+from pipelines.night.heal import heal_night, unreadable_partitions
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
@@ -97,23 +102,67 @@ def failed_night(tmp_path: Path, pipeline: Pipeline, damaged: Path) -> str:
     return output
 
 
-def test_a_damaged_lake_partition_names_the_file_and_the_replay_that_rebuilds_it(
+def partition_rows(lake: Lake, table: str) -> list[dict]:
+    return sorted(pq.read_table(lake.table_dir(table, TODAY)).to_pylist(), key=repr)
+
+
+def test_a_damaged_lake_partition_is_rebuilt_from_its_archive_and_the_night_goes_on(
     tmp_path: Path, crash_pipeline: Pipeline, published_template: tuple[Path, dict]
 ):
     shutil.copytree(published_template[0], tmp_path / "data")
     lake = Lake(tmp_path / "data")
     [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
+    original = partition_rows(lake, CUSTOMER_BADGES.name)
+    truncate(part)
 
-    output = failed_night(tmp_path, crash_pipeline, part)
+    healed = run_cli(tmp_path, "run", **api_environment(crash_pipeline))
 
-    assert f"{part} cannot be read (Invalid Input Error: No magic bytes found" in output, output
-    assert f"rebuild the partition from its raw archive with `badges replay --date {TODAY}`" in (
-        output
+    output = healed.stdout + healed.stderr
+    assert healed.returncode == 0, output
+    warning = (
+        f"{part} cannot be read (Parquet magic bytes not found in footer. Either the file is "
+        "corrupted or this is not a parquet file): rebuilding the partitions of "
+        f"{TODAY} from its raw archive {lake.raw_dir(TODAY)}, as `badges replay --date {TODAY}` "
+        "does ("
     )
-    replayed = run_cli(tmp_path, "replay", "--date", TODAY.isoformat())
-    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
-    again = run_cli(tmp_path, "run", **api_environment(crash_pipeline))
-    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"warning: {warning}" in healed.stderr  # the log
+    assert f"  warning: {warning}" in healed.stdout  # the night's summary
+    assert partition_rows(lake, CUSTOMER_BADGES.name) == original
+
+
+def test_a_damaged_partition_is_rebuilt_as_it_was(
+    tmp_path: Path, published_template: tuple[Path, dict]
+):
+    shutil.copytree(published_template[0], tmp_path / "data")
+    lake = Lake(tmp_path / "data")
+    original = {table: partition_rows(lake, table) for table in TABLES}
+    [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
+    truncate(part)
+
+    started = time.monotonic()
+    [warning] = heal_night(lake, TODAY)
+    print(f"healed {part.name} of {TODAY} in {time.monotonic() - started:.2f} s")
+
+    assert warning.startswith(f"{part} cannot be read (")
+    assert unreadable_partitions(lake, TODAY) == []
+    assert {table: partition_rows(lake, table) for table in TABLES} == original
+    assert heal_night(lake, TODAY) == []  # whole again: nothing to do
+
+
+def test_a_damaged_partition_without_its_archive_stops_the_night_with_its_remedy(
+    tmp_path: Path, published_template: tuple[Path, dict]
+):
+    shutil.copytree(published_template[0], tmp_path / "data")
+    lake = Lake(tmp_path / "data")
+    [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
+    truncate(part)
+    shutil.rmtree(lake.raw_dir(TODAY))
+
+    with pytest.raises(DamagedFileError) as raised:
+        heal_night(lake, TODAY)
+
+    assert str(raised.value).startswith(f"{part} cannot be read (")
+    assert f"its raw archive {lake.raw_dir(TODAY)} is gone too" in str(raised.value)
 
 
 def test_a_damaged_night_record_names_the_file_and_how_to_plan_without_it(

@@ -29,6 +29,8 @@ def test_a_damaged_partition_read_by_duckdb_is_named_with_the_replay_that_rebuil
 ):
     lake = Lake(tmp_path)
     part = truncated_parquet(lake.table_dir("badges", DAY) / "part-0.parquet")
+    lake.raw_dir(DAY).mkdir(parents=True)
+    pq.write_table(pa.table({"n": [1]}), lake.raw_dir(DAY) / "responses-000001.parquet")
 
     with pytest.raises(DamagedFileError) as raised, naming_damaged_files(lake):
         duckdb.sql(f"SELECT count(*) FROM read_parquet('{part}')").fetchall()
@@ -61,6 +63,8 @@ def test_each_kind_of_file_has_its_own_remedy(tmp_path: Path):
     checkpoint_part = lake.building_dir(DAY) / "responses-000001.parquet"
     assert "only record of that day: restore it from a copy" in remedy_for(lake, archive_part)
     assert "`badges run --restart`" in remedy_for(lake, checkpoint_part)
+    orphan = lake.table_dir("badges", DAY) / "part-0.parquet"  # no archive of DAY
+    assert remedy_for(lake, orphan).startswith(f"its raw archive {lake.raw_dir(DAY)} is gone too")
 
 
 def test_errors_naming_no_file_of_the_lake_pass_through(tmp_path: Path):
