@@ -15,6 +15,7 @@ from pipelines.extract.customers import CustomerFileError
 from pipelines.lake import Lake
 from pipelines.lake.space import disk_space
 from pipelines.night.options import night_options
+from pipelines.night.tail import unpublished_night
 from pipelines.ops.resources import api_from_env
 from pipelines.ops.source import prepare_source_night
 
@@ -41,4 +42,10 @@ def show_plan(
         return 2
     print(night.plan.describe())
     print(f"  disk: {disk_space(night.lake, night.disk).describe()}")
+    if unpublished_night(night.lake, snapshot_date) is not None:
+        print(
+            f"  the archive of {snapshot_date} was sealed by a run that stopped before its "
+            "publish: `badges run` publishes it without a call (`--restart` fetches the day "
+            "again, as planned above)"
+        )
     return 1 if night.plan.fits is False else 0

@@ -9,7 +9,8 @@
 - `detail_fingerprints.parquet`: every customer-badge pair's fingerprint and the night
   its detail was fetched, which the next night's reuse decisions read;
 - `normalized.json`: that the run which built the archive normalized it while
-  extracting, so its normalize step has nothing left to do.
+  extracting, so its normalize step has nothing left to do (written once every lake
+  partition of the night is in place, so it also says they are complete).
 
 Replaying an archive reads them to carry the same customers forward again.
 """
@@ -161,7 +162,11 @@ def write_normalized_note(raw_dir: Path, run_id: str, report: dict[str, Any]) ->
     write_text(json.dumps({"run_id": run_id, **report}, indent=1), raw_dir / NORMALIZED_FILE)
 
 
-def read_normalized_note(raw_dir: Path, run_id: str) -> dict[str, Any] | None:
-    """What `write_normalized_note` wrote, when the same run wrote it; else None."""
+def read_normalized_note(raw_dir: Path, run_id: str | None) -> dict[str, Any] | None:
+    """What `write_normalized_note` wrote, when the run `run_id` wrote it (any run's with
+    None); else None."""
     note = _read_json(raw_dir / NORMALIZED_FILE)
-    return note if note is not None and note.pop("run_id", None) == run_id else None
+    if note is None:
+        return None
+    written_by = note.pop("run_id", None)
+    return note if run_id is None or written_by == run_id else None

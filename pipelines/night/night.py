@@ -14,8 +14,10 @@
 
 A refused, crashed or killed night changes nothing that is published and leaves its
 checkpoint for the next attempt, which fetches only what is missing (a refused volume
-needs no call at all to accept). A failed night drops its temporary partitions; a full
-disk fails it with `DiskFull`, which names the directory and the space to free.
+needs no call at all to accept). A night stopped after its seal is published by the
+next run of the day from its archive, without a call (`tail.py`). A failed night drops
+its temporary partitions; a full disk fails it with `DiskFull`, which names the
+directory and the space to free.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pipelines.extract.report import ExtractReport, GateWatch
 from pipelines.extract.run import run_extraction
 from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.durable import replace_directory
+from pipelines.lake.failpoints import failpoint
 from pipelines.lake.mirror import CheckpointUploads, mark_pending, mirror_of
 from pipelines.lake.nightrecord import NightNote
 from pipelines.lake.space import disk_full, is_disk_full
@@ -90,6 +93,7 @@ def run_night(
     Checkpoint(night.building_dir).remove_state()
     replace_directory(night.building_dir, night.lake.raw_dir(night.snapshot_date))
     mark_pending(night.lake, night.snapshot_date)
+    failpoint("sealed")  # the archive sealed, its lake partitions not yet swapped in
     normalized = normalizer.publish()
     summary = NightSummary.of(night.plan, report, sealed.note, normalized.carried)
     return NightOutcome(report, normalized, volume, sealed.note, summary)

@@ -26,6 +26,8 @@ class NightSummary:
     carried_from: str | None = None  # the snapshot carried customers' rows come from
     rows_carried: dict[str, int] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)  # NightPlan.as_metadata()
+    # the date of a sealed night published from its archive by this run, without a call
+    resumed_from_archive: str | None = None
     warnings: list[str] = field(default_factory=list)  # e.g. a damaged file rebuilt
 
     @classmethod
@@ -41,6 +43,20 @@ class NightSummary:
             extract=report,
             rows_carried=dict(rows_carried or {}),
             plan=plan.as_metadata(),
+            **{name: getattr(note, name) for name in NOTED},
+        )
+
+    @classmethod
+    def of_sealed(cls, note: NightNote, warnings: list[str] | None = None) -> NightSummary:
+        """The figures of a sealed night published by a later run: no request tonight; the
+        calls its extraction made count as resumed."""
+        report = ExtractReport(
+            calls_resumed=sum(note.calls.values()), failed_calls=note.failed_calls
+        )
+        return cls(
+            extract=report,
+            resumed_from_archive=note.snapshot_date,
+            warnings=list(warnings or []),
             **{name: getattr(note, name) for name in NOTED},
         )
 
@@ -61,7 +77,18 @@ class NightSummary:
         )
 
     def describe(self) -> list[str]:
-        return self._night() + [f"  warning: {warning}" for warning in self.warnings]
+        lines = self._resumed_tail() if self.resumed_from_archive else self._night()
+        return lines + [f"  warning: {warning}" for warning in self.warnings]
+
+    def _resumed_tail(self) -> list[str]:
+        report = self.extract
+        return [
+            self._customers(),
+            f"  resumed from the sealed archive of {self.resumed_from_archive}: "
+            f"{report.requests:,} requests (its extraction made {report.calls_resumed:,} "
+            f"calls, {report.failed_calls:,} failed, before the run stopped; "
+            "`badges run --restart` fetches the day again)",
+        ]
 
     def _customers(self) -> str:
         return (

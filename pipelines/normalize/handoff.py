@@ -1,7 +1,8 @@
 """A note, beside the raw archive, that this run already normalized it while extracting.
 
 The normalize step uses the note only when it comes from the same run: a replay, a
-backfill or a later run normalizes the archive again.
+backfill or a later run normalizes the archive again, unless it takes the note over
+(`adopt_streamed_normalization`: a sealed night published by a later run).
 """
 
 from __future__ import annotations
@@ -26,7 +27,20 @@ def record_streamed_normalization(raw_dir: Path, run_id: str, report: NormalizeR
 
 def streamed_normalization(raw_dir: Path, run_id: str) -> NormalizeReport | None:
     """The report of this run's streamed normalization, or None when there was none."""
-    note = read_normalized_note(raw_dir, run_id)
+    return _report(read_normalized_note(raw_dir, run_id))
+
+
+def adopt_streamed_normalization(raw_dir: Path, run_id: str) -> NormalizeReport | None:
+    """The report of the streamed normalization of the archive by whichever run sealed it,
+    recorded again as `run_id`'s, so its normalize step has nothing left to do; None when
+    the archive was never normalized whole."""
+    report = _report(read_normalized_note(raw_dir, None))
+    if report is not None:
+        record_streamed_normalization(raw_dir, run_id, report)
+    return report
+
+
+def _report(note: dict | None) -> NormalizeReport | None:
     if note is None:
         return None
     warnings, duplicates = Counter(note.pop("warnings")), Counter(note.pop("duplicates"))

@@ -126,7 +126,6 @@ def test_a_night_killed_during_its_extraction_resumes_with_what_is_missing(
     assert contract_rows(lake.warehouse_path) == clean_night
 
 
-@pytest.mark.xfail(strict=True, reason="a sealed night's tail is not yet resumed without a call")
 @pytest.mark.parametrize("kill_at", ["load", "publish"])
 def test_a_night_killed_after_its_extraction_is_published_without_a_call(
     tmp_path: Path, vendor: Pipeline, clean_night: Rows, kill_at: str
