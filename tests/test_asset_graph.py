@@ -23,11 +23,15 @@ def render_asset_graph() -> str:
         deps = ", ".join(sorted(p.to_user_string() for p in node.parent_keys)) or "-"
         checks = ", ".join(sorted(c.name for c in node.check_keys)) or "-"
         pools = ", ".join(sorted(node.pools)) or "-"
+        kinds = ", ".join(sorted(node.kinds)) or "-"
+        owners = ", ".join(node.owners) or "-"
         lines.append(
             f"{key.to_user_string()}  [group {node.group_name}]\n"
             f"    deps: {deps}\n"
             f"    checks: {checks}\n"
-            f"    pool: {pools}"
+            f"    pool: {pools}\n"
+            f"    kinds: {kinds}\n"
+            f"    owners: {owners}"
         )
     job = defs.resolve_job_def(NIGHTLY_JOB)
     lines.append(f"job {job.name}: partitioned {type(job.partitions_def).__name__}")

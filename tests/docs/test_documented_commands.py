@@ -1,0 +1,215 @@
+"""Every command the README and docs/ show a user is run here against the sandbox, or its
+block is marked `<!-- needs: WHY -->` (the real API, a PostgreSQL server, the whole suite).
+Where a page shows a command's output, the real output must still have its lines, in order.
+
+Each command is one test, its id the page, line and command; `-v` lists them all:
+`uv run pytest -n0 -v tests/docs/test_documented_commands.py`. The commands that read a
+published warehouse share the one night `badges run` publishes here."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.docs.documented import PROJECT_ROOT, DocumentedCommand, documented_commands, line_key
+
+COMMANDS = documented_commands()
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Org:
+    """A published night of the embedded sandbox, run from `workdir` as the README says."""
+
+    workdir: Path
+    environment: dict[str, str]
+    night: subprocess.CompletedProcess[str]
+
+
+def argv_of(command: str) -> list[str]:
+    """The documented command as this interpreter runs it (`uv run X` is this venv's X)."""
+    words = shlex.split(command)
+    while "=" in words[0]:  # a VARIABLE=value prefix: the test sets the environment itself
+        words = words[1:]
+    if words[:2] == ["uv", "run"]:
+        words = words[2:]
+    if words[0] == "badges":
+        return [sys.executable, "-m", "pipelines.cli", *words[1:]]
+    return [str(BIN / words[0]), *words[1:]]
+
+
+def run(command: str, org: Org, **variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv_of(command),
+        cwd=org.workdir,
+        env={**org.environment, **variables},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    workdir = tmp_path_factory.mktemp("documented")
+    home = workdir / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CAPILLARY_", "BADGES_", "DAGSTER_"))
+    }
+    environment["DAGSTER_HOME"] = str(home)  # BADGES_DATA_DIR unset: ./data, as documented
+    partial = Org(workdir, environment, None)  # type: ignore[arg-type]
+    return Org(workdir, environment, run("uv run badges run", partial))
+
+
+@pytest.fixture(scope="module")
+def served(org: Org) -> Iterator[dict[str, str]]:
+    """`badges sandbox serve` as docs/sandbox.md shows it (on a free port): the variables it
+    says to export."""
+    (command,) = [c.command for c in COMMANDS if " sandbox serve " in c.command]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = argv_of(command.replace("--port 8080", f"--port {port}"))
+    server = subprocess.Popen(
+        argv, cwd=org.workdir, env=org.environment, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        base_url = json.loads(server.stdout.readline())["base_url"]
+        exported = {}
+        while not (line := server.stdout.readline().strip()).startswith(
+            "export CAPILLARY_CUSTOMERS"
+        ):
+            if line.startswith("export "):
+                name, value = line.removeprefix("export ").split("=", 1)
+                exported[name] = value
+        name, value = line.removeprefix("export ").split("=", 1)
+        exported[name] = value
+        assert exported["CAPILLARY_BASE_URL"] == base_url == f"http://127.0.0.1:{port}"
+        yield exported
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def assert_lines_in_order(shown: list[str], real: list[str]) -> None:
+    """Every shown line (but `...`) has a real line of the same key, in the same order; with
+    no `...` shown, the real output has no other line either."""
+    real_keys = [line_key(line) for line in real]
+    position = 0
+    for line in shown:
+        if line.strip() == "...":
+            continue
+        key = line_key(line)
+        assert key in real_keys[position:], f"{line!r} no longer in the output:\n" + "\n".join(real)
+        position = real_keys.index(key, position) + 1
+    if not any(line.strip() == "..." for line in shown):
+        assert real_keys == [line_key(line) for line in shown], "\n".join(real)
+
+
+def check_night(command: DocumentedCommand, org: Org) -> None:
+    assert org.night.returncode == 0, org.night.stdout + org.night.stderr
+    assert re.search(r"snapshot \d{4}-\d\d-\d\d published", org.night.stdout)
+    assert (org.workdir / "data" / "warehouse.duckdb").is_file()  # ./data, the default
+
+
+def check_duckdb_query(command: DocumentedCommand, org: Org) -> None:
+    # The DuckDB CLI is not a dependency: its SQL runs through the same engine, read-only.
+    words = shlex.split(command.command)
+    assert words[:2] == ["duckdb", "-readonly"]
+    path, sql = words[2:]
+    with duckdb.connect(str(org.workdir / path), read_only=True) as con:
+        result = con.sql(sql)
+        rows = result.fetchall()
+        assert result.columns == ["badge_name", "earns"]
+    assert 0 < len(rows) <= 10
+    assert [earns for _, earns in rows] == sorted((earns for _, earns in rows), reverse=True)
+
+
+def check_help(command: DocumentedCommand, org: Org) -> None:
+    # A server a test should not keep running: its command line must still be accepted.
+    done = run(f"{command.command} --help", org)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage:")
+
+
+def check_served(command: DocumentedCommand, org: Org, served: dict[str, str]) -> None:
+    customers = Path(served["CAPILLARY_CUSTOMERS"])
+    assert customers.parent == org.workdir  # --customers-csv customers.csv, from the workdir
+    assert len(customers.read_text().splitlines()) == 1 + 300  # --customers 300
+
+
+def check_shown_output(command: DocumentedCommand, org: Org) -> None:
+    done = run(command.command, org)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_lines_in_order(list(command.output or ()), done.stdout.splitlines())
+
+
+def check_doctor(command: DocumentedCommand, org: Org, served: dict[str, str]) -> None:
+    # The page shows a failing check against the real API; here every check passes against
+    # the served sandbox, so the shown lines' checks are found by name, and the summary by form.
+    done = run(command.command, org, **served)
+    assert done.returncode == 0, done.stdout + done.stderr
+    real = done.stdout.splitlines()
+    assert real[-1] == "every check passed"
+    names = {re.match(r"(?:ok|FAIL|skip) +([^:]+):", line).group(1) for line in real[:-1]}
+    shown = [line for line in command.output or () if line != "..."]
+    assert re.fullmatch(r"\d+ check\(s\) FAILED", shown[-1])
+    probe = (PROJECT_ROOT / "pipelines" / "ops" / "probe.py").read_text()
+    for line in shown[:-1]:
+        shape = re.match(r"(ok|FAIL|skip) +([^:]+):", line)
+        assert shape is not None, line
+        assert shape.group(2) in names or f'"{shape.group(2)}:' in probe, line
+
+
+CHECKS: dict[str, Callable[..., None]] = {
+    "uv run badges run": check_night,
+    "duckdb -readonly data/warehouse.duckdb": check_duckdb_query,
+    "DAGSTER_HOME=$PWD uv run dagster dev": check_help,
+    "uv run badges sandbox serve": check_served,
+    "uv run badges plan": check_shown_output,
+    "uv run badges status": check_shown_output,
+    "uv run badges doctor": check_doctor,
+}
+
+
+def check_of(command: DocumentedCommand) -> Callable[..., None] | None:
+    if command.needs and command.command != "uv run badges run":
+        return None
+    words = shlex.split(command.command)
+    return next(
+        (f for start, f in CHECKS.items() if words[: len(start.split())] == start.split()), None
+    )
+
+
+def test_the_pages_show_commands():
+    assert len(COMMANDS) >= 10
+    assert {c.page for c in COMMANDS} >= {"README.md", "docs/operations.md", "docs/sandbox.md"}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.test_id for c in COMMANDS])
+def test_documented_command(command: DocumentedCommand, request: pytest.FixtureRequest):
+    check = check_of(command)
+    if check is None:
+        assert command.needs, f"{command.test_id}: no test runs it and no needs marker says why"
+        return  # the marker is how it is checked: a test cannot give what it needs
+    arguments = [command, request.getfixturevalue("org")]
+    if "served" in check.__code__.co_varnames[: check.__code__.co_argcount]:
+        arguments.append(request.getfixturevalue("served"))
+    check(*arguments)
