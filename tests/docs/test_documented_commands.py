@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,15 +78,13 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     return Org(workdir, environment, run("uv run badges run", partial))
 
 
-@pytest.fixture(scope="module")
-def served(org: Org) -> Iterator[dict[str, str]]:
-    """`badges sandbox serve` as docs/sandbox.md shows it (on a free port): the variables it
-    says to export."""
-    (command,) = [c.command for c in COMMANDS if " sandbox serve " in c.command]
+@contextmanager
+def serving(command: str, org: Org) -> Iterator[dict[str, str]]:
+    """A documented `badges sandbox serve` (on a free port): the variables it says to export."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    argv = argv_of(command.replace("--port 8080", f"--port {port}"))
+    argv = argv_of(command.replace("--port 8080", "") + f" --port {port}")
     server = subprocess.Popen(
         argv, cwd=org.workdir, env=org.environment, stdout=subprocess.PIPE, text=True
     )
@@ -106,6 +105,14 @@ def served(org: Org) -> Iterator[dict[str, str]]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(org: Org) -> Iterator[dict[str, str]]:
+    """The generated org served as docs/sandbox.md shows it first."""
+    (command,) = [c.command for c in COMMANDS if " sandbox serve --port 8080 " in c.command]
+    with serving(command, org) as exported:
+        yield exported
 
 
 def assert_lines_in_order(shown: list[str], real: list[str]) -> None:
@@ -150,9 +157,17 @@ def check_help(command: DocumentedCommand, org: Org) -> None:
 
 
 def check_served(command: DocumentedCommand, org: Org, served: dict[str, str]) -> None:
-    customers = Path(served["CAPILLARY_CUSTOMERS"])
-    assert customers.parent == org.workdir  # --customers-csv customers.csv, from the workdir
-    assert len(customers.read_text().splitlines()) == 1 + 300  # --customers 300
+    if "--world vendor" not in command.command:
+        customers = Path(served["CAPILLARY_CUSTOMERS"])
+        assert customers.parent == org.workdir  # --customers-csv customers.csv, from the workdir
+        assert len(customers.read_text().splitlines()) == 1 + 300  # --customers 300
+        return
+    with serving(command.command, org) as exported:
+        lines = Path(exported["CAPILLARY_CUSTOMERS"]).read_text().splitlines()
+    # The six customers of the table on the page, each looked up as it says.
+    assert len(lines) == 1 + 6
+    assert any("tom.sawyer@example.com" in line for line in lines)
+    assert any("4111111111111111" in line for line in lines)
 
 
 def check_shown_output(command: DocumentedCommand, org: Org) -> None:
