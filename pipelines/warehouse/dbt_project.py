@@ -153,7 +153,7 @@ def build_models(database: Path, snapshot_date: dt.date | None = None, **env: st
     target.mkdir(exist_ok=True)
     if (TARGET_DIR / PARTIAL_PARSE).exists():  # parsing again only what changed
         shutil.copy(TARGET_DIR / PARTIAL_PARSE, target / PARTIAL_PARSE)
-    args = ["build", "--target-path", str(target)]
+    args = ["build", "--target-path", str(target), "--log-path", str(target)]
     if snapshot_date is not None:
         args += ["--vars", night_vars(snapshot_date)]
     run_dbt(args, database, extra_env=env)
