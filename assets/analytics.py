@@ -51,9 +51,6 @@ from pipelines.warehouse.dbt_project import (
 from pipelines.warehouse.dbt_sources import SNAPSHOT_INFO
 from pipelines.warehouse.loader import staging_path
 
-DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
-# The CLI, not a resource: the step always runs this project, in every job and test.
-DBT_CLI = DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(PROJECT_DIR))
 SNAPSHOT_INFO_KEY = AssetKey(["warehouse", SNAPSHOT_INFO])
 
 
@@ -91,11 +88,6 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(deps=deps)
 
 
-def prepared_manifest() -> Path:
-    """The manifest, parsed now when missing or older than the project (no network)."""
-    return ensure_manifest()
-
-
 @contextmanager
 def _environment(variables: Mapping[str, str]) -> Iterator[None]:
     """Sets `variables` while the dbt process starts: it takes this process's environment."""
@@ -112,14 +104,14 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
 
 
 def _with_model_metadata(
-    context: AssetExecutionContext, events: list[Any], staging: Path
+    context: AssetExecutionContext, events: list[Any], staging: Path, project_dir: Path
 ) -> Iterator[Any]:
     """The models' outputs with rows, schema and first rows read once dbt has exited."""
     with duckdb.connect(str(staging), read_only=True) as con:
         for event in events:
             if isinstance(event, Output):
                 model = context.asset_key_for_output(event.output_name).path[-1]
-                sql = MetadataValue.md(f"```sql\n{model_sql(model)}\n```")
+                sql = MetadataValue.md(f"```sql\n{model_sql(model, project_dir)}\n```")
                 yield event.with_metadata(
                     {**event.metadata, **model_metadata(con, model), "sql": sql}
                 )
@@ -127,56 +119,59 @@ def _with_model_metadata(
                 yield event
 
 
-def _failed_checks(events: list[Any]) -> list[str]:
-    return [
+def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
+    """The models of the dbt project in `project_dir` as one step: `dbt build` of the night."""
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    cli = DbtCliResource(project_dir=project, profiles_dir=str(project_dir))
+
+    @dbt_assets(
+        manifest=ensure_manifest(project_dir),
+        project=project,
+        dagster_dbt_translator=WarehouseTranslator(),
+        partitions_def=daily_snapshots,
+        pool=NIGHT_POOL,
+        name="analytics_models",
+    )
+    def _dbt_build(context: AssetExecutionContext, lake: LakeResource):
+        snapshot_date = snapshot_date_of(context)
+        staging = staging_path(lake.lake, snapshot_date)
+        env = {**QUIET_DBT, **dbt_environment(staging, lake.lake)}
+        target = lake.lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
+        with building_staging(lake.lake, snapshot_date, "building the analytics models"):
+            try:
+                with _environment(env):
+                    invocation = cli.cli(
+                        ["build", "--vars", night_vars(snapshot_date)],
+                        context=context,
+                        raise_on_error=False,
+                        target_path=target,
+                    )
+                # dbt holds the staging file until it exits; the metadata is read after.
+                # Its log goes to the step's log, not to the console of `badges run`.
+                with redirect_stdout(io.StringIO()) as dbt_log:
+                    events = list(invocation.stream())
+                context.log.info(dbt_log.getvalue())
+            finally:
+                shutil.rmtree(target, ignore_errors=True)
+            yield from _with_model_metadata(context, events, staging, project_dir)
+        if not invocation.is_successful():
+            raise Failure(_failure_description(events, invocation.get_error()), allow_retries=False)
+
+    # dbt_assets gives a daily-partitioned step a single-run backfill policy; the night's
+    # other steps have none (one night per run), and a job mixing the two warns on each load.
+    return AssetsDefinition.dagster_internal_init(
+        **{**_dbt_build.get_attributes_dict(), "backfill_policy": None}
+    )
+
+
+def _failure_description(events: list[Any], error: Exception | None) -> str:
+    failed = [
         f"{e.asset_key.to_user_string()}: {e.check_name}"
         for e in events
         if isinstance(e, AssetCheckResult | AssetCheckEvaluation) and not e.passed
     ]
+    tests = f": tests failed: {', '.join(failed)}" if failed else ""
+    return f"dbt build failed{tests}\n{error or ''}".rstrip()
 
 
-@dbt_assets(
-    manifest=prepared_manifest(),
-    project=DBT_PROJECT,
-    dagster_dbt_translator=WarehouseTranslator(),
-    partitions_def=daily_snapshots,
-    pool=NIGHT_POOL,
-    name="analytics_models",
-)
-def _dbt_build(context: AssetExecutionContext, lake: LakeResource):
-    snapshot_date = snapshot_date_of(context)
-    staging = staging_path(lake.lake, snapshot_date)
-    env = {**QUIET_DBT, **dbt_environment(staging, lake.lake)}
-    target = lake.lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
-    with building_staging(lake.lake, snapshot_date, "building the analytics models"):
-        try:
-            with _environment(env):
-                invocation = DBT_CLI.cli(
-                    ["build", "--vars", night_vars(snapshot_date)],
-                    context=context,
-                    raise_on_error=False,
-                    target_path=target,
-                )
-            # dbt holds the staging file until it exits; the metadata is read after. Its
-            # log goes to the step's log, not to the console of `badges run`.
-            with redirect_stdout(io.StringIO()) as dbt_log:
-                events = list(invocation.stream())
-            context.log.info(dbt_log.getvalue())
-        finally:
-            shutil.rmtree(target, ignore_errors=True)
-        yield from _with_model_metadata(context, events, staging)
-    if not invocation.is_successful():
-        failed = _failed_checks(events)
-        raise Failure(
-            "dbt build failed"
-            + (f": tests failed: {', '.join(failed)}" if failed else "")
-            + f"\n{invocation.get_error()}",
-            allow_retries=False,
-        )
-
-
-# dbt_assets gives a daily-partitioned step a single-run backfill policy; the night's other
-# steps have none (one night per run), and a job mixing the two warns on every load.
-analytics_models = AssetsDefinition.dagster_internal_init(
-    **{**_dbt_build.get_attributes_dict(), "backfill_policy": None}
-)
+analytics_models = dbt_model_assets()

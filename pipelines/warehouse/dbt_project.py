@@ -67,9 +67,9 @@ def model_names() -> list[str]:
     return list(model_docs())
 
 
-def model_sql(name: str) -> str:
+def model_sql(name: str, project_dir: Path = PROJECT_DIR) -> str:
     """The SQL (dbt Jinja) of a model."""
-    path = PROJECT_DIR / f"{name}.sql"
+    path = project_dir / f"{name}.sql"
     if not path.is_file():
         raise KeyError(f"no model {name!r} (looked for {path})")
     return path.read_text(encoding="utf-8")
@@ -97,46 +97,51 @@ def night_vars(snapshot_date: dt.date) -> str:
     return json.dumps({SNAPSHOT_VAR: snapshot_date.isoformat()})
 
 
-def _project_files() -> list[Path]:
+def _project_files(project_dir: Path) -> list[Path]:
     return [
         path
         for pattern in ("*.sql", "*.yml", "tests/**/*.sql")
-        for path in PROJECT_DIR.glob(pattern)
+        for path in project_dir.glob(pattern)
     ]
 
 
-def manifest_is_current() -> bool:
+def manifest_is_current(project_dir: Path = PROJECT_DIR) -> bool:
     """True when the manifest exists and is newer than every file of the project."""
-    if not MANIFEST_PATH.exists():
+    manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists():
         return False
-    built = MANIFEST_PATH.stat().st_mtime
-    return all(path.stat().st_mtime <= built for path in _project_files())
+    built = manifest.stat().st_mtime
+    return all(path.stat().st_mtime <= built for path in _project_files(project_dir))
 
 
-def ensure_manifest() -> Path:
+def ensure_manifest(project_dir: Path = PROJECT_DIR) -> Path:
     """Runs `dbt parse` when the manifest is missing or older than the project; its path.
 
     Offline: parsing reads only the project. A lock keeps two processes loading the code
     location at once (the test workers, the webserver and the daemon) from parsing together.
     """
-    if manifest_is_current():
-        return MANIFEST_PATH
-    TARGET_DIR.mkdir(exist_ok=True)
-    with (TARGET_DIR / ".parse.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not manifest_is_current():
-            run_dbt(["parse", "--quiet"], TARGET_DIR / "parse-only.duckdb")  # never opened
-    model_reads.cache_clear()
-    return MANIFEST_PATH
+    target = project_dir / "target"
+    if not manifest_is_current(project_dir):
+        target.mkdir(exist_ok=True)
+        with (target / ".parse.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not manifest_is_current(project_dir):
+                # dbt parse never opens the database the profile names.
+                run_dbt(["parse", "--quiet"], target / "parse-only.duckdb", project_dir=project_dir)
+        model_reads.cache_clear()
+    return target / "manifest.json"
 
 
 def run_dbt(
-    args: list[str], database: Path, extra_env: Mapping[str, str] | None = None
+    args: list[str],
+    database: Path,
+    extra_env: Mapping[str, str] | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> subprocess.CompletedProcess[str]:
     """Runs the dbt CLI on the project against `database`; raises with dbt's output on failure."""
     env = {**os.environ, **dbt_environment(database), **(extra_env or {})}
-    command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR)]
-    command += ["--profiles-dir", str(PROJECT_DIR)]
+    command = [dbt_executable(), *args, "--project-dir", str(project_dir)]
+    command += ["--profiles-dir", str(project_dir)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise DbtFailedError(f"dbt {' '.join(args)} failed:\n{result.stdout}{result.stderr}")

@@ -16,10 +16,10 @@ from assets.normalize import lake_key, lake_tables
 from assets.warehouse import warehouse_key
 from pipelines.lake.tables import BADGE_EARNS, TABLES
 from pipelines.sandbox import generate_org
+from pipelines.warehouse.dbt_project import model_docs, model_names
 from pipelines.warehouse.ddl import duckdb_type
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES
-from pipelines.warehouse.dbt_project import model_docs, model_names
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 
 TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}

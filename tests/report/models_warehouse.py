@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake.tables import TABLES
+from pipelines.warehouse.dbt_project import build_models
 from pipelines.warehouse.ddl import create_table_sql
 from pipelines.warehouse.loader import write_snapshot_info
-from pipelines.warehouse.dbt_project import build_models
 
 
 @dataclass
