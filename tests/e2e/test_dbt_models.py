@@ -90,7 +90,7 @@ def test_every_dbt_test_ran_as_a_passing_asset_check(replayed) -> None:
 
 
 def test_model_materializations_carry_rows_columns_and_sql(replayed) -> None:
-    lake, result = replayed
+    _, result = replayed
     funnel = [
         e.materialization.metadata
         for e in result.get_asset_materialization_events()
