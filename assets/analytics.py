@@ -44,6 +44,7 @@ from pipelines.warehouse.dbt_project import (
     PROJECT_DIR,
     QUIET_DBT,
     dbt_environment,
+    dbt_executable,
     ensure_manifest,
     model_sql,
     night_vars,
@@ -122,7 +123,9 @@ def _with_model_metadata(
 def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
     """The models of the dbt project in `project_dir` as one step: `dbt build` of the night."""
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    cli = DbtCliResource(project_dir=project, profiles_dir=str(project_dir))
+    cli = DbtCliResource(
+        project_dir=project, profiles_dir=str(project_dir), dbt_executable=dbt_executable()
+    )
 
     @dbt_assets(
         manifest=ensure_manifest(project_dir),
