@@ -12,9 +12,12 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -193,6 +196,82 @@ def check_doctor(command: DocumentedCommand, org: Org, served: dict[str, str]) -
         assert shape.group(2) in names or f'"{shape.group(2)}:' in probe, line
 
 
+def page_exports(page: str) -> dict[str, str]:
+    """The variables an `export` line of `page` sets for the commands after it."""
+    (line,) = [c.command for c in COMMANDS if c.page == page and c.command.startswith("export ")]
+    return dict(word.split("=", 1) for word in shlex.split(line)[1:])
+
+
+def check_copy(command: DocumentedCommand, org: Org) -> None:
+    words = shlex.split(command.command)
+    subprocess.run(words, cwd=org.workdir, check=True)
+    with duckdb.connect(str(org.workdir / words[-1]), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM analytics.earns_daily").fetchone()[0] > 0
+
+
+def check_export(command: DocumentedCommand, org: Org) -> None:
+    variables = page_exports(command.page)
+    assert variables["BADGES_DBT_DATABASE"] == "dev.duckdb"  # the copy the page makes
+    for name in ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR"):  # from the project's root
+        assert (PROJECT_ROOT / variables[name] / "profiles.yml").is_file()
+
+
+def check_dbt(command: DocumentedCommand, org: Org) -> None:
+    """A dbt command of the analysts' way in, on a copy of the published warehouse, run from
+    a directory where `sql` is the project (dbt's target and logs kept out of it)."""
+    if not (org.workdir / "sql").exists():
+        (org.workdir / "sql").symlink_to(PROJECT_ROOT / "sql")
+    if not (org.workdir / "dev.duckdb").exists():
+        shutil.copy(org.workdir / "data" / "warehouse.duckdb", org.workdir / "dev.duckdb")
+    words = shlex.split(command.command)
+    prefixed = dict(w.split("=", 1) for w in words[: words.index("uv")])
+    exported = page_exports(command.page) if command.page != "README.md" else {}
+    variables = {
+        **exported,
+        **prefixed,
+        "DBT_TARGET_PATH": str(org.workdir / "dbt-target"),
+        "DBT_LOG_PATH": str(org.workdir / "dbt-logs"),
+    }
+    if words[-3:-1] == ["serve", "--port"]:
+        check_docs_served(command, org, variables)
+        return
+    done = run(command.command, org, **variables)
+    assert done.returncode == 0, done.stdout + done.stderr
+    if words[3] in ("build", "test"):
+        assert re.search(r"Done\. PASS=[1-9]\d* WARN=\d+ ERROR=0 ", done.stdout), done.stdout
+    if words[3:5] == ["docs", "generate"]:
+        assert (org.workdir / "dbt-target" / "catalog.json").is_file()
+    if words[3] == "show":
+        assert "earns" in done.stdout
+
+
+def check_docs_served(command: DocumentedCommand, org: Org, variables: dict[str, str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [*argv_of(command.command)[:-1], str(port), "--host", "127.0.0.1", "--no-browser"]
+    server = subprocess.Popen(
+        argv,
+        cwd=org.workdir,
+        env={**org.environment, **variables},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html") as page:
+                    assert b"dbt" in page.read()
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, "dbt docs serve did not answer in 60 s"
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 CHECKS: dict[str, Callable[..., None]] = {
     "uv run badges run": check_night,
     "duckdb -readonly data/warehouse.duckdb": check_duckdb_query,
@@ -201,6 +280,9 @@ CHECKS: dict[str, Callable[..., None]] = {
     "uv run badges plan": check_shown_output,
     "uv run badges status": check_shown_output,
     "uv run badges doctor": check_doctor,
+    "cp data/warehouse.duckdb": check_copy,
+    "export": check_export,
+    "uv run dbt": check_dbt,
 }
 
 
@@ -208,8 +290,14 @@ def check_of(command: DocumentedCommand) -> Callable[..., None] | None:
     if command.needs and command.command != "uv run badges run":
         return None
     words = shlex.split(command.command)
+    unprefixed = words[next(i for i, w in enumerate(words) if "=" not in w) :]
     return next(
-        (f for start, f in CHECKS.items() if words[: len(start.split())] == start.split()), None
+        (
+            f
+            for start, f in CHECKS.items()
+            if start.split() in (words[: len(start.split())], unprefixed[: len(start.split())])
+        ),
+        None,
     )
 
 
