@@ -2,9 +2,9 @@
 
 What docs/warehouse.md says, per asset: the column schema (`dagster/column_schema`) with
 each column's type and meaning, the row count (`dagster/row_count`) and, for SQL models,
-the first rows. Contract columns come from `pipelines.lake.tables`; model columns from the
-header of `sql/<model>.sql`, typed as DuckDB built them; history columns from the built
-`history` tables, described by the contract and the history bookkeeping columns.
+the first rows. Contract columns come from `pipelines.lake.tables`; model columns from
+`sql/models.yml` (a test keeps its types equal to the built ones); history columns from the
+built `history` tables, described by the contract and the history bookkeeping columns.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,10 @@ from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
 from pipelines.lake.sql import quote
 from pipelines.lake.tables import TABLES, Table
-from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type
+from pipelines.warehouse.dbt_project import MODEL_SCHEMA, model_docs
+from pipelines.warehouse.ddl import column_types, duckdb_type
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import HISTORY_SCHEMA
-from pipelines.warehouse.loader import write_snapshot_info
-from pipelines.warehouse.models import MODEL_SCHEMA, build_all_models, model_header
 
 COLUMN_SCHEMA = "dagster/column_schema"
 ROW_COUNT = "dagster/row_count"
@@ -53,12 +51,12 @@ def lake_schema(table: Table) -> TableSchema:
     )
 
 
-def model_schema(model: str, types: Mapping[str, str]) -> TableSchema:
-    """A model's columns in header order, described by its SQL header, typed by `types`."""
+def model_schema(model: str) -> TableSchema:
+    """A model's columns as sql/models.yml declares them: name, DuckDB type, meaning."""
     return TableSchema(
         columns=[
-            TableColumn(column, types.get(column, "unknown"), meaning)
-            for column, meaning in model_header(model).columns.items()
+            TableColumn(column, type_, meaning)
+            for column, (type_, meaning) in model_docs()[model].columns.items()
         ]
     )
 
@@ -77,9 +75,10 @@ def lake_table_metadata(name: str, rows: int) -> dict[str, Any]:
     return {"rows": rows, PARTITION_ROW_COUNT: rows, COLUMN_SCHEMA: lake_schema(TABLES[name])}
 
 
-def model_metadata(con: duckdb.DuckDBPyConnection, model: str, rows: int) -> dict[str, Any]:
+def model_metadata(con: duckdb.DuckDBPyConnection, model: str) -> dict[str, Any]:
     """Schema, row count and the first rows of a model built on `con`."""
-    schema = model_schema(model, column_types(con, MODEL_SCHEMA, model))
+    schema = model_schema(model)
+    (rows,) = con.execute(f"SELECT count(*) FROM {MODEL_SCHEMA}.{quote(model)}").fetchone()
     return table_metadata(schema, rows) | {"preview": preview(con, MODEL_SCHEMA, model, schema)}
 
 
@@ -139,21 +138,3 @@ def warehouse_summary(warehouse: Path) -> MetadataValue:
             (count,) = con.execute(f"SELECT count(*) FROM {schema_name}.{quote(table)}").fetchone()
             lines.append(f"| `{schema_name}.{table}` | {count:,} |")
     return MetadataValue.md("\n".join(lines))
-
-
-@cache
-def declared_model_types() -> dict[str, dict[str, str]]:
-    """Column types of every model, from building all of them over empty contract tables.
-
-    Used for the schema shown before any run. A model that fails to build here is left
-    untyped rather than stopping the code location from loading: its run reports the error.
-    """
-    with duckdb.connect() as con:
-        for table in TABLES.values():
-            con.execute(create_table_sql(table))
-        write_snapshot_info(con, dt.date(2000, 1, 1), {name: 0 for name in TABLES})
-        try:
-            built = build_all_models(con)
-        except duckdb.Error:
-            return {}
-        return {model: column_types(con, MODEL_SCHEMA, model) for model in built}

@@ -17,7 +17,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from assets.analytics import analytics_key, analytics_model_assets
+from assets.analytics import analytics_key, analytics_models
 from assets.catalog import (
     COLUMN_SCHEMA,
     contract_schema,
@@ -49,6 +49,7 @@ from pipelines.warehouse.checks import (
     check_snapshot_date,
     check_unique_keys,
 )
+from pipelines.warehouse.dbt_project import model_names
 from pipelines.warehouse.history import (
     EVENT_TABLES,
     VERSIONED_TABLES,
@@ -57,7 +58,6 @@ from pipelines.warehouse.history import (
     can_apply_incrementally,
 )
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
-from pipelines.warehouse.models import model_names
 from pipelines.warehouse.publish import publish, published_snapshot
 
 
@@ -225,7 +225,7 @@ def published_warehouse(
 warehouse_assets = [
     warehouse_tables,
     warehouse_history,
-    *analytics_model_assets(),
+    analytics_models,
     earn_report,
     published_warehouse,
 ]

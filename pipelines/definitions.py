@@ -15,6 +15,7 @@ from assets.bucket import bucket_copy
 from assets.extract import raw_api_responses
 from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
+from pipelines.ops.asset_catalog import with_catalog_attributes
 from pipelines.ops.nightly import (
     EXTRACT_TAG,
     NIGHTLY_HOUR_UTC,
@@ -34,8 +35,8 @@ nightly_snapshot = define_asset_job(
         # The daemon retries a failed run (dagster.yaml run_retries) from the failed step on.
         "dagster/max_retries": str(RUN_RETRIES),
         "dagster/retry_strategy": "FROM_FAILURE",
-        # The run queue lets one run with this tag run at a time (dagster.yaml), so the
-        # nightly run, its retries and backfill runs never extract or load together.
+        # The run queue lets one run with this tag run at a time (dagster.yaml): the pool
+        # badges_night alone let a job backfill's runs, queued together, start side by side.
         EXTRACT_TAG: "1",
     },
 )
@@ -49,7 +50,9 @@ nightly_schedule = build_schedule_from_partitioned_job(
 )
 
 defs = Definitions(
-    assets=[raw_api_responses, lake_tables, *warehouse_assets, bucket_copy],
+    assets=with_catalog_attributes(
+        [raw_api_responses, lake_tables, *warehouse_assets, bucket_copy]
+    ),
     jobs=[nightly_snapshot],
     schedules=[nightly_schedule],
     sensors=[nightly_failure_alert, warehouse_freshness_alert],

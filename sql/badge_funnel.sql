@@ -1,29 +1,14 @@
--- badge_funnel: per badge, how many customers could get it, were issued it and earned it.
--- grain: badge (every badge of analytics.badge_catalog)
--- key: badge_id
--- columns:
---   badge_id: Badge meta id.
---   badge_name: Name from analytics.badge_catalog.
---   customers_available: Distinct customers with the badge in their AVAILABLE or
---     AVAILABLE_TO_ISSUE list.
---   customers_issued: Distinct customers with at least one issual of the badge (any status).
---   customers_earned: Distinct customers with at least one earn of the badge (any status).
---   customers_issued_and_earned: Customers counted in both customers_issued and customers_earned.
---   issuals_revoked: Issuals of the badge whose issued_status is REVOKED.
---   issue_to_earn_rate: customers_issued_and_earned / customers_issued; null when nobody was
---     issued the badge.
--- A customer is the pair (customer_id, identifier_type). Counts are 0, never null.
 WITH available AS (
     SELECT badge_id, count(DISTINCT (customer_id, identifier_type)) AS customers_available
-    FROM main.customer_badges
+    FROM {{ source('main', 'customer_badges') }}
     WHERE list_type IN ('AVAILABLE', 'AVAILABLE_TO_ISSUE')
     GROUP BY badge_id
 ),
 issued AS (
-    SELECT DISTINCT badge_id, customer_id, identifier_type FROM main.badge_issuals
+    SELECT DISTINCT badge_id, customer_id, identifier_type FROM {{ source('main', 'badge_issuals') }}
 ),
 earned AS (
-    SELECT DISTINCT badge_id, customer_id, identifier_type FROM main.badge_earns
+    SELECT DISTINCT badge_id, customer_id, identifier_type FROM {{ source('main', 'badge_earns') }}
 ),
 issued_counts AS (
     SELECT
@@ -42,7 +27,7 @@ earned_counts AS (
 ),
 revoked AS (
     SELECT badge_id, count(*) AS issuals_revoked
-    FROM main.badge_issuals
+    FROM {{ source('main', 'badge_issuals') }}
     WHERE issued_status = 'REVOKED'
     GROUP BY badge_id
 )
@@ -55,7 +40,7 @@ SELECT
     coalesce(ic.customers_issued_and_earned, 0) AS customers_issued_and_earned,
     coalesce(r.issuals_revoked, 0) AS issuals_revoked,
     ic.customers_issued_and_earned / nullif(ic.customers_issued, 0) AS issue_to_earn_rate
-FROM analytics.badge_catalog AS c
+FROM {{ ref('badge_catalog') }} AS c
 LEFT JOIN available AS a ON a.badge_id = c.badge_id
 LEFT JOIN issued_counts AS ic ON ic.badge_id = c.badge_id
 LEFT JOIN earned_counts AS ec ON ec.badge_id = c.badge_id

@@ -1,19 +1,7 @@
--- customer_badge_summary: per customer, the badges earned, still active and expired.
--- grain: customer (customer_id, identifier_type) seen in customer lists, details or earns
--- key: customer_id, identifier_type
--- columns:
---   customer_id: Customer identifier as sent to the API.
---   identifier_type: How customer_id identifies the customer.
---   badges_earned: Distinct badges with at least one earn record (any earn_status).
---   badges_active: Distinct badges with at least one ACTIVE earn.
---   badges_expired: Distinct earned badges with no ACTIVE earn and at least one EXPIRED earn.
---   last_earned_at: Latest earned_at over all the customer's earns; null when none.
--- Counts are 0, never null, for customers without earns. Badges whose earns are all REVOKED
--- count in badges_earned only.
 WITH customers AS (
-    SELECT customer_id, identifier_type FROM main.customer_badges
-    UNION SELECT customer_id, identifier_type FROM main.customer_badge_details
-    UNION SELECT customer_id, identifier_type FROM main.badge_earns
+    SELECT customer_id, identifier_type FROM {{ source('main', 'customer_badges') }}
+    UNION SELECT customer_id, identifier_type FROM {{ source('main', 'customer_badge_details') }}
+    UNION SELECT customer_id, identifier_type FROM {{ source('main', 'badge_earns') }}
 ),
 per_badge AS (
     SELECT
@@ -23,7 +11,7 @@ per_badge AS (
         coalesce(bool_or(earn_status = 'ACTIVE'), false) AS has_active,
         coalesce(bool_or(earn_status = 'EXPIRED'), false) AS has_expired,
         max(earned_at) AS last_earned_at
-    FROM main.badge_earns
+    FROM {{ source('main', 'badge_earns') }}
     GROUP BY ALL
 ),
 per_customer AS (

@@ -227,6 +227,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve(args)
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    from pipelines.ops.postgres_url import UnusablePostgresUrl, use_installed_driver
+
+    try:
+        use_installed_driver(os.environ)
+    except UnusablePostgresUrl as error:
+        print(f"badges {args.command}: error: {error}", file=sys.stderr)
+        return 2
     if args.command in OPERATIONS:
         return OPERATIONS[args.command](args)
     if (busy := _run_in_progress()) is not None:

@@ -78,11 +78,10 @@ class Lake:
 
     def raw_dates(self) -> list[dt.date]:
         return self.partition_dates(RAW)
-        return self.partition_dates("raw")
 
     def building_dates(self) -> list[dt.date]:
         """Dates with an unfinished archive (a checkpoint a later run resumes), oldest first."""
-        root = self.lake_dir / "raw"
+        root = self.table_root(RAW)
         if not root.is_dir():
             return []
         return sorted(

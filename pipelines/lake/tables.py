@@ -1,9 +1,9 @@
 """The warehouse contract: every table the normalizer writes and the loader loads.
 
-One `Table` per contract table of DESIGN.md, with its grain, natural key and typed
+One `Table` per contract table of schema `main`, with its grain, natural key and typed
 columns. The normalizer builds Arrow tables from these schemas, the loader derives
-DuckDB DDL from them, and the warehouse docs are generated from them, so a column
-is declared exactly once.
+DuckDB DDL from them, and the warehouse docs (`docs/warehouse.md`) and dbt's sources are
+generated from them, so a column is declared exactly once.
 """
 
 from __future__ import annotations

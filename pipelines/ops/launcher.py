@@ -12,8 +12,8 @@ relaunch it. Local processes only: the instance, the daemon and the runs share o
 from __future__ import annotations
 
 from dagster import DagsterRun, DefaultRunLauncher
-from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
 
+from pipelines.ops.dagster_private import CheckRunHealthResult, WorkerStatus
 from pipelines.ops.liveness import process_alive
 from pipelines.ops.runs import worker_pid
 

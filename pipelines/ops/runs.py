@@ -15,11 +15,11 @@ from dagster import (
     RunRecord,
     RunsFilter,
 )
-from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 from pipelines.lake import Lake
 from pipelines.lake.mirror import bucket_state
 from pipelines.lake.space import disk_space, estimate_need
+from pipelines.ops.dagster_private import InstigatorStatus, InstigatorType
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHT_POOL, NIGHTLY_JOB, NIGHTLY_SCHEDULE

@@ -1,4 +1,4 @@
-"""Generates docs/warehouse.md from the contract, the model headers and the built models.
+"""Generates docs/warehouse.md from the contract, the dbt project's YAML and manifest.
 
 Run `uv run python -m pipelines.warehouse.docs` to rewrite the file.
 """
@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES, Table
+from pipelines.warehouse.dbt_project import MODEL_SCHEMA, model_docs, model_reads
 from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type
 from pipelines.warehouse.history import (
     EVENT_TABLES,
@@ -25,13 +26,6 @@ from pipelines.warehouse.loader import (
     SNAPSHOT_INFO_COLUMNS,
     SNAPSHOT_INFO_GRAIN,
     write_snapshot_info,
-)
-from pipelines.warehouse.models import (
-    MODEL_SCHEMA,
-    build_all_models,
-    model_dependencies,
-    model_header,
-    model_names,
 )
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
@@ -64,8 +58,8 @@ def render_warehouse_docs() -> str:
             "## Schema `main`: the latest published snapshot\n",
             *(_contract_section(table) for table in TABLES.values()),
             _snapshot_info_section(),
-            f"## Schema `{MODEL_SCHEMA}`: SQL models (`sql/<name>.sql`)\n",
-            *(_model_section(con, name) for name in model_names()),
+            f"## Schema `{MODEL_SCHEMA}`: the dbt models (`sql/<name>.sql`, `sql/models.yml`)\n",
+            *(_model_section(name) for name in model_docs()),
             f"## Schema `{HISTORY_SCHEMA}`: changes across snapshots\n",
             HISTORY_STORAGE,
             *(_history_section(con, name) for name in [*VERSIONED_TABLES, *EVENT_TABLES]),
@@ -84,15 +78,15 @@ def _build_empty_warehouse(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     for table in TABLES.values():
         con.execute(create_table_sql(table))
     write_snapshot_info(con, _DOCS_DATE, {name: 0 for name in TABLES})
-    build_all_models(con)
     build_history(con, lake, _DOCS_DATE)
 
 
 def _intro() -> str:
     return (
         "# Warehouse reference\n\n"
-        "Generated from `pipelines/lake/tables.py`, the headers of `sql/*.sql` and the built\n"
-        "models; regenerate with `uv run python -m pipelines.warehouse.docs`.\n\n"
+        "Generated from `pipelines/lake/tables.py` and the dbt project in `sql/` (its\n"
+        "`models.yml` and manifest); regenerate with `uv run python -m pipelines.warehouse.docs`.\n"
+        "`dbt docs generate` (see docs/models.md) shows the same models with their lineage.\n\n"
         "`warehouse.duckdb` under `$BADGES_DATA_DIR` is replaced as a whole by each nightly\n"
         "publish (atomic rename). Open it with `duckdb.connect(path, read_only=True)`: an open\n"
         "connection keeps the snapshot it opened; close every connection to the file in a\n"
@@ -138,24 +132,15 @@ def _snapshot_info_type(name: str) -> str:
     return types.get(name, "BIGINT")
 
 
-def _model_section(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    header = model_header(name)
-    built = column_types(con, MODEL_SCHEMA, name)
-    if list(header.columns) != list(built):
-        raise ValueError(
-            f"sql/{name}.sql header lists columns {list(header.columns)}, "
-            f"the model builds {list(built)}"
-        )
-    rows = [(column, built[column], meaning) for column, meaning in header.columns.items()]
+def _model_section(name: str) -> str:
+    doc = model_docs()[name]
+    rows = [(column, type_, meaning) for column, (type_, meaning) in doc.columns.items()]
     facts = {
-        "grain": header.grain,
-        "key": ", ".join(header.key),
-        "reads": ", ".join(f"`{ref}`" for ref in sorted(model_dependencies(name))),
+        "grain": doc.grain,
+        "key": ", ".join(doc.key),
+        "reads": ", ".join(f"`{ref}`" for ref in sorted(model_reads(name))),
     }
-    summary = header.summary[:1].upper() + header.summary[1:]
-    block = _table_block(f"### `{MODEL_SCHEMA}.{name}`", facts, rows, lead=summary)
-    notes = " ".join(header.notes)
-    return f"{block}\n{notes}\n" if notes else block
+    return _table_block(f"### `{MODEL_SCHEMA}.{name}`", facts, rows, lead=doc.description)
 
 
 def _history_section(con: duckdb.DuckDBPyConnection, name: str) -> str:

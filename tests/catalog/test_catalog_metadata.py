@@ -10,16 +10,16 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, ExecuteInProcessResult
 
-from assets.analytics import analytics_key, analytics_model_assets
+from assets.analytics import analytics_key, analytics_models
 from assets.catalog import COLUMN_SCHEMA, PARTITION_ROW_COUNT, PREVIEW_ROWS, ROW_COUNT
 from assets.normalize import lake_key, lake_tables
 from assets.warehouse import warehouse_key
 from pipelines.lake.tables import BADGE_EARNS, TABLES
 from pipelines.sandbox import generate_org
+from pipelines.warehouse.dbt_project import model_docs, model_names
 from pipelines.warehouse.ddl import duckdb_type
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES
-from pipelines.warehouse.models import model_header, model_names
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 
 TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
@@ -77,13 +77,13 @@ def test_every_contract_table_counts_its_rows(nightly):
         assert [c[0] for c in columns_of(metadata)] == table.column_names
 
 
-def test_every_model_carries_its_header_typed_as_built_and_its_first_rows(nightly):
+def test_every_model_carries_its_yaml_columns_typed_as_built_and_its_first_rows(nightly):
     pipeline, result = nightly
-    definitions = {a.key: a.specs_by_key[a.key].metadata for a in analytics_model_assets()}
+    definitions = {key: spec.metadata for key, spec in analytics_models.specs_by_key.items()}
     for model in model_names():
         key = analytics_key(model)
         metadata = metadata_of(result, key)
-        header = model_header(model).columns
+        header = {column: meaning for column, (_, meaning) in model_docs()[model].columns.items()}
         built = described(pipeline, "analytics", model)
         assert columns_of(metadata) == [(n, t, header[n]) for n, t in built], model
         assert metadata[ROW_COUNT].value == count(pipeline, f"analytics.{model}"), model

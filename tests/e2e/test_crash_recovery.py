@@ -22,6 +22,7 @@ from pipelines.lake.nightrecord import POPULATION_FILE
 from pipelines.lake.partitions import TEMP_PREFIX
 from pipelines.lake.tables import CUSTOMER_BADGES, TABLES
 from pipelines.night.heal import heal_night, unreadable_partitions
+from pipelines.normalize.streaming import PARENT_CHECK_SECONDS
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
@@ -31,6 +32,13 @@ from tests.e2e.test_live_readers import add_one_earn, api_environment, published
 
 def temp_partitions(lake: Lake) -> list[Path]:
     return sorted(lake.lake_dir.glob(f"*/{TEMP_PREFIX}*"))
+
+
+def orphan_cleaned_up(lake: Lake, seconds: float = 4 * PARENT_CHECK_SECONDS) -> bool:
+    deadline = time.monotonic() + seconds
+    while temp_partitions(lake) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return temp_partitions(lake) == []
 
 
 def lake_rows(lake: Lake, table: str) -> int:
@@ -70,8 +78,10 @@ def test_killed_run_keeps_the_old_warehouse_and_the_next_run_succeeds(
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     assert published_answer(lake.warehouse_path) == old
     if kill_at == "normalize":
-        assert temp_partitions(lake)  # killed with the new Parquet written but not swapped in
+        # Killed with the new Parquet written but not swapped in: the lake keeps the old
+        # rows, and the orphaned normalizer, once it sees its parent gone, discards them.
         assert lake_rows(lake, "badge_earns") == old["counts"]["badge_earns"]
+        assert orphan_cleaned_up(lake)
     else:
         assert staging_path(lake, TODAY).exists()  # killed with the staging file half done
 
@@ -112,7 +122,6 @@ def test_a_damaged_lake_partition_is_rebuilt_from_its_archive_and_the_night_goes
     shutil.copytree(published_template[0], tmp_path / "data")
     lake = Lake(tmp_path / "data")
     [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
-    original = partition_rows(lake, CUSTOMER_BADGES.name)
     truncate(part)
 
     healed = run_cli(tmp_path, "run", **api_environment(crash_pipeline))
@@ -127,7 +136,12 @@ def test_a_damaged_lake_partition_is_rebuilt_from_its_archive_and_the_night_goes
     )
     assert f"warning: {warning}" in healed.stderr  # the log
     assert f"  warning: {warning}" in healed.stdout  # the night's summary
-    assert partition_rows(lake, CUSTOMER_BADGES.name) == original
+    # The night of the same day then fetched the sandbox again (which earlier tests of this
+    # module may have changed): what it published is the sandbox's, read back whole.
+    published = published_answer(lake.warehouse_path)
+    assert published["counts"] == {**crash_pipeline.org.expected_row_counts(), "extract_errors": 0}
+    rows = partition_rows(lake, CUSTOMER_BADGES.name)
+    assert len(rows) == published["counts"][CUSTOMER_BADGES.name]
 
 
 def test_a_damaged_partition_is_rebuilt_as_it_was(

@@ -1,7 +1,7 @@
 """A DuckDB warehouse whose `analytics` models are built by the real SQL over chosen rows.
 
 The contract tables are created from `pipelines.lake.tables`, filled with the rows a test
-names (every other column null), and `sql/*.sql` is built on top, so the report reads
+names (every other column null), and dbt builds `sql/*.sql` on top, so the report reads
 models exactly as the nightly run builds them.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake.tables import TABLES
+from pipelines.warehouse.dbt_project import build_models
 from pipelines.warehouse.ddl import create_table_sql
 from pipelines.warehouse.loader import write_snapshot_info
-from pipelines.warehouse.models import build_all_models
 
 
 @dataclass
@@ -66,7 +66,7 @@ def build_warehouse(path: Path, snapshot_date: dt.date, rows: Rows) -> Path:
             name: con.execute(f"SELECT count(*) FROM main.{name}").fetchone()[0] for name in TABLES
         }
         write_snapshot_info(con, snapshot_date, counts)
-        build_all_models(con)
+    build_models(path, snapshot_date)
     return path
 
 

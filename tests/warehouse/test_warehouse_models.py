@@ -5,18 +5,20 @@ import duckdb
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.warehouse.loader import load_snapshot, open_staging
-from pipelines.warehouse.models import (
-    build_all_models,
-    build_model,
-    model_build_order,
-    model_dependencies,
-    model_header,
+from pipelines.lake.tables import TABLES
+from pipelines.warehouse.dbt_project import (
+    PROJECT_DIR,
+    build_models,
+    model_docs,
     model_names,
+    model_reads,
     model_sql,
 )
+from pipelines.warehouse.loader import load_snapshot, staging_path
+from tests.warehouse.conftest import write_table
 
 DAY = dt.date(2025, 3, 10)
+TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
 B1, B2, B3 = "b1" * 12, "b2" * 12, "b3" * 12
 C1, C2, C3, C4 = ("c1", "id"), ("c2", "id"), ("c3", "email"), ("c4", "id")
 
@@ -126,14 +128,16 @@ SNAPSHOT = {
 }
 
 
-@pytest.fixture
-def warehouse(lake: Lake, write_snapshot) -> duckdb.DuckDBPyConnection:
-    write_snapshot(DAY, SNAPSHOT)
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """The snapshot loaded and every model built and tested by dbt, once for the module."""
+    lake = Lake(tmp_path_factory.mktemp("models") / "data")
+    for name in TABLES:
+        write_table(lake, name, DAY, SNAPSHOT.get(name, []))
     load_snapshot(lake, DAY)
-    con = open_staging(lake, DAY)
     # A session zone other than UTC proves the models' day boundaries do not depend on it.
-    con.execute("SET TimeZone = 'Asia/Kolkata'")
-    build_all_models(con)
+    build_models(staging_path(lake, DAY), DAY, BADGES_DBT_TIMEZONE="Asia/Kolkata")
+    con = duckdb.connect(str(staging_path(lake, DAY)), read_only=True)
     yield con
     con.close()
 
@@ -218,34 +222,37 @@ def test_constraint_pressure_picks_the_tightest_customer_limit(warehouse) -> Non
     ]
 
 
-def test_rebuilding_a_model_gives_the_same_rows(warehouse) -> None:
-    before = rows(warehouse, "badge_funnel")
-    assert build_model(warehouse, "badge_funnel") == 3
-    assert rows(warehouse, "badge_funnel") == before
-
-
-def test_dependencies_are_read_from_the_sql() -> None:
-    assert model_dependencies("earns_daily") == {"main.badge_earns", "analytics.badge_catalog"}
-    assert model_dependencies("badge_catalog") == {
+def test_dependencies_are_the_refs_and_sources_of_the_sql() -> None:
+    assert model_reads("earns_daily") == {"main.badge_earns", "analytics.badge_catalog"}
+    assert model_reads("badge_catalog") == {
         "main.badges",
         "main.customer_badges",
         "main.customer_badge_details",
         "main.badge_issuals",
         "main.badge_earns",
     }
-    order = model_build_order()
-    assert sorted(order) == model_names()
-    assert order[0] == "badge_catalog"
 
 
-def test_every_model_has_a_header_and_no_wall_clock() -> None:
-    assert "earns_daily" in model_names()
+def test_every_model_file_is_described_keyed_and_free_of_wall_clock() -> None:
+    assert model_names() == sorted(p.stem for p in PROJECT_DIR.glob("*.sql"))
     for name in model_names():
-        header = model_header(name)
-        assert header.grain and header.key and header.columns, name
-        assert set(header.key) <= set(header.columns), name
+        doc = model_docs()[name]
+        assert doc.description and doc.grain and doc.key and doc.columns, name
+        assert set(doc.key) <= set(doc.columns), name
         code = model_sql(name).lower()
         assert not re.search(r"\b(now\(|current_date|current_timestamp|today\()", code), name
+        assert not re.search(r"\b(main|analytics)\.", code), f"{name}: use source()/ref()"
+
+
+def test_every_model_column_is_typed_as_built(warehouse) -> None:
+    for name, doc in model_docs().items():
+        built = warehouse.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'analytics' AND table_name = ? ORDER BY ordinal_position",
+            [name],
+        ).fetchall()
+        declared = [(column, type_) for column, (type_, _) in doc.columns.items()]
+        assert [(c, TYPE_NAMES.get(t, t)) for c, t in built] == declared, name
 
 
 def test_unknown_model_is_a_key_error() -> None:

@@ -1,0 +1,318 @@
+"""Every command the README and docs/ show a user is run here against the sandbox, or its
+block is marked `<!-- needs: WHY -->` (the real API, a PostgreSQL server, the whole suite).
+Where a page shows a command's output, the real output must still have its lines, in order.
+
+Each command is one test, its id the page, line and command; `-v` lists them all:
+`uv run pytest -n0 -v tests/docs/test_documented_commands.py`. The commands that read a
+published warehouse share the one night `badges run` publishes here."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.docs.documented import PROJECT_ROOT, DocumentedCommand, documented_commands, line_key
+
+COMMANDS = documented_commands()
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Org:
+    """A published night of the embedded sandbox, run from `workdir` as the README says."""
+
+    workdir: Path
+    environment: dict[str, str]
+    night: subprocess.CompletedProcess[str]
+
+
+def argv_of(command: str) -> list[str]:
+    """The documented command as this interpreter runs it (`uv run X` is this venv's X)."""
+    words = shlex.split(command)
+    while "=" in words[0]:  # a VARIABLE=value prefix: the test sets the environment itself
+        words = words[1:]
+    if words[:2] == ["uv", "run"]:
+        words = words[2:]
+    if words[0] == "badges":
+        return [sys.executable, "-m", "pipelines.cli", *words[1:]]
+    return [str(BIN / words[0]), *words[1:]]
+
+
+def run(command: str, org: Org, **variables: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv_of(command),
+        cwd=org.workdir,
+        env={**org.environment, **variables},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    workdir = tmp_path_factory.mktemp("documented")
+    home = workdir / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CAPILLARY_", "BADGES_", "DAGSTER_"))
+    }
+    environment["DAGSTER_HOME"] = str(home)  # BADGES_DATA_DIR unset: ./data, as documented
+    partial = Org(workdir, environment, None)  # type: ignore[arg-type]
+    return Org(workdir, environment, run("uv run badges run", partial))
+
+
+@contextmanager
+def serving(command: str, org: Org) -> Iterator[dict[str, str]]:
+    """A documented `badges sandbox serve` (on a free port): the variables it says to export."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = argv_of(command.replace("--port 8080", "") + f" --port {port}")
+    server = subprocess.Popen(
+        argv, cwd=org.workdir, env=org.environment, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        base_url = json.loads(server.stdout.readline())["base_url"]
+        exported = {}
+        while not (line := server.stdout.readline().strip()).startswith(
+            "export CAPILLARY_CUSTOMERS"
+        ):
+            if line.startswith("export "):
+                name, value = line.removeprefix("export ").split("=", 1)
+                exported[name] = value
+        name, value = line.removeprefix("export ").split("=", 1)
+        exported[name] = value
+        assert exported["CAPILLARY_BASE_URL"] == base_url == f"http://127.0.0.1:{port}"
+        yield exported
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(org: Org) -> Iterator[dict[str, str]]:
+    """The generated org served as docs/sandbox.md shows it first."""
+    (command,) = [c.command for c in COMMANDS if " sandbox serve --port 8080 " in c.command]
+    with serving(command, org) as exported:
+        yield exported
+
+
+def assert_lines_in_order(shown: list[str], real: list[str]) -> None:
+    """Every shown line (but `...`) has a real line of the same key, in the same order; with
+    no `...` shown, the real output has no other line either."""
+    real_keys = [line_key(line) for line in real]
+    position = 0
+    for line in shown:
+        if line.strip() == "...":
+            continue
+        key = line_key(line)
+        assert key in real_keys[position:], f"{line!r} no longer in the output:\n" + "\n".join(real)
+        position = real_keys.index(key, position) + 1
+    if not any(line.strip() == "..." for line in shown):
+        assert real_keys == [line_key(line) for line in shown], "\n".join(real)
+
+
+def check_night(command: DocumentedCommand, org: Org) -> None:
+    assert org.night.returncode == 0, org.night.stdout + org.night.stderr
+    assert re.search(r"snapshot \d{4}-\d\d-\d\d published", org.night.stdout)
+    assert (org.workdir / "data" / "warehouse.duckdb").is_file()  # ./data, the default
+
+
+def check_duckdb_query(command: DocumentedCommand, org: Org) -> None:
+    # The DuckDB CLI is not a dependency: its SQL runs through the same engine, read-only.
+    words = shlex.split(command.command)
+    assert words[:2] == ["duckdb", "-readonly"]
+    path, sql = words[2:]
+    with duckdb.connect(str(org.workdir / path), read_only=True) as con:
+        result = con.sql(sql)
+        rows = result.fetchall()
+        assert result.columns == ["badge_name", "earns"]
+    assert 0 < len(rows) <= 10
+    assert [earns for _, earns in rows] == sorted((earns for _, earns in rows), reverse=True)
+
+
+def check_help(command: DocumentedCommand, org: Org) -> None:
+    # A server a test should not keep running: its command line must still be accepted.
+    done = run(f"{command.command} --help", org)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage:")
+
+
+def check_served(command: DocumentedCommand, org: Org, served: dict[str, str]) -> None:
+    if "--world vendor" not in command.command:
+        customers = Path(served["CAPILLARY_CUSTOMERS"])
+        assert customers.parent == org.workdir  # --customers-csv customers.csv, from the workdir
+        assert len(customers.read_text().splitlines()) == 1 + 300  # --customers 300
+        return
+    with serving(command.command, org) as exported:
+        lines = Path(exported["CAPILLARY_CUSTOMERS"]).read_text().splitlines()
+    # The six customers of the table on the page, each looked up as it says.
+    assert len(lines) == 1 + 6
+    assert any("tom.sawyer@example.com" in line for line in lines)
+    assert any("4111111111111111" in line for line in lines)
+
+
+def check_shown_output(command: DocumentedCommand, org: Org) -> None:
+    done = run(command.command, org)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_lines_in_order(list(command.output or ()), done.stdout.splitlines())
+
+
+def check_doctor(command: DocumentedCommand, org: Org, served: dict[str, str]) -> None:
+    # The page shows a failing check against the real API; here every check passes against
+    # the served sandbox, so the shown lines' checks are found by name, and the summary by form.
+    done = run(command.command, org, **served)
+    assert done.returncode == 0, done.stdout + done.stderr
+    real = done.stdout.splitlines()
+    assert real[-1] == "every check passed"
+    names = {re.match(r"(?:ok|FAIL|skip) +([^:]+):", line).group(1) for line in real[:-1]}
+    shown = [line for line in command.output or () if line != "..."]
+    assert re.fullmatch(r"\d+ check\(s\) FAILED", shown[-1])
+    probe = (PROJECT_ROOT / "pipelines" / "ops" / "probe.py").read_text()
+    for line in shown[:-1]:
+        shape = re.match(r"(ok|FAIL|skip) +([^:]+):", line)
+        assert shape is not None, line
+        assert shape.group(2) in names or f'"{shape.group(2)}:' in probe, line
+
+
+def page_exports(page: str) -> dict[str, str]:
+    """The variables an `export` line of `page` sets for the commands after it."""
+    (line,) = [c.command for c in COMMANDS if c.page == page and c.command.startswith("export ")]
+    return dict(word.split("=", 1) for word in shlex.split(line)[1:])
+
+
+def check_copy(command: DocumentedCommand, org: Org) -> None:
+    words = shlex.split(command.command)
+    subprocess.run(words, cwd=org.workdir, check=True)
+    with duckdb.connect(str(org.workdir / words[-1]), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM analytics.earns_daily").fetchone()[0] > 0
+
+
+def check_export(command: DocumentedCommand, org: Org) -> None:
+    variables = page_exports(command.page)
+    assert variables["BADGES_DBT_DATABASE"] == "dev.duckdb"  # the copy the page makes
+    for name in ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR"):  # from the project's root
+        assert (PROJECT_ROOT / variables[name] / "profiles.yml").is_file()
+
+
+def check_dbt(command: DocumentedCommand, org: Org) -> None:
+    """A dbt command of the analysts' way in, on a copy of the published warehouse, run from
+    a directory where `sql` is the project (dbt's target and logs kept out of it)."""
+    if not (org.workdir / "sql").exists():
+        (org.workdir / "sql").symlink_to(PROJECT_ROOT / "sql")
+    if not (org.workdir / "dev.duckdb").exists():
+        shutil.copy(org.workdir / "data" / "warehouse.duckdb", org.workdir / "dev.duckdb")
+    words = shlex.split(command.command)
+    prefixed = dict(w.split("=", 1) for w in words[: words.index("uv")])
+    exported = page_exports(command.page) if command.page != "README.md" else {}
+    variables = {
+        **exported,
+        **prefixed,
+        "DBT_TARGET_PATH": str(org.workdir / "dbt-target"),
+        "DBT_LOG_PATH": str(org.workdir / "dbt-logs"),
+    }
+    if words[-3:-1] == ["serve", "--port"]:
+        check_docs_served(command, org, variables)
+        return
+    done = run(command.command, org, **variables)
+    assert done.returncode == 0, done.stdout + done.stderr
+    if words[3] in ("build", "test"):
+        assert re.search(r"Done\. PASS=[1-9]\d* WARN=\d+ ERROR=0 ", done.stdout), done.stdout
+    if words[3:5] == ["docs", "generate"]:
+        assert (org.workdir / "dbt-target" / "catalog.json").is_file()
+    if words[3] == "show":
+        assert "earns" in done.stdout
+
+
+def check_docs_served(command: DocumentedCommand, org: Org, variables: dict[str, str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    argv = [*argv_of(command.command)[:-1], str(port), "--host", "127.0.0.1", "--no-browser"]
+    server = subprocess.Popen(
+        argv,
+        cwd=org.workdir,
+        env={**org.environment, **variables},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html") as page:
+                    assert b"dbt" in page.read()
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, "dbt docs serve did not answer in 60 s"
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+CHECKS: dict[str, Callable[..., None]] = {
+    "uv run badges run": check_night,
+    "duckdb -readonly data/warehouse.duckdb": check_duckdb_query,
+    "DAGSTER_HOME=$PWD uv run dagster dev": check_help,
+    "uv run badges sandbox serve": check_served,
+    "uv run badges plan": check_shown_output,
+    "uv run badges status": check_shown_output,
+    "uv run badges doctor": check_doctor,
+    "cp data/warehouse.duckdb": check_copy,
+    "export": check_export,
+    "uv run dbt": check_dbt,
+}
+
+
+def check_of(command: DocumentedCommand) -> Callable[..., None] | None:
+    if command.needs and command.command != "uv run badges run":
+        return None
+    words = shlex.split(command.command)
+    unprefixed = words[next(i for i, w in enumerate(words) if "=" not in w) :]
+    return next(
+        (
+            f
+            for start, f in CHECKS.items()
+            if start.split() in (words[: len(start.split())], unprefixed[: len(start.split())])
+        ),
+        None,
+    )
+
+
+def test_the_pages_show_commands():
+    assert len(COMMANDS) >= 10
+    assert {c.page for c in COMMANDS} >= {"README.md", "docs/operations.md", "docs/sandbox.md"}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.test_id for c in COMMANDS])
+def test_documented_command(command: DocumentedCommand, request: pytest.FixtureRequest):
+    check = check_of(command)
+    if check is None:
+        assert command.needs, f"{command.test_id}: no test runs it and no needs marker says why"
+        return  # the marker is how it is checked: a test cannot give what it needs
+    arguments = [command, request.getfixturevalue("org")]
+    if "served" in check.__code__.co_varnames[: check.__code__.co_argcount]:
+        arguments.append(request.getfixturevalue("served"))
+    check(*arguments)
