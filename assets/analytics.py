@@ -38,6 +38,7 @@ from assets.catalog import COLUMN_SCHEMA, model_metadata, model_schema
 from assets.extract import snapshot_date_of
 from assets.partitions import daily_snapshots
 from assets.staging import building_staging
+from pipelines.ops.dagster_private import known_dbt_version
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.dbt_project import (
@@ -123,8 +124,10 @@ def _with_model_metadata(
 def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
     """The models of the dbt project in `project_dir` as one step: `dbt build` of the night."""
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    cli = DbtCliResource(
-        project_dir=project, profiles_dir=str(project_dir), dbt_executable=dbt_executable()
+    cli = known_dbt_version(
+        DbtCliResource(
+            project_dir=project, profiles_dir=str(project_dir), dbt_executable=dbt_executable()
+        )
     )
 
     @dbt_assets(
