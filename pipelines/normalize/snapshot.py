@@ -34,6 +34,7 @@ from pipelines.lake.tables import (
 from pipelines.normalize.badge_level import BadgeLevelRows
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
 from pipelines.normalize.dedup import DEDUP_KEYS, DIGEST_OF_TABLE
+from pipelines.normalize.drift import DriftTracker
 from pipelines.normalize.flatten import (
     Rows,
     flatten_badge_meta,
@@ -58,6 +59,19 @@ class NormalizeReport:
     warnings: Counter[str] = field(default_factory=Counter)
     duplicates: Counter[str] = field(default_factory=Counter)
     carried: dict[str, int] = field(default_factory=dict)  # rows carried forward, per table
+    # The drift report (`pipelines.normalize.drift`), by source path.
+    new_keys: Counter[str] = field(default_factory=Counter)
+    wrong_types: Counter[str] = field(default_factory=Counter)
+    drift_samples: dict[str, str] = field(default_factory=dict)
+
+    def add(self, part: NormalizeReport) -> None:
+        """Adds the counts of a part normalized into the same partitions."""
+        self.records_read += part.records_read
+        self.rows = {name: rows + part.rows.get(name, 0) for name, rows in self.rows.items()}
+        for counts in ("warnings", "duplicates", "new_keys", "wrong_types"):
+            getattr(self, counts).update(getattr(part, counts))
+        for path, sample in part.drift_samples.items():
+            self.drift_samples.setdefault(path, sample)
 
 
 class UnusableBody(ValueError):
@@ -160,12 +174,7 @@ class SnapshotNormalizer:
         self._partitions.publish()
         report = self._report()
         for part in parts:
-            report.records_read += part.records_read
-            report.warnings.update(part.warnings)
-            report.duplicates.update(part.duplicates)
-            report.rows = {
-                name: rows + part.rows.get(name, 0) for name, rows in report.rows.items()
-            }
+            report.add(part)
         return report
 
     def _report(self) -> NormalizeReport:
@@ -186,6 +195,8 @@ class RecordNormalizer:
         self.report = NormalizeReport(snapshot_date)
         self._seen: dict[str, set[bytes]] = {name: set() for name in DEDUP_KEYS}
         self.badge_level = BadgeLevelRows()
+        report = self.report
+        self._drift = DriftTracker(report.new_keys, report.wrong_types, report.drift_samples)
 
     def normalize(self, record: RawRecord) -> Rows:
         self.report.records_read += 1
@@ -195,7 +206,11 @@ class RecordNormalizer:
             rows = self._flatten(record)
         except UnusableBody as problem:
             return flatten_error(record, self.snapshot_date, problem.error_code, str(problem))
-        return self.badge_level.apply(record, self._deduplicated(record.endpoint, rows))
+        rows = self.badge_level.apply(record, self._deduplicated(record.endpoint, rows))
+        track = self._drift.track
+        for table_name, table_rows in rows.items():
+            track(table_name, table_rows)
+        return rows
 
     def _flatten(self, record: RawRecord) -> Rows:
         data = _response_data(record.body)
