@@ -1,17 +1,18 @@
 """The drift report: what the vendor sent that the contract does not know.
 
 Every key a flattener does not map lands in its row's `extra`, so drift is read from
-there, row by row, after a record is flattened:
+there, row by row, after a record is flattened (and deduplicated):
 
-- a **new key**: a key of `extra` the contract neither maps nor knows as kept in
-  `extra` on purpose (`KEPT_IN_EXTRA`, the documented keys no column holds);
+- a **new key**: a key of `extra` the contract neither maps nor keeps there on purpose
+  (`KEPT_IN_EXTRA`, the documented keys no column holds);
 - a **wrong type**: a key of `extra` that feeds a column but whose value its converter
   refuses (or an object or list the flattener reads that came as something else).
 
-Each is counted by its source path (`customer_badge_detail.data.issualDetails.issuals[]
-.fooBar`) with one sample value, truncated. Rows with the same `extra` text classify
-the same, so each distinct text is classified once (bounded memo): a night pays one
-hash of the text per row that has an `extra`.
+A list page's own keys (beside `badges`, and in `pagination`) make no row: they are read
+from the page itself. Each finding is counted by its source path
+(`customer_badge_detail.data.issualDetails.issuals[].fooBar`) with one sample value, cut
+short. Rows with the same `extra` text classify the same, so each distinct text is
+classified once (bounded memo): a night pays one hash of the text per row with an `extra`.
 """
 
 from __future__ import annotations
@@ -34,74 +35,27 @@ from pipelines.lake.tables import (
     CUSTOMER_BADGE_DETAILS,
     CUSTOMER_BADGES,
 )
-from pipelines.normalize.constraints import (
-    COMMON_FIELDS,
-    CURRENT_EARN_COUNT,
-    CYCLE_FIELDS,
-    FIXED_WINDOW_FIELDS,
-    LEVEL_OF_ARRAY,
-    LIMIT_FIELDS,
-    PAIRS,
-)
-from pipelines.normalize.fields import Converted, Field
-from pipelines.normalize.mappings import (
-    BADGE_FIELDS,
-    CLAIM_FIELDS,
-    CUSTOMER_BADGE_FIELDS,
-    DETAIL_FIELDS,
-    EARN_COUNT,
-    EARN_EXPIRY_FIELDS,
-    EARN_FIELDS,
-    EARNED_EXPIRY_FIELDS,
-    ISSUAL_FIELDS,
-    ISSUE_EXPIRY_FIELDS,
-    ISSUED_COUNT,
-    ISSUED_EXPIRY_FIELDS,
-)
+from pipelines.normalize import constraints as c
+from pipelines.normalize import mappings as m
+from pipelines.normalize.fields import Converted, Field, as_integer
+from pipelines.normalize.reader import json_text, parse_json
 
 SAMPLE_CHARS = 80
 NEW_KEY, WRONG_TYPE = "new key", "wrong type"
 
-# Documented keys (the vendor's examples, the sandbox) that no column maps: they stay in
-# `extra` by design and are not drift. Promoting one to a column removes it from here.
-_DESCRIPTION = ("description", "images", "tags", "benefits", "customFields", "badgeGroupName")
-KEPT_IN_EXTRA: dict[str, frozenset[str]] = {
-    BADGES.name: frozenset(
-        {
-            *_DESCRIPTION,
-            "earnedBadgeExpiry.expireWithBadgeMeta",
-            "issuedBadgeExpiry.expireWithBadgeMeta",
-            "earnExpiry.expireWithBadgeMeta",
-            "issueExpiry.expireWithBadgeMeta",
-        }
-    ),
-    CUSTOMER_BADGES.name: frozenset(
-        {
-            *_DESCRIPTION,
-            "ownership",
-            "customerConstraints",
-            "badgeConstraints",
-            "earnedBadgeExpiry",
-            "issuedBadgeExpiry",
-            "badgeRank",
-            "description",
-        }
-    ),
-    CUSTOMER_BADGE_DETAILS.name: frozenset(
-        {
-            *_DESCRIPTION,
-            "id",
-            "owner",
-            "claimedBy",
-            "customFields",
-            "earnExpiry.expireWithBadgeMeta",
-            "issueExpiry.expireWithBadgeMeta",
-            "earnedBadgeExpiry.expireWithBadgeMeta",
-            "issuedBadgeExpiry.expireWithBadgeMeta",
-        }
-    ),
-}
-_CONSTRAINT_KEPT = frozenset({"constraintLevel", *FIXED_WINDOW_FIELDS[0].keys, "rollType"})
+_EXPIRIES = ("earnedBadgeExpiry", "earnExpiry", "issuedBadgeExpiry", "issueExpiry")
+# Documented keys (the vendor's examples) that no column maps: they stay in `extra` by
+# design and are not drift. Promoting one to a column removes it from here.
+KEPT_IN_EXTRA = frozenset(
+    {
+        *("description", "images", "tags", "benefits", "customFields", "badgeGroupName"),
+        # a list entry's nested objects, read from the meta and the detail instead
+        *("ownership", "customerConstraints", "badgeConstraints", *_EXPIRIES),
+        *("id", "owner", "claimedBy"),  # a detail's own id (when another badge's) and owners
+        *(f"{expiry}.expireWithBadgeMeta" for expiry in _EXPIRIES),
+        "constraintLevel",  # a constraint's level where it disagrees with its array
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -110,14 +64,12 @@ class ObjectShape:
 
     path: str  # the source path of the object, e.g. `badge_meta.data`
     converters: dict[str, Callable[[Any], Converted]]  # extra key -> its column's converter
-    containers: frozenset[str]  # objects and lists the flattener reads (in extra: wrong type)
-    kept: frozenset[str]  # documented keys kept in extra
-    lists: tuple[str, ...] = ()  # nested list keys: `<key>.x` is `<key>[].x` in the path
+    containers: frozenset[str] = frozenset()  # objects and lists the flattener reads
+    nested_list: str = ""  # extra keys `<nested_list>.x` come from `<nested_list>[].x`
 
     def source_path(self, key: str) -> str:
-        for nested in self.lists:
-            if key.startswith(f"{nested}."):
-                return f"{self.path}.{nested}[]{key[len(nested) :]}"
+        if self.nested_list and key.startswith(f"{self.nested_list}."):
+            return f"{self.path}.{self.nested_list}[]{key[len(self.nested_list) :]}"
         return f"{self.path}.{key}"
 
     def classify(self, key: str, value: Any) -> str | None:
@@ -127,130 +79,82 @@ class ObjectShape:
             return WRONG_TYPE if convert(value)[1] is not None else None
         if key in self.containers:
             return WRONG_TYPE
-        return None if key in self.kept else NEW_KEY
+        return None if key in KEPT_IN_EXTRA else NEW_KEY
 
 
-def _converters(fields: Iterable[Field], prefixes: Iterable[str] = ("",)) -> dict[str, Any]:
+def _converters(fields: Iterable[Field], *prefixes: str) -> dict[str, Any]:
     return {
         f"{prefix}{key}": field.convert
-        for prefix in prefixes
+        for prefix in prefixes or ("",)
         for field in fields
         for key in field.candidates
     }
 
 
-def _expiry(aliases: tuple[str, str], fields: tuple[Field, ...]) -> dict[str, Any]:
-    return _converters(fields, (f"{alias}." for alias in aliases))
-
-
-_EARNED, _ISSUED = ("earnedBadgeExpiry", "earnExpiry"), ("issuedBadgeExpiry", "issueExpiry")
 _META = f"{META_ENDPOINT.name}.data"
 _DETAIL = f"{DETAIL_ENDPOINT.name}.data"
-_CONSTRAINT_CONVERTERS = {
-    **_converters(COMMON_FIELDS),
-    **_converters(CYCLE_FIELDS, ("currentCycle.", "fixedWindowCycle.")),
-    **_converters((*FIXED_WINDOW_FIELDS, *LIMIT_FIELDS)),
-    **_converters(LIMIT_FIELDS, ("rollingWindowLimits.",)),
-    **_converters(p.length for p in PAIRS),
-    **_converters(p.max_earn for p in PAIRS),
+_LIST = f"{LIST_ENDPOINT.name}.data"
+# The four expiry objects hold the same keys, typed the same, in a meta and a detail.
+_EXPIRY = _converters(m.EARNED_EXPIRY_FIELDS, *(f"{expiry}." for expiry in _EXPIRIES))
+_ARRAYS = frozenset(c.LEVEL_OF_ARRAY)
+_CONSTRAINT = {
+    **_converters(c.COMMON_FIELDS),
+    **_converters(c.CYCLE_FIELDS, "currentCycle.", "fixedWindowCycle."),
+    **_converters((*c.FIXED_WINDOW_FIELDS, *c.LIMIT_FIELDS)),
+    **_converters(c.LIMIT_FIELDS, "rollingWindowLimits."),
+    **_converters(p.length for p in c.PAIRS),
+    **_converters(p.max_earn for p in c.PAIRS),
     **_converters(
-        (CURRENT_EARN_COUNT, *(p.current_count for p in PAIRS)),
-        ("earnConstraintBlockStatistics.",),
+        (c.CURRENT_EARN_COUNT, *(p.current_count for p in c.PAIRS)),
+        "earnConstraintBlockStatistics.",
     ),
 }
 _CONSTRAINT_CONTAINERS = frozenset(
     {"currentCycle", "fixedWindowCycle", "earnConstraintBlockStatistics", "rollingWindowLimits"}
 )
-
-
-def _constraint_shape(endpoint_path: str, array: str) -> ObjectShape:
-    return ObjectShape(
-        f"{endpoint_path}.{array}[]",
-        _CONSTRAINT_CONVERTERS,
-        _CONSTRAINT_CONTAINERS,
-        _CONSTRAINT_KEPT,
-        ("rollingWindowLimits",),
-    )
-
-
-def _constraint_shapes(endpoint_path: str) -> dict[str, ObjectShape]:
-    """Shape per constraint level (the array the row came from)."""
-    return {
-        level: _constraint_shape(endpoint_path, array) for array, level in LEVEL_OF_ARRAY.items()
-    }
-
-
-_ARRAYS = frozenset(LEVEL_OF_ARRAY)
 SHAPES: dict[str, ObjectShape] = {
     BADGES.name: ObjectShape(
         _META,
-        {
-            **_converters(BADGE_FIELDS),
-            **_expiry(_EARNED, EARNED_EXPIRY_FIELDS),
-            **_expiry(_ISSUED, ISSUED_EXPIRY_FIELDS),
-        },
-        frozenset(
-            {
-                *_EARNED,
-                *_ISSUED,
-                *_ARRAYS,
-                "ownership",
-                "customFields",
-                "ownership.restrictedToOwners",
-                "ownership.claims",
-            }
-        ),
-        KEPT_IN_EXTRA[BADGES.name],
+        {**_converters(m.BADGE_FIELDS), **_EXPIRY},
+        frozenset({*_EXPIRIES, *_ARRAYS, "ownership", "customFields"})
+        | {"ownership.restrictedToOwners", "ownership.claims"},
     ),
-    BADGE_CLAIMS.name: ObjectShape(
-        f"{_META}.ownership.claims[]", _converters(CLAIM_FIELDS), frozenset(), frozenset()
-    ),
-    CUSTOMER_BADGES.name: ObjectShape(
-        f"{LIST_ENDPOINT.name}.data.badges[]",
-        _converters(CUSTOMER_BADGE_FIELDS),
-        frozenset(),
-        KEPT_IN_EXTRA[CUSTOMER_BADGES.name],
-    ),
+    BADGE_CLAIMS.name: ObjectShape(f"{_META}.ownership.claims[]", _converters(m.CLAIM_FIELDS)),
+    CUSTOMER_BADGES.name: ObjectShape(f"{_LIST}.badges[]", _converters(m.CUSTOMER_BADGE_FIELDS)),
     CUSTOMER_BADGE_DETAILS.name: ObjectShape(
         _DETAIL,
         {
-            **_converters(DETAIL_FIELDS),
-            **_expiry(_EARNED, EARN_EXPIRY_FIELDS),
-            **_expiry(_ISSUED, ISSUE_EXPIRY_FIELDS),
-            **_converters((ISSUED_COUNT,), ("issualDetails.",)),
-            **_converters((EARN_COUNT,), ("earnDetails.",)),
+            **_converters(m.DETAIL_FIELDS),
+            **_EXPIRY,
+            **_converters((m.ISSUED_COUNT,), "issualDetails."),
+            **_converters((m.EARN_COUNT,), "earnDetails."),
         },
-        frozenset(
-            {
-                *_EARNED,
-                *_ISSUED,
-                *_ARRAYS,
-                "issualDetails",
-                "earnDetails",
-                "issualDetails.issuals",
-                "earnDetails.earns",
-            }
-        ),
-        KEPT_IN_EXTRA[CUSTOMER_BADGE_DETAILS.name],
+        frozenset({*_EXPIRIES, *_ARRAYS, "issualDetails", "earnDetails"})
+        | {"issualDetails.issuals", "earnDetails.earns"},
     ),
     BADGE_ISSUALS.name: ObjectShape(
-        f"{_DETAIL}.issualDetails.issuals[]", _converters(ISSUAL_FIELDS), frozenset(), frozenset()
+        f"{_DETAIL}.issualDetails.issuals[]", _converters(m.ISSUAL_FIELDS)
     ),
-    BADGE_EARNS.name: ObjectShape(
-        f"{_DETAIL}.earnDetails.earns[]", _converters(EARN_FIELDS), frozenset(), frozenset()
-    ),
+    BADGE_EARNS.name: ObjectShape(f"{_DETAIL}.earnDetails.earns[]", _converters(m.EARN_FIELDS)),
 }
+# Constraint rows: the shape of the array the row came from (its constraint_level).
 CONSTRAINT_SHAPES: dict[str, dict[str, ObjectShape]] = {
-    BADGE_CONSTRAINTS.name: _constraint_shapes(_META),
-    CUSTOMER_BADGE_CONSTRAINTS.name: _constraint_shapes(_DETAIL),
+    table: {
+        level: ObjectShape(
+            f"{path}.{array}[]", _CONSTRAINT, _CONSTRAINT_CONTAINERS, "rollingWindowLimits"
+        )
+        for array, level in c.LEVEL_OF_ARRAY.items()
+    }
+    for table, path in ((BADGE_CONSTRAINTS.name, _META), (CUSTOMER_BADGE_CONSTRAINTS.name, _DETAIL))
 }
+PAGINATION = ObjectShape(
+    f"{_LIST}.pagination", dict.fromkeys(("page", "size", "total", "totalPages"), as_integer)
+)
+_PAGE_KEYS = ("badges", "pagination")
 TABLE_OF_PATH: dict[str, str] = {
+    _LIST: CUSTOMER_BADGES.name,  # a list page's own keys
     **{shape.path: table for table, shape in SHAPES.items()},
-    **{
-        shape.path: table
-        for table, shapes in CONSTRAINT_SHAPES.items()
-        for shape in shapes.values()
-    },
+    **{s.path: table for table, shapes in CONSTRAINT_SHAPES.items() for s in shapes.values()},
 }
 
 Finding = tuple[str, str, str]  # kind, source path, sample
@@ -259,21 +163,18 @@ _MEMO_ENTRIES = 8192
 
 def sample_of(value: Any) -> str:
     """A value's JSON text, cut to SAMPLE_CHARS."""
-    try:
-        text = orjson.dumps(value).decode()
-    except (orjson.JSONEncodeError, TypeError):
-        text = repr(value)
+    text = json_text(value)
     return text if len(text) <= SAMPLE_CHARS else f"{text[: SAMPLE_CHARS - 1]}…"
 
 
 def table_of_path(path: str) -> str | None:
     """The table whose rows come from the object at the start of `path`."""
     best = max((p for p in TABLE_OF_PATH if path.startswith(f"{p}.")), key=len, default=None)
-    return TABLE_OF_PATH.get(best) if best else None
+    return TABLE_OF_PATH[best] if best else None
 
 
 class DriftTracker:
-    """Counts new keys and wrong types of flattened rows into the report's Counters."""
+    """Counts new keys and wrong types into the report's Counters, with a sample per path."""
 
     def __init__(
         self, new_keys: Counter[str], wrong_types: Counter[str], samples: dict[str, str]
@@ -292,13 +193,23 @@ class DriftTracker:
             if extra is None:
                 continue
             if by_level is not None:
-                level = row.get("constraint_level")
-                shape = by_level.get(level) if isinstance(level, str) else None
-                if shape is None:
-                    continue
-            findings = self._findings(shape, extra)
-            if findings:
-                self._count(findings)
+                shape = by_level.get(row.get("constraint_level"))  # type: ignore[arg-type]
+            if shape is not None:
+                self._count(self._findings(shape, extra))
+
+    def track_list_page(self, data: dict[str, Any]) -> None:
+        """Counts a list page's own keys beside `badges` and those of its `pagination`."""
+        findings = [
+            (NEW_KEY, f"{_LIST}.{key}", sample_of(value))
+            for key, value in data.items()
+            if key not in _PAGE_KEYS
+        ]
+        pagination = data.get("pagination")
+        if isinstance(pagination, dict):
+            findings += _classify_object(PAGINATION, pagination)
+        elif pagination is not None:
+            findings.append((WRONG_TYPE, PAGINATION.path, sample_of(pagination)))
+        self._count(findings)
 
     def _findings(self, shape: ObjectShape, extra: str) -> list[Finding]:
         memo = self._memo.setdefault(shape.path, {})
@@ -318,14 +229,15 @@ class DriftTracker:
 
 def _classify(shape: ObjectShape, extra: str) -> list[Finding]:
     try:
-        values = orjson.loads(extra)
+        values = parse_json(extra)
     except orjson.JSONDecodeError:
         return []
-    if not isinstance(values, dict):
-        return []
-    findings = []
-    for key, value in values.items():
-        kind = shape.classify(key, value)
-        if kind is not None:
-            findings.append((kind, shape.source_path(key), sample_of(value)))
-    return findings
+    return _classify_object(shape, values) if isinstance(values, dict) else []
+
+
+def _classify_object(shape: ObjectShape, values: dict[str, Any]) -> list[Finding]:
+    return [
+        (kind, shape.source_path(key), sample_of(value))
+        for key, value in values.items()
+        if (kind := shape.classify(key, value)) is not None
+    ]

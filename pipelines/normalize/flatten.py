@@ -11,8 +11,6 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-import orjson
-
 from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import (
     BADGE_CLAIMS,
@@ -44,7 +42,7 @@ from pipelines.normalize.mappings import (
     ISSUED_COUNT,
     ISSUED_EXPIRY_FIELDS,
 )
-from pipelines.normalize.reader import ObjectReader, flat_row, new_row
+from pipelines.normalize.reader import ObjectReader, flat_row, json_text, new_row
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -91,7 +89,7 @@ def _field_value(value: Any) -> str | None:
     """Custom field values are strings; anything else is kept as its JSON text."""
     if value is None or isinstance(value, str):
         return value
-    return orjson.dumps(value).decode()
+    return json_text(value)
 
 
 def flatten_customer_badge_list(

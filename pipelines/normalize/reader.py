@@ -14,10 +14,14 @@ An `ObjectReader` walks one source object: it fills columns with `fill_row`,
 remembers which keys it used, and hands back every other key as `extra` (nested
 objects it entered add their own leftovers under dotted names). `flat_row` does the
 same for an object read with nothing but fields.
+
+JSON is read with `parse_json` and written with `json_text`, which keep integers beyond
+64 bits exact: orjson reads them as floats and cannot write them.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -43,8 +47,31 @@ def new_row(table: Table, **values: Any) -> dict[str, Any]:
     return row
 
 
+# Maps every digit to "0" and anything else to " ": a run of 19 zeros then marks an
+# integer literal orjson may not hold exactly (or 19 digits of a string, read again too).
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def parse_json(text: bytes | str) -> Any:
+    """The JSON value of `text` (raises orjson.JSONDecodeError), integers exact at any size."""
+    value = orjson.loads(text)
+    raw = text.encode() if isinstance(text, str) else text
+    if _LONG_RUN in raw.translate(_DIGITS):
+        return json.loads(raw)  # orjson accepted it, so it is valid JSON for json too
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON text of a parsed value (an integer beyond 64 bits written exactly)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def extra_json(extra: dict[str, Any]) -> str | None:
-    return orjson.dumps(extra).decode() if extra else None
+    return json_text(extra) if extra else None
 
 
 def leftovers(source: dict[str, Any], used: set[str], prefix: str = "") -> dict[str, Any]:

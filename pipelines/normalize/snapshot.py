@@ -42,6 +42,7 @@ from pipelines.normalize.flatten import (
     flatten_customer_badge_list,
     flatten_error,
 )
+from pipelines.normalize.reader import parse_json
 from pipelines.normalize.writer import BufferedTableWriter
 
 # A record whose main row is a duplicate contributes none of its other rows either.
@@ -233,6 +234,7 @@ class RecordNormalizer:
             badges = data.get("badges") if isinstance(data, dict) else None
             if not isinstance(badges, list):
                 raise UnusableBody("response has no data.badges list")
+            self._drift.track_list_page(data)
             return flatten_customer_badge_list(
                 badges,
                 record.customer_id,
@@ -285,7 +287,7 @@ def _response_data(body: bytes | None) -> Any:
     if not body:
         raise UnusableBody("response body is empty")
     try:
-        envelope = orjson.loads(body)
+        envelope = parse_json(body)
     except orjson.JSONDecodeError:
         raise UnusableBody(f"response body is not valid JSON ({len(body)} bytes)") from None
     if not isinstance(envelope, dict):

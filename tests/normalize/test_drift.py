@@ -5,6 +5,7 @@ import datetime as dt
 import orjson
 
 from pipelines.lake.raw import RawRecord
+from pipelines.normalize.drift import table_of_path
 from pipelines.normalize.snapshot import RecordNormalizer
 from tests.normalize.normalize_support import FIXTURES, example
 
@@ -37,3 +38,57 @@ def test_a_new_key_and_a_wrong_type_are_counted_by_path_with_a_sample():
     assert report.drift_samples[new_path] == '"' + "x" * 78 + "…"
     assert report.drift_samples[f"{DETAIL}.data.earnExpiry"] == "5"
     assert report.warnings["customer_badge_details.earnExpiry: wrong type"] == 1
+
+
+def list_record(data: dict, page: int = 0) -> RawRecord:
+    body = orjson.dumps({"data": data, "errors": [], "warnings": []})
+    return RawRecord(LIST, "/x?page=0&limit=10", True, 200, body, "c1", "id", None, "EARNED", page)
+
+
+LIST = "customer_badges"
+
+
+def test_a_list_pages_own_new_keys_and_a_wrong_typed_total_are_counted():
+    normalizer = RecordNormalizer(dt.date(2026, 2, 1))
+    data = example("get-customer-badges-1")["data"]
+    data["cursor"] = "abc"
+    data["pagination"]["total"] = "many"
+    data["pagination"]["hasMore"] = True
+    normalizer.normalize(list_record(data))
+    report = normalizer.report
+    assert report.new_keys == {f"{LIST}.data.cursor": 1, f"{LIST}.data.pagination.hasMore": 1}
+    assert report.wrong_types == {f"{LIST}.data.pagination.total": 1}
+    assert report.drift_samples[f"{LIST}.data.pagination.total"] == '"many"'
+
+
+def test_a_constraint_key_is_counted_under_its_array_and_nested_list():
+    normalizer = RecordNormalizer(dt.date(2026, 2, 1))
+    data = example("get-customer-badge-detail-7")["data"]
+    data["customerConstraints"] = [
+        {
+            "constraintType": "ROLLING_WINDOW",
+            "rollingWindowLimits": [{"rollType": "DAYS", "rollValue": 1, "x": 1}],
+            "tier": "gold",
+        }
+    ]
+    normalizer.normalize(detail_record(data))
+    constraints = f"{DETAIL}.data.customerConstraints[]"
+    assert normalizer.report.new_keys == {
+        f"{constraints}.tier": 1,
+        f"{constraints}.rollingWindowLimits[].x": 1,
+    }
+    assert table_of_path(f"{constraints}.tier") == "customer_badge_constraints"
+    assert table_of_path(f"{LIST}.data.cursor") == "customer_badges"
+    assert table_of_path(f"{DETAIL}.data.fooBar") == "customer_badge_details"
+
+
+def test_an_integer_past_64_bits_is_sampled_exactly():
+    normalizer = RecordNormalizer(dt.date(2026, 2, 1))
+    text = (FIXTURES / "get-customer-badge-detail-7.json").read_bytes()
+    body = text.replace(b'"data": {', b'"data": {"bigCount": -18446744073709551616,', 1)
+    rows = normalizer.normalize(RawRecord(DETAIL, "/x", True, 200, body, "c1", "mobile", "b1"))
+    (detail,) = rows["customer_badge_details"]
+    assert '"bigCount":-18446744073709551616' in detail["extra"]
+    report = normalizer.report
+    assert report.new_keys == {f"{DETAIL}.data.bigCount": 1}
+    assert report.drift_samples[f"{DETAIL}.data.bigCount"] == "-18446744073709551616"

@@ -10,6 +10,7 @@ from pipelines.normalize.flatten import (
     flatten_customer_badge_detail,
     flatten_error,
 )
+from pipelines.normalize.reader import parse_json
 from tests.normalize.normalize_support import CONSTRAINT, SNAPSHOT, pick, utc
 
 
@@ -234,3 +235,12 @@ def test_a_constraint_array_that_is_not_an_array_is_kept_in_extra_and_counted():
     assert meta["badge_constraints"] == []
     assert orjson.loads(meta["badges"][0]["extra"]) == {"badgeConstraints": {"maxEarnLimit": 3}}
     assert warnings["badge_constraints: badgeConstraints not an array"] == 1
+
+
+def test_integers_past_64_bits_keep_their_exact_text():
+    warnings = Counter()
+    body = b'{"id": "b1", "orgId": 18446744073709551616, "tally": -9223372036854775809}'
+    (badge,) = flatten_badge_meta(parse_json(body), SNAPSHOT, warnings)["badges"]
+    assert badge["org_id"] is None
+    assert badge["extra"] == '{"orgId":18446744073709551616,"tally":-9223372036854775809}'
+    assert warnings == Counter({"badges.org_id: out of range": 1})
