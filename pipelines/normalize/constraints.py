@@ -92,24 +92,32 @@ def constraint_kind(constraint_type: Any) -> str | None:
 
 
 def constraint_arrays(source: dict[str, Any]) -> list[str]:
-    """The constraint keys of `source` that hold an array or nothing; a key holding
-    anything else is not read, so its raw value stays in `extra`."""
-    return [key for key in LEVEL_OF_ARRAY if type(source.get(key, [])) in (list, type(None))]
+    """The constraint keys of `source` read whole into rows: nothing, or an array of
+    objects. Any other value (an array holding something else too) stays in `extra`."""
+    return [key for key in LEVEL_OF_ARRAY if _read_whole(source.get(key))]
+
+
+def _read_whole(value: Any) -> bool:
+    return value is None or (type(value) is list and all(type(item) is dict for item in value))
 
 
 def constraint_rows(
     source: dict[str, Any], table: Table, base: dict[str, Any], warnings: Counter[str]
 ) -> list[dict[str, Any]]:
-    """Rows of `table` for both constraint arrays of a badge object (`base` holds the keys)."""
+    """Rows of `table` for both constraint arrays of a badge object (`base` holds the keys):
+    one per window of each object of an array (its other items stay in `extra`)."""
     rows: list[dict[str, Any]] = []
-    readable = constraint_arrays(source)
     for array, level in LEVEL_OF_ARRAY.items():
-        if array not in readable:
+        constraints = source.get(array)
+        if constraints is None:
+            continue
+        if type(constraints) is not list:
             warnings[f"{table.name}: {array} not an array"] += 1
             continue
-        constraints = source.get(array)
         if not constraints:
             continue
+        if not _read_whole(constraints):
+            warnings[f"{table.name}: {array} has non-object items"] += 1
         for template in _rows_of_array(constraints, level, table, warnings):
             row = template.copy()
             row.update(base)

@@ -38,9 +38,8 @@ from pipelines.lake.tables import (
 from pipelines.normalize import constraints as c
 from pipelines.normalize import mappings as m
 from pipelines.normalize.fields import Converted, Field, as_integer
-from pipelines.normalize.reader import json_text, parse_json
+from pipelines.normalize.reader import parse_json, sample_of
 
-SAMPLE_CHARS = 80
 NEW_KEY, WRONG_TYPE = "new key", "wrong type"
 
 _EXPIRIES = ("earnedBadgeExpiry", "earnExpiry", "issuedBadgeExpiry", "issueExpiry")
@@ -159,12 +158,6 @@ TABLE_OF_PATH: dict[str, str] = {
 
 Finding = tuple[str, str, str]  # kind, source path, sample
 _MEMO_ENTRIES = 8192
-
-
-def sample_of(value: Any) -> str:
-    """A value's JSON text, cut to SAMPLE_CHARS."""
-    text = json_text(value)
-    return text if len(text) <= SAMPLE_CHARS else f"{text[: SAMPLE_CHARS - 1]}…"
 
 
 def table_of_path(path: str) -> str | None:

@@ -70,6 +70,12 @@ def json_text(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def sample_of(value: Any, chars: int = 80) -> str:
+    """A value's JSON text, cut to `chars`."""
+    text = json_text(value)
+    return text if len(text) <= chars else f"{text[: chars - 1]}…"
+
+
 def extra_json(extra: dict[str, Any]) -> str | None:
     return json_text(extra) if extra else None
 
