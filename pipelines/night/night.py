@@ -91,7 +91,7 @@ def run_night(
     replace_directory(night.building_dir, night.lake.raw_dir(night.snapshot_date))
     mark_pending(night.lake, night.snapshot_date)
     normalized = normalizer.publish()
-    summary = NightSummary.of(night.plan, report, sealed.note, normalized.carried)
+    summary = NightSummary.of(night.plan, report, sealed.note, normalized)
     return NightOutcome(report, normalized, volume, sealed.note, summary)
 
 

@@ -11,6 +11,13 @@ from typing import Any
 from pipelines.extract.planning import NightPlan
 from pipelines.extract.report import ExtractReport
 from pipelines.lake.nightrecord import NightNote
+from pipelines.normalize.drift_report import (
+    DriftEntries,
+    describe_drift,
+    describe_warnings,
+    drift_entries,
+)
+from pipelines.normalize.snapshot import NormalizeReport
 
 # The figures the night's record holds too, under the same names.
 NOTED = ("customers", "customers_fetched", "rotation_nights", "oldest_fetched_on", "carried_from")
@@ -26,6 +33,11 @@ class NightSummary:
     carried_from: str | None = None  # the snapshot carried customers' rows come from
     rows_carried: dict[str, int] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)  # NightPlan.as_metadata()
+    # What the normalizer met (None: the night was not normalized to the end): its
+    # warnings by kind, and the drift report, by source path.
+    warnings: dict[str, int] | None = None
+    new_keys: DriftEntries | None = None
+    wrong_types: DriftEntries | None = None
 
     @classmethod
     def of(
@@ -33,19 +45,27 @@ class NightSummary:
         plan: NightPlan,
         report: ExtractReport,
         note: NightNote,
-        rows_carried: Mapping[str, int] | None = None,
+        normalized: NormalizeReport | None = None,
     ) -> NightSummary:
-        """The figures of a sealed night."""
-        return cls(
+        """The figures of a sealed night (and of its normalizing, when done)."""
+        summary = cls(
             extract=report,
-            rows_carried=dict(rows_carried or {}),
             plan=plan.as_metadata(),
             **{name: getattr(note, name) for name in NOTED},
         )
+        if normalized is not None:
+            samples = normalized.drift_samples
+            summary.rows_carried = dict(normalized.carried)
+            summary.warnings = dict(normalized.warnings)
+            summary.new_keys = drift_entries(normalized.new_keys, samples)
+            summary.wrong_types = drift_entries(normalized.wrong_types, samples)
+        return summary
 
     def as_metadata(self) -> dict[str, Any]:
         night = {
-            name: value for name, value in vars(self).items() if name not in ("extract", "plan")
+            name: value
+            for name, value in vars(self).items()
+            if name not in ("extract", "plan") and value is not None
         }
         return {**self.extract.published(), **night, **self.plan}
 
@@ -82,4 +102,8 @@ class NightSummary:
             lines.append(
                 f"  resumed: {report.calls_resumed:,} calls answered by an earlier attempt"
             )
+        if self.warnings is not None:
+            lines += [f"  {line}" for line in describe_warnings(self.warnings)]
+        if self.new_keys is not None and self.wrong_types is not None:
+            lines += [f"  {line}" for line in describe_drift(self.new_keys, self.wrong_types)]
         return lines
