@@ -4,6 +4,7 @@ metadata, and back out as the lines `badges run` prints."""
 import datetime as dt
 from collections import Counter
 
+from pipelines.cli.run import RunOutcome
 from pipelines.extract.planning import NightPlan
 from pipelines.extract.report import ExtractReport
 from pipelines.lake.nightrecord import NightNote
@@ -52,3 +53,27 @@ def test_a_night_not_normalized_to_the_end_says_nothing_of_it():
     summary = summary_of(None)
     assert not {"warnings", "new_keys", "wrong_types"} & summary.as_metadata().keys()
     assert not any("drift:" in line or "warnings" in line for line in summary.describe())
+
+
+def test_a_replay_prints_the_drift_its_lake_tables_recorded():
+    tier = {TIER: {"count": 7, "sample": '"GOLD"'}}
+    outcome = RunOutcome(
+        DAY,
+        "r1",
+        published=True,
+        metadata={
+            "raw_api_responses": {"replayed_from_archive": True},
+            "lake/badges": {"new_keys": {}, "wrong_types": {RANK: {"count": 2, "sample": "1"}}},
+            "lake/customer_badge_details": {"new_keys": tier, "wrong_types": {}},
+        },
+        check_warnings=["lake/customer_badge_details no_new_keys: ..."],
+    )
+    lines = outcome.describe().splitlines()
+    assert lines[1:6] == [
+        "  rebuilt from the raw archive: no API call",
+        "  drift: 1 new key, 1 field with values of the wrong type "
+        "(the values are in extra; see docs/drift.md)",
+        f'    new key     {TIER}  in 7 rows, e.g. "GOLD"',
+        f"    wrong type  {RANK}  in 2 rows, e.g. 1",
+        "  check warned: lake/customer_badge_details no_new_keys: ...",
+    ]
