@@ -6,7 +6,9 @@ there, row by row, after a record is flattened (and deduplicated):
 - a **new key**: a key of `extra` the contract neither maps nor keeps there on purpose
   (`KEPT_IN_EXTRA`, the documented keys no column holds);
 - a **wrong type**: a key of `extra` that feeds a column but whose value its converter
-  refuses (or an object or list the flattener reads that came as something else).
+  refuses, or an object or list the flattener reads that came as something else (a list
+  holding other items too). One of the right type that was not read (an alias after the
+  first, a window list of another kind of constraint) is known, not drift.
 
 A list page's own keys (beside `badges`, and in `pagination`) make no row: they are read
 from the page itself. Each finding is counted by its source path
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -63,7 +65,8 @@ class ObjectShape:
 
     path: str  # the source path of the object, e.g. `badge_meta.data`
     converters: dict[str, Callable[[Any], Converted]]  # extra key -> its column's converter
-    containers: frozenset[str] = frozenset()  # objects and lists the flattener reads
+    # objects and lists the flattener reads -> whether a value has their type
+    containers: dict[str, Callable[[Any], bool]] = field(default_factory=dict)
     nested_list: str = ""  # extra keys `<nested_list>.x` come from `<nested_list>[].x`
 
     def source_path(self, key: str) -> str:
@@ -76,17 +79,34 @@ class ObjectShape:
         convert = self.converters.get(key)
         if convert is not None:
             return WRONG_TYPE if convert(value)[1] is not None else None
-        if key in self.containers:
-            return WRONG_TYPE
+        has_type = self.containers.get(key)
+        if has_type is not None:
+            return None if has_type(value) else WRONG_TYPE
         return None if key in KEPT_IN_EXTRA else NEW_KEY
+
+
+def _object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _containers(objects: Iterable[str], lists: Iterable[str] = ()) -> dict[str, Any]:
+    return {**dict.fromkeys(objects, _object), **dict.fromkeys(lists, _objects)}
 
 
 def _converters(fields: Iterable[Field], *prefixes: str) -> dict[str, Any]:
     return {
-        f"{prefix}{key}": field.convert
+        f"{prefix}{key}": mapped.convert
         for prefix in prefixes or ("",)
-        for field in fields
-        for key in field.candidates
+        for mapped in fields
+        for key in mapped.candidates
     }
 
 
@@ -108,15 +128,18 @@ _CONSTRAINT = {
         "earnConstraintBlockStatistics.",
     ),
 }
-_CONSTRAINT_CONTAINERS = frozenset(
-    {"currentCycle", "fixedWindowCycle", "earnConstraintBlockStatistics", "rollingWindowLimits"}
+_CONSTRAINT_CONTAINERS = _containers(
+    ("currentCycle", "fixedWindowCycle", "earnConstraintBlockStatistics"), ["rollingWindowLimits"]
 )
 SHAPES: dict[str, ObjectShape] = {
     BADGES.name: ObjectShape(
         _META,
         {**_converters(m.BADGE_FIELDS), **_EXPIRY},
-        frozenset({*_EXPIRIES, *_ARRAYS, "ownership", "customFields"})
-        | {"ownership.restrictedToOwners", "ownership.claims"},
+        {
+            **_containers((*_EXPIRIES, "ownership", "customFields"), _ARRAYS),
+            "ownership.claims": _objects,
+            "ownership.restrictedToOwners": _strings,
+        },
     ),
     BADGE_CLAIMS.name: ObjectShape(f"{_META}.ownership.claims[]", _converters(m.CLAIM_FIELDS)),
     CUSTOMER_BADGES.name: ObjectShape(f"{_LIST}.badges[]", _converters(m.CUSTOMER_BADGE_FIELDS)),
@@ -128,8 +151,10 @@ SHAPES: dict[str, ObjectShape] = {
             **_converters((m.ISSUED_COUNT,), "issualDetails."),
             **_converters((m.EARN_COUNT,), "earnDetails."),
         },
-        frozenset({*_EXPIRIES, *_ARRAYS, "issualDetails", "earnDetails"})
-        | {"issualDetails.issuals", "earnDetails.earns"},
+        _containers(
+            (*_EXPIRIES, "issualDetails", "earnDetails"),
+            (*_ARRAYS, "issualDetails.issuals", "earnDetails.earns"),
+        ),
     ),
     BADGE_ISSUALS.name: ObjectShape(
         f"{_DETAIL}.issualDetails.issuals[]", _converters(m.ISSUAL_FIELDS)

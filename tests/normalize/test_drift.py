@@ -92,3 +92,21 @@ def test_an_integer_past_64_bits_is_sampled_exactly():
     report = normalizer.report
     assert report.new_keys == {f"{DETAIL}.data.bigCount": 1}
     assert report.drift_samples[f"{DETAIL}.data.bigCount"] == "-18446744073709551616"
+
+
+def test_an_object_or_list_of_the_right_type_left_unread_is_not_drift():
+    normalizer = RecordNormalizer(dt.date(2026, 2, 1))
+    data = example("get-customer-badge-detail-7")["data"]
+    limits = [{"rollType": "DAYS", "rollValue": 1, "maxEarnLimit": 2}]
+    data["customerConstraints"] = [
+        # a fixed value reads no window list; an alias after the first is not read
+        {"constraintType": "OVERALL", "maxEarnLimit": 3, "rollingWindowLimits": limits},
+        {"constraintType": "FIXED_WINDOW", "currentCycle": {}, "fixedWindowCycle": {"x": 1}},
+        {"constraintType": "OVERALL", "rollingWindowLimits": {"rollType": "DAYS"}},
+    ]
+    rows = normalizer.normalize(detail_record(data))
+    levels = [row["constraint_level"] for row in rows["customer_badge_constraints"]]
+    assert levels.count("CUSTOMER") == 3
+    assert normalizer.report.new_keys == {}
+    path = f"{DETAIL}.data.customerConstraints[].rollingWindowLimits"
+    assert normalizer.report.wrong_types == {path: 1}
