@@ -64,15 +64,11 @@ class _Pair:
 PAIRS = (_Pair("Days", "DAYS"), _Pair("Weeks", "WEEKS"), _Pair("Months", "MONTHS"))
 PAIR_KEYS = tuple(key for pair in PAIRS for key in (pair.max_key, pair.roll_key))
 COUNT_OF_UNIT = {pair.unit: pair.current_count for pair in PAIRS}
-WINDOW_KEYS = (
-    "durationType",
-    "refreshRate",
-    "rollType",
-    "rollValue",
-    "maxEarnLimit",
-    "rollingWindowLimits",
-)
-EMPTY_WHEN_UNMAPPED = WINDOW_KEYS + PAIR_KEYS
+# Window keys a constraint of another kind may carry: mapped when null (an empty list, for
+# rollingWindowLimits); a value stays in extra, a wrong-typed empty one too.
+NULL_WHEN_UNMAPPED = ("durationType", "refreshRate", "rollType", "rollValue", "maxEarnLimit")
+NULL_WHEN_UNMAPPED += PAIR_KEYS
+EMPTY_WHEN_UNMAPPED = ("rollingWindowLimits",)
 STATS_KEYS = ("currentEarnCount", *(pair.current_count.keys[0] for pair in PAIRS))
 
 Window = tuple[dict[str, Any], dict[str, Any]]
@@ -201,9 +197,10 @@ def _columns_of_constraint(
         reader.warn("constraint_kind", "unknown constraintType")
     stats = reader.child("earnConstraintBlockStatistics") if with_counts else None
     windows = _windows(reader, kind, stats, warnings) or [({}, {})]
-    reader.use_if_empty(EMPTY_WHEN_UNMAPPED)
+    reader.use_if_empty(NULL_WHEN_UNMAPPED, (None,))
+    reader.use_if_empty(EMPTY_WHEN_UNMAPPED, (None, []))
     if stats is not None:
-        stats.use_if_empty(STATS_KEYS)
+        stats.use_if_empty(STATS_KEYS, (None,))
     shared_extra = reader.extra()
     return [
         {**row, **columns, "extra": extra_json({**shared_extra, **own_extra})}

@@ -103,11 +103,16 @@ def _containers(objects: Iterable[str], lists: Iterable[str] = ()) -> dict[str, 
 
 def _converters(fields: Iterable[Field], *prefixes: str) -> dict[str, Any]:
     return {
-        f"{prefix}{key}": mapped.convert
+        f"{prefix}{key}": _iso_twin(mapped.convert) if key in mapped.iso_keys else mapped.convert
         for prefix in prefixes or ("",)
         for mapped in fields
         for key in mapped.candidates
     }
+
+
+def _iso_twin(convert: Callable[[Any], Converted]) -> Callable[[Any], Converted]:
+    """An ISO twin left in extra is text (a number there restates no epoch; see reader)."""
+    return lambda value: convert(value) if type(value) is str else (None, WRONG_TYPE)
 
 
 _META = f"{META_ENDPOINT.name}.data"

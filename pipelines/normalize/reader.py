@@ -6,9 +6,9 @@
   counts only when every epoch key is null or absent);
 - the first key with a non-null value feeds the column; the null or absent keys
   before it count as used, the keys after it are not looked at (they stay for extra);
-- a converted value marks its key and every ISO twin used; a rejected one leaves the
-  column null, its key unused (so it stays in extra) and counts
-  `"<table>.<column>: <problem>"` in the warnings.
+- a converted value marks its key and every ISO twin used (a twin that is not text, or
+  empty, stays in extra, counted); a rejected one leaves the column null, its key unused (so
+  it stays in extra) and counts `"<table>.<column>: <problem>"` in the warnings.
 
 An `ObjectReader` walks one source object: it fills columns with `fill_row`,
 remembers which keys it used, and hands back every other key as `extra` (nested
@@ -110,12 +110,27 @@ def fill_row(
             if problem is None:
                 use(key)
                 if field.iso_keys:
-                    used.update(field.iso_keys)
+                    _use_twins(source, used, field, table, warnings)
             else:
                 value = None
                 warnings[f"{table}.{field.column}: {problem}"] += 1
             break
         row[field.column] = value
+
+
+def _use_twins(
+    source: dict[str, Any], used: set[str], field: Field, table: str, warnings: Counter[str]
+) -> None:
+    """Marks the ISO twins of a read epoch used: they restate it. A twin that is not text,
+    or empty, restates nothing: it stays in extra, counted."""
+    for twin in field.iso_keys:
+        if twin in used:  # the key read, or a null one before it
+            continue
+        value = source.get(twin)
+        if value is None or (type(value) is str and value):
+            used.add(twin)
+        else:
+            warnings[f"{table}.{field.column}: ISO twin wrong type"] += 1
 
 
 def flat_row(
@@ -172,10 +187,11 @@ class ObjectReader:
         """Marks keys as mapped (their content went to a column or another table)."""
         self._used.update(keys)
 
-    def use_if_empty(self, keys: Iterable[str]) -> None:
-        """Marks keys as mapped when they carry nothing (null, [] or {}); others stay for extra."""
+    def use_if_empty(self, keys: Iterable[str], empty: tuple[Any, ...] = EMPTY_VALUES) -> None:
+        """Marks keys as mapped when they carry nothing (by default null, [] or {}); others
+        stay for extra."""
         source = self._source
-        self._used.update(key for key in keys if source.get(key) in EMPTY_VALUES)
+        self._used.update(key for key in keys if source.get(key) in empty)
 
     def child(self, *keys: str) -> ObjectReader:
         """Reader of the first nested object among `keys` (empty when absent or not an object).

@@ -95,3 +95,17 @@ def test_a_constraint_array_with_a_non_object_item_keeps_it_in_extra():
         "customer_badge_constraints: customerConstraints has non-object items": 1
     }
     assert normalizer.report.wrong_types == {"customer_badge_detail.data.customerConstraints": 1}
+
+
+def test_an_empty_badge_or_issue_id_keys_nothing_either():
+    normalizer = RecordNormalizer(DAY)
+    entries = example("get-customer-badges-1")["data"]["badges"][:2]
+    entries[1]["badgeMetaId"] = ""
+    rows = normalizer.normalize(record("customer_badges", {"badges": entries}, list_type="EARNED"))
+    assert len(rows["customer_badges"]) == 1
+    assert [e[-1][:38] for e in errors_of(rows)] == ["data.badges[1] (position 1) has no bad"]
+    data = example("get-customer-badge-detail-7")["data"]
+    data["issualDetails"]["issuals"][0]["issueId"] = ""
+    rows = normalizer.normalize(record("customer_badge_detail", data, data["id"]))
+    assert rows["badge_issuals"] == []
+    assert [e[-1][:42] for e in errors_of(rows)] == ["data.issualDetails.issuals[0] has no issue"]
