@@ -75,13 +75,14 @@ class ObjectShape:
         return f"{self.path}.{key}"
 
     def classify(self, key: str, value: Any) -> str | None:
-        """NEW_KEY, WRONG_TYPE, or None for a key the contract knows."""
+        """NEW_KEY, WRONG_TYPE, or None for a key the contract knows (null is never of the
+        wrong type: an alias after a refused key is left unread, null or not)."""
         convert = self.converters.get(key)
         if convert is not None:
-            return WRONG_TYPE if convert(value)[1] is not None else None
+            return WRONG_TYPE if value is not None and convert(value)[1] is not None else None
         has_type = self.containers.get(key)
         if has_type is not None:
-            return None if has_type(value) else WRONG_TYPE
+            return None if value is None or has_type(value) else WRONG_TYPE
         return None if key in KEPT_IN_EXTRA else NEW_KEY
 
 

@@ -110,3 +110,14 @@ def test_an_object_or_list_of_the_right_type_left_unread_is_not_drift():
     assert normalizer.report.new_keys == {}
     path = f"{DETAIL}.data.customerConstraints[].rollingWindowLimits"
     assert normalizer.report.wrong_types == {path: 1}
+
+
+def test_a_null_alias_left_unread_after_a_refused_key_is_no_wrong_type():
+    # Found by the mutation tests: lastEarnedOnDateISO (null) stayed unread once
+    # lastEarnedOnISO was refused, and counted as a wrong type.
+    normalizer = RecordNormalizer(dt.date(2026, 2, 1))
+    data = example("get-customer-badge-detail-1")["data"]
+    assert data["lastEarnedOnDateISO"] is None
+    data["lastEarnedOnISO"] = []
+    normalizer.normalize(detail_record(data))
+    assert normalizer.report.wrong_types == {f"{DETAIL}.data.lastEarnedOnISO": 1}

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pipelines.lake.raw import RawRecord
-from pipelines.normalize.drift import KEPT_IN_EXTRA, SHAPES
+from pipelines.normalize.drift import CONSTRAINT_SHAPES, KEPT_IN_EXTRA, SHAPES
 from pipelines.normalize.fields import as_boolean, as_integer, as_text, as_unit
 from pipelines.normalize.reader import json_text, parse_json, sample_of
 from pipelines.normalize.snapshot import RecordNormalizer
@@ -59,11 +59,14 @@ SOMETIMES_READ = re.compile(
     r".*Constraints\[\]\.(currentCycle|fixedWindowCycle|earnConstraintBlockStatistics"
     r"|rollingWindowLimits\[\])"
 )
-KNOWN_KEYS = KEPT_IN_EXTRA | {
-    key.rsplit(".", 1)[-1]
-    for shape in SHAPES.values()
-    for key in (*shape.converters, *shape.containers)
-}
+_SHAPES = [*SHAPES.values(), *CONSTRAINT_SHAPES["customer_badge_constraints"].values()]
+# Objects and lists the normalizer reads: empty, they hold nothing to keep.
+CONTAINER_KEYS = {key.rsplit(".", 1)[-1] for shape in _SHAPES for key in shape.containers}
+KNOWN_KEYS = (
+    KEPT_IN_EXTRA
+    | CONTAINER_KEYS
+    | {key.rsplit(".", 1)[-1] for shape in _SHAPES for key in shape.converters}
+)
 REFUSED = re.compile(
     r"(wrong type|empty|out of range|unparseable|year [<>].*|unknown unit|non-\w+ items"
     r"|not an array)$"
@@ -130,6 +133,12 @@ def where_it_went(rows: dict, mutation: Mutation, endpoint: str, report) -> str 
     value, path = mutation.value, mutation.path
     if value is None:
         return "nothing to keep (null)"
+    if value in ({}, []) and path[-1] in CONTAINER_KEYS:
+        return "nothing to keep (an empty object or list where one is read)"
+    if isinstance(value, dict) and path[-1] in CONTAINER_KEYS:
+        inside = [Mutation(mutation.kind, (*path, k), v) for k, v in value.items()]
+        if all(where_it_went(rows, part, endpoint, report) for part in inside):
+            return "each of its keys, where the object is read"
     errors = rows.get("extract_errors", [])
     if list(rows) == ["extract_errors"] and errors[0]["endpoint"] == endpoint:
         return "the answer is a row of extract_errors"
@@ -203,6 +212,8 @@ def test_a_mutated_answer_is_kept_keyed_and_its_drift_counted(data: st.DataObjec
             assert set(report.new_keys) <= {fp}, described
         else:
             assert report.new_keys == {}, described
+    elif isinstance(mutation.value, dict):  # where an object is read, its keys are new
+        assert all(p.startswith(f"{fp}.") for p in report.new_keys), described
     else:
         assert report.new_keys == {}, described
     if mutation.kind not in ("unknown_key", "deleted"):
@@ -248,6 +259,10 @@ def test_a_new_key_where_the_normalizer_reads_is_counted_at_its_path(data: st.Da
     )
 
     path, report = drift_path(endpoint, mutation.path), normalizer.report
+    if list(rows) == ["extract_errors"]:  # a lone surrogate: JSON no UTF-8 text can hold
+        assert rows["extract_errors"][0]["error_code"] == "bad_body", mutation.describe()
+        event("the answer is a row of extract_errors")
+        return
     assert set(report.new_keys) == {path} and report.wrong_types == {}, mutation.describe()
     assert report.new_keys[path] >= 1
     assert report.drift_samples[path] == sample_of(value)
