@@ -199,7 +199,7 @@ def raw_api_responses(
                 )
             except VolumeRefused as refused:
                 context.log.error(str(refused))
-                refused.summary.warnings = warnings
+                refused.summary.file_warnings = warnings
                 return MaterializeResult(
                     metadata=_summary_metadata(refused.summary),
                     check_results=[_volume_result(refused.check)],
@@ -207,7 +207,7 @@ def raw_api_responses(
     except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
     record_streamed_normalization(raw_dir, context.run.run_id, outcome.normalized)
-    outcome.summary.warnings = warnings
+    outcome.summary.file_warnings = warnings
     return MaterializeResult(
         metadata=_summary_metadata(outcome.summary),
         check_results=[_volume_result(outcome.volume)],

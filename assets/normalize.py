@@ -1,16 +1,32 @@
 """The normalize stage: the raw archive flattened into typed Parquet, one per contract table."""
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from assets.extract import raw_api_responses, snapshot_date_of
 from assets.partitions import daily_snapshots
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.tables import TABLES
+from pipelines.normalize.drift_report import DriftEntries, describe_drift, drift_entries
 from pipelines.normalize.handoff import streamed_normalization
+from pipelines.normalize.records import NormalizeReport
 from pipelines.normalize.shards import normalize_archive
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
+
+NEW_KEYS_CHECK = "no_new_keys"
+# Tables built from API objects: what their objects hold beyond the contract is in `extra`.
+FROM_OBJECTS = [name for name, table in TABLES.items() if "extra" in table.column_names]
 
 
 def lake_key(table: str) -> AssetKey:
@@ -29,6 +45,15 @@ def lake_key(table: str) -> AssetKey:
         )
         for name, table in TABLES.items()
     ],
+    check_specs=[
+        AssetCheckSpec(
+            NEW_KEYS_CHECK,
+            asset=lake_key(name),
+            blocking=False,
+            description="The vendor sent no key the contract does not know (docs/drift.md).",
+        )
+        for name in FROM_OBJECTS
+    ],
     partitions_def=daily_snapshots,
 )
 def lake_tables(context: AssetExecutionContext, lake: LakeResource):
@@ -42,13 +67,52 @@ def lake_tables(context: AssetExecutionContext, lake: LakeResource):
         context.log.info("the lake was written while extracting: nothing left to normalize")
     if report.warnings:
         context.log.warning(f"normalizer warnings: {dict(report.warnings)}")
+    if report.new_keys or report.wrong_types:
+        context.log.warning("\n".join(describe_drift(*_drift(report))))
     for name in TABLES:
-        warnings = {k: v for k, v in report.warnings.items() if k.startswith(f"{name}.")}
+        warnings = {kind: count for kind, count in report.warnings.items() if _of_table(kind, name)}
+        new_keys, wrong_types = _drift(report, name)
         yield MaterializeResult(
             asset_key=lake_key(name),
             metadata={
                 **lake_table_metadata(name, report.rows.get(name, 0)),
                 "warnings": sum(warnings.values()),
+                "warnings_by_kind": MetadataValue.json(warnings),
+                "new_keys": MetadataValue.json(new_keys),
+                "wrong_types": MetadataValue.json(wrong_types),
                 "path": str(lake.lake.table_dir(name, snapshot_date)),
             },
+            check_results=[_new_keys_result(name, new_keys)] if name in FROM_OBJECTS else [],
         )
+
+
+def _of_table(warning: str, table: str) -> bool:
+    """Warnings read `<table>.<column>: problem` or `<table>: problem`."""
+    return warning.startswith((f"{table}.", f"{table}:"))
+
+
+def _drift(report: NormalizeReport, table: str | None = None) -> tuple[DriftEntries, DriftEntries]:
+    samples = report.drift_samples
+    return (
+        drift_entries(report.new_keys, samples, table),
+        drift_entries(report.wrong_types, samples, table),
+    )
+
+
+def _new_keys_result(table: str, new_keys: DriftEntries) -> AssetCheckResult:
+    if new_keys:
+        named = "; ".join(
+            f"{path} in {entry['count']:,} rows, e.g. {entry['sample']}"
+            for path, entry in new_keys.items()
+        )
+        description = f"the vendor sent keys the contract does not know: {named}"
+    else:
+        description = "every key the vendor sent is in the contract"
+    return AssetCheckResult(
+        asset_key=lake_key(table),
+        check_name=NEW_KEYS_CHECK,
+        passed=not new_keys,
+        severity=AssetCheckSeverity.WARN,
+        description=description,
+        metadata={"new_keys": MetadataValue.json(new_keys)},
+    )

@@ -69,7 +69,8 @@ CUSTOMER_BADGES = warehouse_key("customer_badges")
 CHECK_SPECS = [
     *(
         AssetCheckSpec(f"unique_key_{name}", asset=warehouse_key(name), blocking=True)
-        for name in TABLES
+        for name, table in TABLES.items()
+        if table.unique
     ),
     AssetCheckSpec("listed_badges_have_meta", asset=CUSTOMER_BADGES, blocking=True),
     AssetCheckSpec("list_totals_match_pagination", asset=CUSTOMER_BADGES, blocking=True),
@@ -111,11 +112,11 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
         report = load_snapshot(lake.lake, snapshot_date)
         raw_files = lake.lake.raw_files(snapshot_date)
         with open_staging(lake.lake, snapshot_date) as con:
-            unique = {o.name: o for o in check_unique_keys(con)}
+            unique = {o.name.removeprefix("unique_key_"): o for o in check_unique_keys(con)}
             listed = [check_listed_badges_have_meta(con), check_archive_list_totals(con, raw_files)]
     for name in TABLES:
         key = warehouse_key(name)
-        results = [check_result(key, unique[f"unique_key_{name}"])]
+        results = [check_result(key, unique[name])] if name in unique else []
         if key == CUSTOMER_BADGES:
             results += [check_result(key, outcome) for outcome in listed]
         yield MaterializeResult(

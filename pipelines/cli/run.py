@@ -9,6 +9,7 @@ from typing import Any
 from dagster import DagsterEventType, DagsterInstance, MetadataValue
 
 from pipelines.night.summary import NightSummary
+from pipelines.normalize.drift_report import describe_drift, merge_entries
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -20,6 +21,7 @@ class RunOutcome:
     published: bool
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset key -> values
     failures: list[str] = field(default_factory=list)
+    check_warnings: list[str] = field(default_factory=list)  # non-blocking checks not passed
 
     @property
     def succeeded(self) -> bool:
@@ -34,8 +36,10 @@ class RunOutcome:
         lines = [f"snapshot {self.snapshot_date} published (run {self.run_id})"]
         if extract.get("replayed_from_archive"):
             lines.append("  rebuilt from the raw archive: no API call")
+            lines += [f"  {line}" for line in self._lake_drift()]
         else:
             lines += NightSummary.from_metadata(extract).describe()
+        lines += [f"  check warned: {warning}" for warning in self.check_warnings]
         lines.append("  rows:")
         for key, values in sorted(self.metadata.items()):
             if key.startswith("warehouse/"):
@@ -52,6 +56,16 @@ class RunOutcome:
             lines.append(f"  earn report: {report['path']}")
         lines += self._bucket_lines()
         return "\n".join(lines)
+
+    def _lake_drift(self) -> list[str]:
+        """The drift report of a replay: its lake tables' (the archive's answers, read again)."""
+        lake = [values for key, values in self.metadata.items() if key.startswith("lake/")]
+        if not lake:
+            return []
+        return describe_drift(
+            merge_entries([values.get("new_keys") or {} for values in lake]),
+            merge_entries([values.get("wrong_types") or {} for values in lake]),
+        )
 
     def _bucket_lines(self) -> list[str]:
         copy = self.metadata.get("bucket_copy")
@@ -115,6 +129,11 @@ def run_snapshot(
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed and evaluation.blocking:
                 outcome.failures.append(f"{evaluation.check_name}: {evaluation.description}")
+            elif not evaluation.passed:
+                asset = evaluation.asset_key.to_user_string()
+                outcome.check_warnings.append(
+                    f"{asset} {evaluation.check_name}: {evaluation.description}"
+                )
         elif event.is_step_failure and not _is_check_failure(event):
             outcome.failures.append(f"{event.step_key}: {_failure_message(event)}")
     outcome.published = "published_warehouse" in outcome.metadata

@@ -29,6 +29,10 @@ class Table:
     grain: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    # Key columns a row is not keyed without (a constraint of an unknown type has no kind):
+    # rows null in one are left out of the unique-key check. Other key parts may be null.
+    keyed_by: tuple[str, ...] = ()
+    unique: bool = True  # False: several rows may share the key (problems of one call)
 
     @property
     def column_names(self) -> list[str]:
@@ -90,7 +94,12 @@ def _expiry(prefix: str, what: str) -> tuple[Column, ...]:
 
 CONSTRAINT_COLUMNS = (
     _c("constraint_level", S, "CUSTOMER or BADGE: the array the constraint came from."),
-    _c("constraint_kind", S, "FIXED_VALUE, FIXED_WINDOW, ROLLING_WINDOW or NO_LIMIT."),
+    _c(
+        "constraint_kind",
+        S,
+        "FIXED_VALUE, FIXED_WINDOW, ROLLING_WINDOW or NO_LIMIT; null for an unknown "
+        "constraintType (such rows are not keyed).",
+    ),
     _c("window_unit", S, "DAYS, WEEKS or MONTHS; null for FIXED_VALUE and NO_LIMIT."),
     _c("window_length", I64, "Window length in window_unit; null when not windowed."),
     _c("max_earn_limit", I64, "Most earns allowed in the window (or overall)."),
@@ -172,6 +181,7 @@ BADGE_CONSTRAINTS = Table(
     "badge x constraint window",
     ("badge_id", "constraint_level", "constraint_kind", "window_unit", "window_length"),
     (SNAPSHOT, BADGE_ID, *CONSTRAINT_COLUMNS, EXTRA),
+    keyed_by=("badge_id", "constraint_kind"),
 )
 
 CUSTOMER_BADGES = Table(
@@ -254,6 +264,7 @@ CUSTOMER_BADGE_CONSTRAINTS = Table(
         _c("current_earn_count", I64, "Earns counted against the constraint right now."),
         EXTRA,
     ),
+    keyed_by=("customer_id", "identifier_type", "badge_id", "constraint_kind"),
 )
 
 BADGE_ISSUALS = Table(
@@ -300,7 +311,7 @@ BADGE_EARNS = Table(
 
 EXTRACT_ERRORS = Table(
     "extract_errors",
-    "failed call",
+    "failed call, or an answer (or an item of one) no row can be keyed on",
     ("endpoint", "customer_id", "identifier_type", "badge_id", "list_type"),
     (
         SNAPSHOT,
@@ -309,10 +320,16 @@ EXTRACT_ERRORS = Table(
         BADGE_ID,
         _c("list_type", S, "List type for customer_badges calls."),
         _c("http_status", pa.int32(), "Last HTTP status; null when no response arrived."),
-        _c("error_code", S, "Vendor error code (1026, 1028, 404) or transport failure kind."),
-        _c("message", S, "What went wrong, without secrets."),
+        _c(
+            "error_code",
+            S,
+            "Vendor error code (1026, 1028, 404), transport failure kind, bad_body, or "
+            "unkeyed: an answer or list item without the id its rows are keyed on.",
+        ),
+        _c("message", S, "What went wrong (and where in the answer), without secrets."),
         _c("attempts", pa.int32(), "Attempts made before giving up."),
     ),
+    unique=False,
 )
 
 # Tables with one customer's rows: carried forward whole for customers not fetched tonight.

@@ -95,7 +95,7 @@ def run_night(
     mark_pending(night.lake, night.snapshot_date)
     failpoint("sealed")  # the archive sealed, its lake partitions not yet swapped in
     normalized = normalizer.publish()
-    summary = NightSummary.of(night.plan, report, sealed.note, normalized.carried)
+    summary = NightSummary.of(night.plan, report, sealed.note, normalized)
     return NightOutcome(report, normalized, volume, sealed.note, summary)
 
 

@@ -11,6 +11,13 @@ from typing import Any
 from pipelines.extract.planning import NightPlan
 from pipelines.extract.report import ExtractReport
 from pipelines.lake.nightrecord import NightNote
+from pipelines.normalize.drift_report import (
+    DriftEntries,
+    describe_drift,
+    describe_warnings,
+    drift_entries,
+)
+from pipelines.normalize.snapshot import NormalizeReport
 
 # The figures the night's record holds too, under the same names.
 NOTED = ("customers", "customers_fetched", "rotation_nights", "oldest_fetched_on", "carried_from")
@@ -26,9 +33,15 @@ class NightSummary:
     carried_from: str | None = None  # the snapshot carried customers' rows come from
     rows_carried: dict[str, int] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)  # NightPlan.as_metadata()
+    # What the normalizer met (None: the night was not normalized to the end): its
+    # warnings by kind, and the drift report, by source path.
+    warnings: dict[str, int] | None = None
+    new_keys: DriftEntries | None = None
+    wrong_types: DriftEntries | None = None
     # the date of a sealed night published from its archive by this run, without a call
     resumed_from_archive: str | None = None
-    warnings: list[str] = field(default_factory=list)  # e.g. a damaged file rebuilt
+    # what happened to the data directory's files: a damaged file rebuilt, a part set aside
+    file_warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -36,18 +49,24 @@ class NightSummary:
         plan: NightPlan,
         report: ExtractReport,
         note: NightNote,
-        rows_carried: Mapping[str, int] | None = None,
+        normalized: NormalizeReport | None = None,
     ) -> NightSummary:
-        """The figures of a sealed night."""
-        return cls(
+        """The figures of a sealed night (and of its normalizing, when done)."""
+        summary = cls(
             extract=report,
-            rows_carried=dict(rows_carried or {}),
             plan=plan.as_metadata(),
             **{name: getattr(note, name) for name in NOTED},
         )
+        if normalized is not None:
+            samples = normalized.drift_samples
+            summary.rows_carried = dict(normalized.carried)
+            summary.warnings = dict(normalized.warnings)
+            summary.new_keys = drift_entries(normalized.new_keys, samples)
+            summary.wrong_types = drift_entries(normalized.wrong_types, samples)
+        return summary
 
     @classmethod
-    def of_sealed(cls, note: NightNote, warnings: list[str] | None = None) -> NightSummary:
+    def of_sealed(cls, note: NightNote, file_warnings: list[str] | None = None) -> NightSummary:
         """The figures of a sealed night published by a later run: no request tonight; the
         calls its extraction made count as resumed."""
         report = ExtractReport(
@@ -56,13 +75,15 @@ class NightSummary:
         return cls(
             extract=report,
             resumed_from_archive=note.snapshot_date,
-            warnings=list(warnings or []),
+            file_warnings=list(file_warnings or []),
             **{name: getattr(note, name) for name in NOTED},
         )
 
     def as_metadata(self) -> dict[str, Any]:
         night = {
-            name: value for name, value in vars(self).items() if name not in ("extract", "plan")
+            name: value
+            for name, value in vars(self).items()
+            if name not in ("extract", "plan") and value is not None
         }
         return {**self.extract.published(), **night, **self.plan}
 
@@ -78,7 +99,7 @@ class NightSummary:
 
     def describe(self) -> list[str]:
         lines = self._resumed_tail() if self.resumed_from_archive else self._night()
-        return lines + [f"  warning: {warning}" for warning in self.warnings]
+        return lines + [f"  warning: {warning}" for warning in self.file_warnings]
 
     def _resumed_tail(self) -> list[str]:
         report = self.extract
@@ -117,4 +138,8 @@ class NightSummary:
             lines.append(
                 f"  resumed: {report.calls_resumed:,} calls answered by an earlier attempt"
             )
+        if self.warnings is not None:
+            lines += [f"  {line}" for line in describe_warnings(self.warnings)]
+        if self.new_keys is not None and self.wrong_types is not None:
+            lines += [f"  {line}" for line in describe_drift(self.new_keys, self.wrong_types)]
         return lines

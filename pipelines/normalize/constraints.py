@@ -64,15 +64,11 @@ class _Pair:
 PAIRS = (_Pair("Days", "DAYS"), _Pair("Weeks", "WEEKS"), _Pair("Months", "MONTHS"))
 PAIR_KEYS = tuple(key for pair in PAIRS for key in (pair.max_key, pair.roll_key))
 COUNT_OF_UNIT = {pair.unit: pair.current_count for pair in PAIRS}
-WINDOW_KEYS = (
-    "durationType",
-    "refreshRate",
-    "rollType",
-    "rollValue",
-    "maxEarnLimit",
-    "rollingWindowLimits",
-)
-EMPTY_WHEN_UNMAPPED = WINDOW_KEYS + PAIR_KEYS
+# Window keys a constraint of another kind may carry: mapped when null (an empty list, for
+# rollingWindowLimits); a value stays in extra, a wrong-typed empty one too.
+NULL_WHEN_UNMAPPED = ("durationType", "refreshRate", "rollType", "rollValue", "maxEarnLimit")
+NULL_WHEN_UNMAPPED += PAIR_KEYS
+EMPTY_WHEN_UNMAPPED = ("rollingWindowLimits",)
 STATS_KEYS = ("currentEarnCount", *(pair.current_count.keys[0] for pair in PAIRS))
 
 Window = tuple[dict[str, Any], dict[str, Any]]
@@ -92,24 +88,32 @@ def constraint_kind(constraint_type: Any) -> str | None:
 
 
 def constraint_arrays(source: dict[str, Any]) -> list[str]:
-    """The constraint keys of `source` that hold an array or nothing; a key holding
-    anything else is not read, so its raw value stays in `extra`."""
-    return [key for key in LEVEL_OF_ARRAY if type(source.get(key, [])) in (list, type(None))]
+    """The constraint keys of `source` read whole into rows: nothing, or an array of
+    objects. Any other value (an array holding something else too) stays in `extra`."""
+    return [key for key in LEVEL_OF_ARRAY if _read_whole(source.get(key))]
+
+
+def _read_whole(value: Any) -> bool:
+    return value is None or (type(value) is list and all(type(item) is dict for item in value))
 
 
 def constraint_rows(
     source: dict[str, Any], table: Table, base: dict[str, Any], warnings: Counter[str]
 ) -> list[dict[str, Any]]:
-    """Rows of `table` for both constraint arrays of a badge object (`base` holds the keys)."""
+    """Rows of `table` for both constraint arrays of a badge object (`base` holds the keys):
+    one per window of each object of an array (its other items stay in `extra`)."""
     rows: list[dict[str, Any]] = []
-    readable = constraint_arrays(source)
     for array, level in LEVEL_OF_ARRAY.items():
-        if array not in readable:
+        constraints = source.get(array)
+        if constraints is None:
+            continue
+        if type(constraints) is not list:
             warnings[f"{table.name}: {array} not an array"] += 1
             continue
-        constraints = source.get(array)
         if not constraints:
             continue
+        if not _read_whole(constraints):
+            warnings[f"{table.name}: {array} has non-object items"] += 1
         for template in _rows_of_array(constraints, level, table, warnings):
             row = template.copy()
             row.update(base)
@@ -193,9 +197,10 @@ def _columns_of_constraint(
         reader.warn("constraint_kind", "unknown constraintType")
     stats = reader.child("earnConstraintBlockStatistics") if with_counts else None
     windows = _windows(reader, kind, stats, warnings) or [({}, {})]
-    reader.use_if_empty(EMPTY_WHEN_UNMAPPED)
+    reader.use_if_empty(NULL_WHEN_UNMAPPED, (None,))
+    reader.use_if_empty(EMPTY_WHEN_UNMAPPED, (None, []))
     if stats is not None:
-        stats.use_if_empty(STATS_KEYS)
+        stats.use_if_empty(STATS_KEYS, (None,))
     shared_extra = reader.extra()
     return [
         {**row, **columns, "extra": extra_json({**shared_extra, **own_extra})}

@@ -42,6 +42,13 @@ def as_text(value: Any) -> Converted:
     return None, WRONG_TYPE
 
 
+def as_key(value: Any) -> Converted:
+    """Text that can key a row: not empty."""
+    if value == "":
+        return None, "empty"
+    return as_text(value)
+
+
 def as_integer(value: Any) -> Converted:
     if type(value) is int and INT64_MIN <= value <= INT64_MAX:
         return value, None
@@ -92,6 +99,11 @@ class Field:
 
 def text(column: str, *keys: str) -> Field:
     return Field(column, keys, as_text)
+
+
+def key_text(column: str, *keys: str) -> Field:
+    """Text of a column rows are keyed on: an empty string is refused like a wrong type."""
+    return Field(column, keys, as_key)
 
 
 def integer(column: str, *keys: str) -> Field:

@@ -2,7 +2,9 @@
 
 Each returns `{table name: [row, ...]}` with the column names of `pipelines.lake.tables`,
 `snapshot_date` filled in, timestamps as int microseconds UTC and `extra` as JSON
-text (or None) holding every source key no column maps. No I/O happens here.
+text (or None) holding every source key no column maps. An item no row can be keyed on
+(a list entry that is not an object or has no badge id, an issual or earn without its
+id) is a row of `extract_errors` naming it instead. No I/O happens here.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-import orjson
-
+from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT
 from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import (
     BADGE_CLAIMS,
@@ -44,9 +45,10 @@ from pipelines.normalize.mappings import (
     ISSUED_COUNT,
     ISSUED_EXPIRY_FIELDS,
 )
-from pipelines.normalize.reader import ObjectReader, flat_row, new_row
+from pipelines.normalize.reader import ObjectReader, flat_row, json_text, new_row, sample_of
 
 Rows = dict[str, list[dict[str, Any]]]
+UNKEYED = "unkeyed"  # error_code of an answer, or an item of one, without the id of its rows
 
 
 def flatten_badge_meta(
@@ -91,7 +93,7 @@ def _field_value(value: Any) -> str | None:
     """Custom field values are strings; anything else is kept as its JSON text."""
     if value is None or isinstance(value, str):
         return value
-    return orjson.dumps(value).decode()
+    return json_text(value)
 
 
 def flatten_customer_badge_list(
@@ -115,15 +117,36 @@ def flatten_customer_badge_list(
         "list_type": list_type,
     }
     template = new_row(CUSTOMER_BADGES, **keys, list_position=None)
-    rows = []
+    rows, errors = [], []
     for index, item in enumerate(badges):
+        position = None if first_position is None else first_position + index
+        where = f"data.badges[{index}]" + ("" if position is None else f" (position {position})")
         if not isinstance(item, dict):
             warnings[f"{CUSTOMER_BADGES.name}: list item not an object"] += 1
+            problem = f"{where} is not an object"
+            errors.append(unkeyed_error(LIST_ENDPOINT.name, keys, problem, item))
             continue
         row = template.copy()
-        row["list_position"] = None if first_position is None else first_position + index
-        rows.append(flat_row(item, CUSTOMER_BADGE_FIELDS, CUSTOMER_BADGES.name, row, warnings))
-    return {CUSTOMER_BADGES.name: rows}
+        row["list_position"] = position
+        flat_row(item, CUSTOMER_BADGE_FIELDS, CUSTOMER_BADGES.name, row, warnings)
+        if row["badge_id"] is None:
+            warnings[f"{CUSTOMER_BADGES.name}.badge_id: missing"] += 1
+            errors.append(unkeyed_error(LIST_ENDPOINT.name, keys, f"{where} has no badge id", item))
+            continue
+        rows.append(row)
+    return {CUSTOMER_BADGES.name: rows, **({EXTRACT_ERRORS.name: errors} if errors else {})}
+
+
+def unkeyed_error(endpoint: str, keys: dict[str, Any], problem: str, item: Any) -> dict[str, Any]:
+    """An extract_errors row naming an item no row can be keyed on (`keys`: the answer's)."""
+    names = ("snapshot_date", "customer_id", "identifier_type", "badge_id", "list_type")
+    return new_row(
+        EXTRACT_ERRORS,
+        **{name: keys[name] for name in names if name in keys},
+        endpoint=endpoint,
+        error_code=UNKEYED,
+        message=f"{problem}: {sample_of(item)}",
+    )
 
 
 def flatten_customer_badge_detail(
@@ -151,16 +174,46 @@ def flatten_customer_badge_detail(
     }
     detail = new_row(CUSTOMER_BADGE_DETAILS, **keys)
     issual_objects, earn_objects = _read_detail(data, detail, own_id_used, warnings)
+    issuals = _flat_rows(BADGE_ISSUALS, ISSUAL_FIELDS, issual_objects, keys, warnings)
+    earns = _flat_rows(BADGE_EARNS, EARN_FIELDS, earn_objects, keys, warnings)
+    errors = [
+        *_unkeyed_items(BADGE_ISSUALS, issuals, issual_objects, keys, warnings),
+        *_unkeyed_items(BADGE_EARNS, earns, earn_objects, keys, warnings),
+    ]
     return {
         CUSTOMER_BADGE_DETAILS.name: [detail],
         CUSTOMER_BADGE_CONSTRAINTS.name: constraint_rows(
             data, CUSTOMER_BADGE_CONSTRAINTS, keys, warnings
         ),
-        BADGE_ISSUALS.name: _flat_rows(
-            BADGE_ISSUALS, ISSUAL_FIELDS, issual_objects, keys, warnings
-        ),
-        BADGE_EARNS.name: _flat_rows(BADGE_EARNS, EARN_FIELDS, earn_objects, keys, warnings),
+        BADGE_ISSUALS.name: issuals,
+        BADGE_EARNS.name: earns,
+        **({EXTRACT_ERRORS.name: errors} if errors else {}),
     }
+
+
+_ITEMS = {BADGE_ISSUALS.name: "issualDetails.issuals", BADGE_EARNS.name: "earnDetails.earns"}
+
+
+def _unkeyed_items(
+    table: Table,
+    rows: list[dict[str, Any]],
+    objects: list[dict[str, Any]],
+    keys: dict[str, Any],
+    warnings: Counter[str],
+) -> list[dict[str, Any]]:
+    """Takes the rows without their id (the table's key) out of `rows`: an extract_errors
+    row each, naming the object (its index among the list's objects)."""
+    (column,) = table.key
+    if all(row[column] is not None for row in rows):
+        return []
+    unkeyed = [index for index, row in enumerate(rows) if row[column] is None]
+    rows[:] = [row for row in rows if row[column] is not None]
+    warnings[f"{table.name}.{column}: missing"] += len(unkeyed)
+    where, problem = f"data.{_ITEMS[table.name]}", f"has no {column.replace('_', ' ')}"
+    return [
+        unkeyed_error(DETAIL_ENDPOINT.name, keys, f"{where}[{i}] {problem}", objects[i])
+        for i in unkeyed
+    ]
 
 
 def _read_detail(

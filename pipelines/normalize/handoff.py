@@ -15,13 +15,16 @@ from pathlib import Path
 from pipelines.lake.nightrecord import read_normalized_note, write_normalized_note
 from pipelines.normalize.snapshot import NormalizeReport
 
+COUNTERS = ("warnings", "duplicates", "new_keys", "wrong_types")
+
 
 def record_streamed_normalization(raw_dir: Path, run_id: str, report: NormalizeReport) -> None:
     # Field by field, not `dataclasses.asdict`: that rebuilds a Counter from its
     # (key, count) pairs, which makes every pair a key.
     note = {field.name: getattr(report, field.name) for field in dataclasses.fields(report)}
     note["snapshot_date"] = report.snapshot_date.isoformat()
-    note["warnings"], note["duplicates"] = dict(report.warnings), dict(report.duplicates)
+    for name in COUNTERS:
+        note[name] = dict(note[name])
     write_normalized_note(raw_dir, run_id, note)
 
 
@@ -43,6 +46,7 @@ def adopt_streamed_normalization(raw_dir: Path, run_id: str) -> NormalizeReport 
 def _report(note: dict | None) -> NormalizeReport | None:
     if note is None:
         return None
-    warnings, duplicates = Counter(note.pop("warnings")), Counter(note.pop("duplicates"))
     note["snapshot_date"] = dt.date.fromisoformat(note["snapshot_date"])
-    return NormalizeReport(**note, warnings=warnings, duplicates=duplicates)
+    for name in COUNTERS:
+        note[name] = Counter(note.get(name, {}))
+    return NormalizeReport(**note)

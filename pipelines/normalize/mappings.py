@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.normalize.fields import Field, boolean, integer, text, timestamp, unit
+from pipelines.normalize.fields import Field, boolean, integer, key_text, text, timestamp, unit
 
 
 def _expiry_fields(prefix: str) -> tuple[Field, ...]:
@@ -16,7 +16,7 @@ def _expiry_fields(prefix: str) -> tuple[Field, ...]:
 
 
 BADGE_FIELDS = (
-    text("badge_id", "id", "badgeMetaId"),
+    key_text("badge_id", "id", "badgeMetaId"),
     integer("badge_numeric_id", "badgeNumericId"),
     integer("org_id", "orgId"),
     text("name", "name"),
@@ -48,7 +48,7 @@ GROUP_FIELDS = (
     integer("badge_rank", "badgeRank"),
 )
 CUSTOMER_BADGE_FIELDS = (
-    text("badge_id", "badgeMetaId", "id"),
+    key_text("badge_id", "badgeMetaId", "id"),
     text("badge_name", "name"),
     integer("org_id", "orgId"),
     text("earn_type", "earnType", "badgeType"),
@@ -80,7 +80,7 @@ ISSUE_EXPIRY_FIELDS = _expiry_fields("issue")
 ISSUED_COUNT = integer("issued_count", "issuedCount")
 EARN_COUNT = integer("earn_count", "earnCount")
 ISSUAL_FIELDS = (
-    text("issue_id", "issueId"),
+    key_text("issue_id", "issueId"),
     timestamp("issued_at", "issuedOn"),
     text("issued_status", "issuedStatus"),
     timestamp("issue_expires_at", "issueExpiresOn"),
@@ -90,7 +90,7 @@ ISSUAL_FIELDS = (
     timestamp("issue_event_at", "issueEventDate"),
 )
 EARN_FIELDS = (
-    text("earn_id", "earnId"),
+    key_text("earn_id", "earnId"),
     timestamp("earned_at", "earnedOn"),
     timestamp("earn_event_at", "earnEventDate"),
     timestamp("earn_expires_at", "earnExpiresOn"),

@@ -6,18 +6,22 @@
   counts only when every epoch key is null or absent);
 - the first key with a non-null value feeds the column; the null or absent keys
   before it count as used, the keys after it are not looked at (they stay for extra);
-- a converted value marks its key and every ISO twin used; a rejected one leaves the
-  column null, its key unused (so it stays in extra) and counts
-  `"<table>.<column>: <problem>"` in the warnings.
+- a converted value marks its key and every ISO twin used (a twin that is not text, or
+  empty, stays in extra, counted); a rejected one leaves the column null, its key unused (so
+  it stays in extra) and counts `"<table>.<column>: <problem>"` in the warnings.
 
 An `ObjectReader` walks one source object: it fills columns with `fill_row`,
 remembers which keys it used, and hands back every other key as `extra` (nested
 objects it entered add their own leftovers under dotted names). `flat_row` does the
 same for an object read with nothing but fields.
+
+JSON is read with `parse_json` and written with `json_text`, which keep integers beyond
+64 bits exact: orjson reads them as floats and cannot write them.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -43,8 +47,37 @@ def new_row(table: Table, **values: Any) -> dict[str, Any]:
     return row
 
 
+# Maps every digit to "0" and anything else to " ": a run of 19 zeros then marks an
+# integer literal orjson may not hold exactly (or 19 digits of a string, read again too).
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def parse_json(text: bytes | str) -> Any:
+    """The JSON value of `text` (raises orjson.JSONDecodeError), integers exact at any size."""
+    value = orjson.loads(text)
+    raw = text.encode() if isinstance(text, str) else text
+    if _LONG_RUN in raw.translate(_DIGITS):
+        return json.loads(raw)  # orjson accepted it, so it is valid JSON for json too
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON text of a parsed value (an integer beyond 64 bits written exactly)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def sample_of(value: Any, chars: int = 80) -> str:
+    """A value's JSON text, cut to `chars`."""
+    text = json_text(value)
+    return text if len(text) <= chars else f"{text[: chars - 1]}…"
+
+
 def extra_json(extra: dict[str, Any]) -> str | None:
-    return orjson.dumps(extra).decode() if extra else None
+    return json_text(extra) if extra else None
 
 
 def leftovers(source: dict[str, Any], used: set[str], prefix: str = "") -> dict[str, Any]:
@@ -77,12 +110,27 @@ def fill_row(
             if problem is None:
                 use(key)
                 if field.iso_keys:
-                    used.update(field.iso_keys)
+                    _use_twins(source, used, field, table, warnings)
             else:
                 value = None
                 warnings[f"{table}.{field.column}: {problem}"] += 1
             break
         row[field.column] = value
+
+
+def _use_twins(
+    source: dict[str, Any], used: set[str], field: Field, table: str, warnings: Counter[str]
+) -> None:
+    """Marks the ISO twins of a read epoch used: they restate it. A twin that is not text,
+    or empty, restates nothing: it stays in extra, counted."""
+    for twin in field.iso_keys:
+        if twin in used:  # the key read, or a null one before it
+            continue
+        value = source.get(twin)
+        if value is None or (type(value) is str and value):
+            used.add(twin)
+        else:
+            warnings[f"{table}.{field.column}: ISO twin wrong type"] += 1
 
 
 def flat_row(
@@ -139,10 +187,11 @@ class ObjectReader:
         """Marks keys as mapped (their content went to a column or another table)."""
         self._used.update(keys)
 
-    def use_if_empty(self, keys: Iterable[str]) -> None:
-        """Marks keys as mapped when they carry nothing (null, [] or {}); others stay for extra."""
+    def use_if_empty(self, keys: Iterable[str], empty: tuple[Any, ...] = EMPTY_VALUES) -> None:
+        """Marks keys as mapped when they carry nothing (by default null, [] or {}); others
+        stay for extra."""
         source = self._source
-        self._used.update(key for key in keys if source.get(key) in EMPTY_VALUES)
+        self._used.update(key for key in keys if source.get(key) in empty)
 
     def child(self, *keys: str) -> ObjectReader:
         """Reader of the first nested object among `keys` (empty when absent or not an object).

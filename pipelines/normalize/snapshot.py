@@ -4,68 +4,25 @@ Records are streamed in bounded batches, routed by endpoint to the flatteners,
 deduplicated on the natural keys the extractor can repeat (a badge fetched twice,
 a list entry shifted across pages), buffered per table and written in row groups,
 so memory does not grow with the number of records (only the dedup key sets do,
-at 16 bytes of digest per key).
+at 16 bytes of digest per key). One record's rows: `pipelines.normalize.records`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-import orjson
-
-from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
-from pipelines.client.errors import BAD_BODY
 from pipelines.lake import Lake
 from pipelines.lake.failpoints import failpoint
 from pipelines.lake.partitions import SnapshotPartitions
 from pipelines.lake.raw import BATCH_ROWS, RawRecord, iter_records
-from pipelines.lake.tables import (
-    BADGES,
-    CUSTOMER_BADGE_DETAILS,
-    CUSTOMER_BADGES,
-    TABLES,
-)
-from pipelines.normalize.badge_level import BadgeLevelRows
+from pipelines.lake.tables import TABLES
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
-from pipelines.normalize.dedup import DEDUP_KEYS, DIGEST_OF_TABLE
-from pipelines.normalize.flatten import (
-    Rows,
-    flatten_badge_meta,
-    flatten_customer_badge_detail,
-    flatten_customer_badge_list,
-    flatten_error,
-)
+from pipelines.normalize.records import NormalizeReport, RecordNormalizer
 from pipelines.normalize.writer import BufferedTableWriter
 
-# A record whose main row is a duplicate contributes none of its other rows either.
-MAIN_TABLE = {
-    META_ENDPOINT.name: BADGES.name,
-    DETAIL_ENDPOINT.name: CUSTOMER_BADGE_DETAILS.name,
-}
-
-
-@dataclass
-class NormalizeReport:
-    snapshot_date: dt.date
-    records_read: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
-    warnings: Counter[str] = field(default_factory=Counter)
-    duplicates: Counter[str] = field(default_factory=Counter)
-    carried: dict[str, int] = field(default_factory=dict)  # rows carried forward, per table
-
-
-class UnusableBody(ValueError):
-    """A successful response whose body cannot be normalized."""
-
-    def __init__(self, message: str, error_code: str = BAD_BODY) -> None:
-        super().__init__(message)
-        self.error_code = error_code
+__all__ = ["NormalizeReport", "RecordNormalizer", "SnapshotNormalizer", "normalize_snapshot"]
 
 
 def normalize_snapshot(
@@ -160,12 +117,7 @@ class SnapshotNormalizer:
         self._partitions.publish()
         report = self._report()
         for part in parts:
-            report.records_read += part.records_read
-            report.warnings.update(part.warnings)
-            report.duplicates.update(part.duplicates)
-            report.rows = {
-                name: rows + part.rows.get(name, 0) for name, rows in report.rows.items()
-            }
+            report.add(part)
         return report
 
     def _report(self) -> NormalizeReport:
@@ -176,134 +128,3 @@ class SnapshotNormalizer:
         }
         report.carried = dict(self._carried)
         return report
-
-
-class RecordNormalizer:
-    """Turns raw records into deduplicated rows, keeping the counts for the report."""
-
-    def __init__(self, snapshot_date: dt.date) -> None:
-        self.snapshot_date = snapshot_date
-        self.report = NormalizeReport(snapshot_date)
-        self._seen: dict[str, set[bytes]] = {name: set() for name in DEDUP_KEYS}
-        self.badge_level = BadgeLevelRows()
-
-    def normalize(self, record: RawRecord) -> Rows:
-        self.report.records_read += 1
-        if not record.ok:
-            return flatten_error(record, self.snapshot_date)
-        try:
-            rows = self._flatten(record)
-        except UnusableBody as problem:
-            return flatten_error(record, self.snapshot_date, problem.error_code, str(problem))
-        return self.badge_level.apply(record, self._deduplicated(record.endpoint, rows))
-
-    def _flatten(self, record: RawRecord) -> Rows:
-        data = _response_data(record.body)
-        warnings = self.report.warnings
-        if record.endpoint == META_ENDPOINT.name:
-            _require_object(data)
-            return flatten_badge_meta(data, self.snapshot_date, warnings, record.badge_id)
-        if record.endpoint == DETAIL_ENDPOINT.name:
-            _require_object(data)
-            return flatten_customer_badge_detail(
-                self.badge_level.describe(record, data),
-                record.customer_id,
-                record.identifier_type,
-                record.badge_id,
-                self.snapshot_date,
-                warnings,
-                record.reused_from,
-            )
-        if record.endpoint == LIST_ENDPOINT.name:
-            badges = data.get("badges") if isinstance(data, dict) else None
-            if not isinstance(badges, list):
-                raise UnusableBody("response has no data.badges list")
-            return flatten_customer_badge_list(
-                badges,
-                record.customer_id,
-                record.identifier_type,
-                record.list_type,
-                self._first_position(record, data, warnings),
-                self.snapshot_date,
-                warnings,
-                record.reused_from,
-            )
-        raise UnusableBody(f"unknown endpoint {record.endpoint!r}", "unknown_endpoint")
-
-    def _first_position(
-        self, record: RawRecord, data: dict[str, Any], warnings: Counter[str]
-    ) -> int | None:
-        """page * page size: the request's `limit`, else the response's pagination.size."""
-        pagination = data.get("pagination") if isinstance(data.get("pagination"), dict) else {}
-        page = record.page if record.page is not None else pagination.get("page")
-        if not page:
-            return 0
-        size = _limit_of(record.request_path) or pagination.get("size")
-        if not isinstance(page, int) or not isinstance(size, int) or size <= 0:
-            warnings[f"{CUSTOMER_BADGES.name}.list_position: unknown page size"] += 1
-            return None
-        return page * size
-
-    def _deduplicated(self, endpoint: str, rows: Rows) -> Rows:
-        main_table = MAIN_TABLE.get(endpoint)
-        if main_table is not None and not self._keep_new(main_table, rows[main_table]):
-            return {}
-        for table_name, table_rows in rows.items():
-            if table_rows and table_name in DEDUP_KEYS and table_name != main_table:
-                rows[table_name] = self._keep_new(table_name, table_rows)
-        return rows
-
-    def _keep_new(self, table_name: str, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        seen, digest_of = self._seen[table_name], DIGEST_OF_TABLE[table_name]
-        kept = []
-        for row in rows:
-            digest = digest_of(row)
-            if digest in seen:
-                self.report.duplicates[table_name] += 1
-            else:
-                seen.add(digest)
-                kept.append(row)
-        return kept
-
-
-def _response_data(body: bytes | None) -> Any:
-    if not body:
-        raise UnusableBody("response body is empty")
-    try:
-        envelope = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise UnusableBody(f"response body is not valid JSON ({len(body)} bytes)") from None
-    if not isinstance(envelope, dict):
-        raise UnusableBody("response body is not a JSON object")
-    data = envelope.get("data")
-    if data is None:
-        raise _missing_data(envelope.get("errors"))
-    return data
-
-
-def _missing_data(errors: Any) -> UnusableBody:
-    """A body without data: the vendor's first error when it sent one, else bad_body."""
-    first = errors[0] if isinstance(errors, list) and errors else None
-    if isinstance(first, dict) and first.get("code") is not None:
-        message = first.get("message")
-        return UnusableBody(str(message) if message else "response has no data", str(first["code"]))
-    return UnusableBody("response has no data")
-
-
-def _require_object(data: Any) -> None:
-    if not isinstance(data, dict):
-        raise UnusableBody("response data is not an object")
-
-
-def _limit_of(request_path: str | None) -> int | None:
-    if not request_path:
-        return None
-    query = urlsplit(request_path).query
-    if "%" in query or "+" in query:  # encoded names or values: let parse_qsl decode them
-        pairs = parse_qsl(query)
-    else:
-        pairs = (part.split("=", 1) for part in query.split("&") if "=" in part)
-    for name, value in pairs:
-        if name.lower() == "limit" and value.isdigit():
-            return int(value)
-    return None

@@ -93,9 +93,11 @@ def epoch_to_micros(value: int | float) -> Parsed:
         return None, UNPARSEABLE
     milliseconds = abs(value) >= MILLISECONDS_THRESHOLD
     scale = 1_000 if milliseconds else MICROS_PER_SECOND
+    scaled = value * scale
+    if isinstance(scaled, float) and not math.isfinite(scaled):  # 1e308 milliseconds
+        return None, YEAR_TOO_LARGE if value > 0 else YEAR_TOO_SMALL
     # round(), not int(): the binary float nearest 1728281969.3 is 1728281969.29999995...
-    micros = value * scale if isinstance(value, int) else round(value * scale)
-    return _in_range(micros)
+    return _in_range(scaled if isinstance(value, int) else round(scaled))
 
 
 def _numeric_string_to_micros(text: str) -> Parsed:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Iterable
 
 from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
     DagsterEventType,
     DagsterInstance,
     DagsterRun,
@@ -19,6 +21,8 @@ from dagster import (
 from pipelines.lake import Lake
 from pipelines.lake.mirror import bucket_state
 from pipelines.lake.space import disk_space, estimate_need
+from pipelines.lake.tables import TABLES
+from pipelines.normalize.drift_report import DriftEntries, merge_entries
 from pipelines.ops.dagster_private import InstigatorStatus, InstigatorType
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
@@ -167,6 +171,28 @@ def schedule_note(instance: DagsterInstance, now: float | None = None) -> str | 
     return None
 
 
+def snapshot_drift(
+    instance: DagsterInstance, partition: str
+) -> tuple[DriftEntries, DriftEntries] | None:
+    """The drift report (new keys, wrong types) the lake tables of a snapshot last recorded;
+    None when no materialization of them records one."""
+    found: list[dict] = []
+    for table in TABLES:
+        records = instance.fetch_materializations(
+            AssetRecordsFilter(AssetKey(["lake", table]), asset_partitions=[partition]), limit=1
+        ).records
+        materialization = records[0].asset_materialization if records else None
+        metadata = materialization.metadata if materialization is not None else {}
+        if "new_keys" in metadata:
+            found.append({name: metadata[name].value for name in ("new_keys", "wrong_types")})
+    if not found:
+        return None
+    return (
+        merge_entries([values["new_keys"] for values in found]),
+        merge_entries([values["wrong_types"] for values in found]),
+    )
+
+
 def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> StatusReport:
     """What `badges status` prints: the published snapshot, the last runs, the schedule."""
     published, unreadable = None, None
@@ -175,6 +201,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
     except WarehouseUnreadable as error:
         unreadable = str(error)
     finished, running = last_runs(instance)
+    drift = snapshot_drift(instance, published.snapshot_date.isoformat()) if published else None
     return StatusReport(
         now=now,
         warehouse=lake.warehouse_path,
@@ -186,6 +213,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         unreadable=unreadable,
         bucket=bucket_state(lake),
         disk=disk_space(lake, estimate_need(lake)),
+        drift=drift,
     )
 
 

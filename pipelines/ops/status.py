@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.lake.space import DiskSpace
+from pipelines.normalize.drift_report import DriftEntries, describe_drift
 from pipelines.ops.freshness import PublishedSnapshot, describe_age, is_stale
 from pipelines.ops.nightly import NIGHTLY_JOB, NIGHTLY_SCHEDULE, next_nightly_run
 
@@ -49,6 +50,8 @@ class StatusReport:
     unreadable: str | None = None  # why the warehouse could not be read
     bucket: tuple[bool, str] | None = None  # up to date, and a line; None: no bucket
     disk: DiskSpace | None = None  # the data directory's free space against a night's need
+    # the published snapshot's drift report (new keys, wrong types); None: none recorded
+    drift: tuple[DriftEntries, DriftEntries] | None = None
 
     @property
     def stale(self) -> bool:
@@ -74,6 +77,7 @@ class StatusReport:
     def lines(self) -> list[str]:
         return [
             *self._published_lines(),
+            *self._drift_lines(),
             *self._run_lines(),
             *self._schedule_lines(),
             *([f"bucket      {self.bucket[1]}"] if self.bucket else []),
@@ -95,6 +99,12 @@ class StatusReport:
         width = max(len(name) for name in p.columns)
         lines += [f"  {name:<{width}}  {_value(value)}" for name, value in p.columns.items()]
         return lines
+
+    def _drift_lines(self) -> list[str]:
+        if self.drift is None:
+            return []
+        first, *rest = describe_drift(*self.drift)
+        return [f"drift       {first.removeprefix('drift: ')}", *rest]
 
     def _run_lines(self) -> list[str]:
         if self.last_finished is None and self.in_progress is None:

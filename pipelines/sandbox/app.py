@@ -19,7 +19,13 @@ from pipelines.client.endpoints import (
 )
 from pipelines.sandbox.auth import Authenticator, SandboxCredentials
 from pipelines.sandbox.errors import SandboxApiError
-from pipelines.sandbox.faults import Decision, FaultInjector, Faults, SandboxStats
+from pipelines.sandbox.faults import (
+    Decision,
+    FaultInjector,
+    Faults,
+    SandboxStats,
+    with_added_key,
+)
 from pipelines.sandbox.handlers import Endpoints, Response
 from pipelines.sandbox.org import Org
 from pipelines.sandbox.render import error_body
@@ -100,6 +106,9 @@ class SandboxApp:
             status, body = self._answer(endpoint, parts, headers, scope["query_string"], raw_body)
         except SandboxApiError as error:
             status, body = error.status, error_body(error.code, error.message)
+        added = self.injector.faults.added_key()
+        if added is not None and status == 200:
+            body = with_added_key(endpoint.name, body, *added)
         await self._send_with_faults(send, status, body, decision)
 
     def _answer(

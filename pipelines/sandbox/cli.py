@@ -72,6 +72,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reset-rate", type=float, default=0.0)
     parser.add_argument("--truncate-rate", type=float, default=0.0)
     parser.add_argument("--drift", action="store_true")
+    parser.add_argument(
+        "--new-key",
+        default=None,
+        metavar="KEY=JSON",
+        help='every badge answered (meta, detail, list entry) carries KEY, e.g. badgeTier="GOLD"',
+    )
     parser.add_argument("--fault-seed", type=int, default=0)
 
 
@@ -97,6 +103,7 @@ def faults_from(args: argparse.Namespace) -> Faults:
         reset_rate=args.reset_rate,
         truncate_rate=args.truncate_rate,
         drift=args.drift,
+        new_key=args.new_key,
         seed=args.fault_seed,
     )
 

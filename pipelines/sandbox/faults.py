@@ -1,5 +1,5 @@
 """Fault injection: latency, 5xx, 429 rate limiting, connection resets, truncated bodies, drift,
-revoked credentials.
+revoked credentials, a key the contract does not know.
 
 Random choices come from `random.Random(seed)`, drawn in request order, the same number
 of draws for every request, so a run is reproducible given the seed and request order.
@@ -19,8 +19,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from pipelines.client.endpoints import API_NAMES
+import orjson
+
+from pipelines.client.endpoints import API_NAMES, DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
 from pipelines.client.rates import Rate, parse_rate_limits
 
 FAIL_STATUSES = (500, 502, 503)
@@ -36,10 +39,47 @@ class Faults:
     truncate_rate: float = 0.0  # share of responses whose body is cut short (broken JSON)
     drift: bool = False  # list order shifts between page requests of one list
     revoke_after: int = 0  # credentials stop working after this many requests (0 = never)
+    # "KEY=JSON": every badge the API answers (a meta, a detail, a list entry) also carries
+    # KEY with that value, as when the vendor adds a field to its model
+    new_key: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limit, "sandbox --rate-limit")  # fail at start, not later
+        self.added_key()
+
+    def added_key(self) -> tuple[str, Any] | None:
+        """The new key's name and value; ValueError when `new_key` is not KEY=JSON."""
+        if self.new_key is None:
+            return None
+        key, equals, value = self.new_key.partition("=")
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            parsed = equals = ""
+        if not key or not equals:
+            raise ValueError(f"sandbox --new-key: not KEY=JSON: {self.new_key!r}")
+        return key, parsed
+
+
+def with_added_key(endpoint: str, body: bytes, key: str, value: Any) -> bytes:
+    """`body` of a successful answer with `key` in each badge object it holds."""
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if not isinstance(data, dict):
+        return body
+    if endpoint == LIST_ENDPOINT.name:
+        badges = data.get("badges")
+        objects = badges if isinstance(badges, list) else []
+    else:
+        objects = [data] if endpoint in (META_ENDPOINT.name, DETAIL_ENDPOINT.name) else []
+    for badge in objects:
+        if isinstance(badge, dict):
+            badge[key] = value
+    return orjson.dumps(answer)
 
 
 @dataclass

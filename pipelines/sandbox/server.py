@@ -232,6 +232,7 @@ def _serve_args(
         "reset-rate": faults.reset_rate,
         "truncate-rate": faults.truncate_rate,
         "revoke-after": faults.revoke_after or None,
+        "new-key": faults.new_key,
         "fault-seed": faults.seed,
         "as-of": as_of.isoformat() if as_of is not None else None,
         "customers-csv": customers_csv,

@@ -31,16 +31,17 @@ class CheckOutcome:
 
 
 def check_unique_key(con: duckdb.DuckDBPyConnection, table: Table) -> CheckOutcome:
-    """No two rows of a contract table share its natural key (nulls compare equal)."""
+    """No two keyed rows of a contract table share its natural key (nulls compare equal);
+    rows null in a column of `table.keyed_by` are not keyed."""
     key = ", ".join(quote(column) for column in table.key)
+    keyed = " AND ".join(f"{quote(column)} IS NOT NULL" for column in table.keyed_by)
+    rows_of = f"main.{quote(table.name)}" + (f" WHERE {keyed}" if keyed else "")
     rows = con.execute(
-        f"SELECT {key}, count(*) AS n FROM main.{quote(table.name)} "
+        f"SELECT {key}, count(*) AS n FROM {rows_of} "
         f"GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC, {key} LIMIT {SAMPLE_LIMIT}"
     ).fetchall()
     duplicated = _scalar(
-        con,
-        f"SELECT count(*) FROM (SELECT 1 FROM main.{quote(table.name)} "
-        f"GROUP BY {key} HAVING count(*) > 1)",
+        con, f"SELECT count(*) FROM (SELECT 1 FROM {rows_of} GROUP BY {key} HAVING count(*) > 1)"
     )
     return CheckOutcome(
         name=f"unique_key_{table.name}",
@@ -54,8 +55,8 @@ def check_unique_key(con: duckdb.DuckDBPyConnection, table: Table) -> CheckOutco
 
 
 def check_unique_keys(con: duckdb.DuckDBPyConnection) -> list[CheckOutcome]:
-    """`check_unique_key` for every contract table."""
-    return [check_unique_key(con, table) for table in TABLES.values()]
+    """`check_unique_key` for every contract table whose key is unique."""
+    return [check_unique_key(con, table) for table in TABLES.values() if table.unique]
 
 
 def check_listed_badges_have_meta(con: duckdb.DuckDBPyConnection) -> CheckOutcome:

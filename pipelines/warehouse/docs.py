@@ -114,7 +114,10 @@ def _table_block(
 
 def _contract_section(table: Table) -> str:
     rows = [(c.name, duckdb_type(c), c.description) for c in table.columns]
-    facts = {"grain": table.grain, "key": ", ".join(table.key)}
+    key = ", ".join(table.key) + ("" if table.unique else " (not unique)")
+    facts = {"grain": table.grain, "key": key}
+    if table.keyed_by:
+        facts["keyed"] = f"rows with {', '.join(table.keyed_by)} set (the others are not keyed)"
     return _table_block(f"### `main.{table.name}`", facts, rows)
 
 

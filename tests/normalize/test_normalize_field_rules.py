@@ -2,7 +2,8 @@
 
 The reference below is the field semantics written the slow, obvious way (first
 non-null key wins, ISO twins only when every epoch key is null, a rejected value
-stays unused and is counted). Every way the normalizer reads fields (an
+stays unused and is counted, a twin restating a read value is used unless it is not
+text or empty). Every way the normalizer reads fields (an
 ObjectReader's fill and read, flat_row) must agree with it on column values, on
 which keys end in extra, and on the warnings.
 """
@@ -76,7 +77,14 @@ def reference_read(source: dict, used: set, field: Field, table: str, warnings: 
         warnings[f"{table}.{field.column}: {problem}"] += 1
         return None
     used.add(key)
-    used.update(field.iso_keys)
+    for twin in field.iso_keys:
+        if twin in used:
+            continue
+        restated = source.get(twin)
+        if restated is None or (isinstance(restated, str) and restated != ""):
+            used.add(twin)
+        else:
+            warnings[f"{table}.{field.column}: ISO twin wrong type"] += 1
     return value
 
 

@@ -10,6 +10,7 @@ from pipelines.normalize.flatten import (
     flatten_customer_badge_detail,
     flatten_error,
 )
+from pipelines.normalize.reader import parse_json
 from tests.normalize.normalize_support import CONSTRAINT, SNAPSHOT, pick, utc
 
 
@@ -234,3 +235,49 @@ def test_a_constraint_array_that_is_not_an_array_is_kept_in_extra_and_counted():
     assert meta["badge_constraints"] == []
     assert orjson.loads(meta["badges"][0]["extra"]) == {"badgeConstraints": {"maxEarnLimit": 3}}
     assert warnings["badge_constraints: badgeConstraints not an array"] == 1
+
+
+def test_integers_past_64_bits_keep_their_exact_text():
+    warnings = Counter()
+    body = b'{"id": "b1", "orgId": 18446744073709551616, "tally": -9223372036854775809}'
+    (badge,) = flatten_badge_meta(parse_json(body), SNAPSHOT, warnings)["badges"]
+    assert badge["org_id"] is None
+    assert badge["extra"] == '{"orgId":18446744073709551616,"tally":-9223372036854775809}'
+    assert warnings == Counter({"badges.org_id: out of range": 1})
+
+
+def test_an_iso_twin_that_is_not_text_or_is_empty_stays_in_extra():
+    # Found by the mutation tests: a read epoch marked its twin used, whatever it held.
+    warnings = Counter()
+    data = {"id": "b1", "startOn": 1716803487, "startOnISO": [], "expiresOn": 1, "expiresOnISO": ""}
+    (badge,) = flatten_badge_meta(data, SNAPSHOT, warnings)["badges"]
+    assert (badge["starts_at"], badge["expires_at"]) == (1716803487000000, 1000000)
+    assert orjson.loads(badge["extra"]) == {"startOnISO": [], "expiresOnISO": ""}
+    assert warnings == Counter(
+        {"badges.starts_at: ISO twin wrong type": 1, "badges.expires_at: ISO twin wrong type": 1}
+    )
+
+
+def test_a_window_key_of_another_kind_is_mapped_only_when_null():
+    # Found by the mutation tests: a scalar window key holding [] was taken for empty.
+    warnings = Counter()
+    constraint = {
+        "constraintType": "OVERALL",
+        "maxEarnLimit": 2,
+        "durationType": [],
+        "refreshRate": None,
+        "rollingWindowLimits": [],
+    }
+    data = {"id": "b1", "badgeConstraints": [constraint]}
+    (row,) = flatten_badge_meta(data, SNAPSHOT, warnings)["badge_constraints"]
+    assert (row["constraint_kind"], row["max_earn_limit"]) == ("FIXED_VALUE", 2)
+    assert orjson.loads(row["extra"]) == {"durationType": []}
+
+
+def test_an_empty_id_keys_no_row():
+    # Found by the mutation tests: a meta whose id was "" lost it (the row took the
+    # requested id); a list entry or issual would have been keyed on "".
+    warnings = Counter()
+    (badge,) = flatten_badge_meta({"id": "", "name": "x"}, SNAPSHOT, warnings, "b1")["badges"]
+    assert (badge["badge_id"], badge["extra"]) == ("b1", '{"id":""}')
+    assert warnings == Counter({"badges.badge_id: empty": 1})

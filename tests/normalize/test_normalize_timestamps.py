@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from pipelines.normalize.timestamps import iso_to_micros, to_micros
+from pipelines.normalize.timestamps import iso_to_micros, parse_timestamp, to_micros
 from tests.normalize.normalize_support import utc
 
 
@@ -80,3 +80,10 @@ def test_none_is_null_without_warning():
     warnings = Counter()
     assert to_micros(None, warnings) is None
     assert not warnings
+
+
+@pytest.mark.parametrize(("value", "problem"), [(1e308, "year > 9999"), (-1e308, "year < 1")])
+def test_an_epoch_too_large_for_any_float_is_out_of_range_not_an_error(value, problem):
+    # Found by the mutation tests: milliseconds * 1000 overflowed to infinity and raised.
+    assert parse_timestamp(value) == (None, problem)
+    assert parse_timestamp(1.7976931348623157e308) == (None, "year > 9999")

@@ -159,3 +159,17 @@ def test_drift_makes_naive_paging_see_duplicates_and_misses(org: Org) -> None:
     assert set(expected) - set(seen)  # misses
     assert at_once[0] == at_once[1] == expected
     assert server.stats.drifted_pages == -(-len(expected) // 10)
+
+
+def test_new_key_puts_the_key_in_every_badge_answered(org: Org) -> None:
+    customer = org.customers[0].customer_id
+    with faulty(org, Faults(new_key='badgeTier={"level": 2}')) as (_, client):
+        meta = client.get(_meta(org)).json()["data"]
+        listed = client.get(f"{CUSTOMER}/{customer}", params={"badgeType": "AVAILABLE"})
+        unknown = client.get(f"{META}/{'0' * 24}")
+    entries = listed.json()["data"]["badges"]
+    assert meta["badgeTier"] == {"level": 2}
+    assert entries and all(entry["badgeTier"] == {"level": 2} for entry in entries)
+    assert "badgeTier" not in unknown.text  # an error answer is left as it is
+    with pytest.raises(ValueError, match="not KEY=JSON"):
+        Faults(new_key="badgeTier=GOLD")

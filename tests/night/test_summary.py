@@ -1,0 +1,79 @@
+"""The night's summary carries the normalizer's warnings and drift report into the run's
+metadata, and back out as the lines `badges run` prints."""
+
+import datetime as dt
+from collections import Counter
+
+from pipelines.cli.run import RunOutcome
+from pipelines.extract.planning import NightPlan
+from pipelines.extract.report import ExtractReport
+from pipelines.lake.nightrecord import NightNote
+from pipelines.night.summary import NightSummary
+from pipelines.normalize.snapshot import NormalizeReport
+
+DAY = dt.date(2026, 2, 1)
+TIER = "customer_badge_detail.data.badgeTier"
+RANK = "badge_meta.data.badgeRank"
+
+
+def summary_of(normalized: NormalizeReport | None) -> NightSummary:
+    plan = NightPlan(DAY, 1, 3, 3, {"badge_meta": 2}, {}, {}, 6.0)
+    note = NightNote(DAY.isoformat(), customers=3, customers_fetched=3)
+    return NightSummary.of(plan, ExtractReport(), note, normalized)
+
+
+def test_warnings_and_drift_go_into_the_metadata_and_the_printed_summary():
+    normalized = NormalizeReport(
+        DAY,
+        warnings=Counter({"badges.badge_rank: wrong type": 2, "badges.org_id: out of range": 1}),
+        new_keys=Counter({TIER: 7}),
+        wrong_types=Counter({RANK: 2}),
+        drift_samples={TIER: '"GOLD"', RANK: '"high"'},
+        carried={"badges": 4},
+    )
+    metadata = summary_of(normalized).as_metadata()
+    assert metadata["warnings"] == {
+        "badges.badge_rank: wrong type": 2,
+        "badges.org_id: out of range": 1,
+    }
+    assert metadata["new_keys"] == {TIER: {"count": 7, "sample": '"GOLD"'}}
+    assert metadata["wrong_types"] == {RANK: {"count": 2, "sample": '"high"'}}
+    assert metadata["rows_carried"] == {"badges": 4}
+    lines = NightSummary.from_metadata(metadata).describe()
+    assert lines[-4:] == [
+        "  normalizer warnings 3: badges.badge_rank: wrong type 2; badges.org_id: out of range 1",
+        "  drift: 1 new key, 1 field with values of the wrong type "
+        "(the values are in extra; see docs/drift.md)",
+        f'    new key     {TIER}  in 7 rows, e.g. "GOLD"',
+        f'    wrong type  {RANK}  in 2 rows, e.g. "high"',
+    ]
+
+
+def test_a_night_not_normalized_to_the_end_says_nothing_of_it():
+    summary = summary_of(None)
+    assert not {"warnings", "new_keys", "wrong_types"} & summary.as_metadata().keys()
+    assert not any("drift:" in line or "warnings" in line for line in summary.describe())
+
+
+def test_a_replay_prints_the_drift_its_lake_tables_recorded():
+    tier = {TIER: {"count": 7, "sample": '"GOLD"'}}
+    outcome = RunOutcome(
+        DAY,
+        "r1",
+        published=True,
+        metadata={
+            "raw_api_responses": {"replayed_from_archive": True},
+            "lake/badges": {"new_keys": {}, "wrong_types": {RANK: {"count": 2, "sample": "1"}}},
+            "lake/customer_badge_details": {"new_keys": tier, "wrong_types": {}},
+        },
+        check_warnings=["lake/customer_badge_details no_new_keys: ..."],
+    )
+    lines = outcome.describe().splitlines()
+    assert lines[1:6] == [
+        "  rebuilt from the raw archive: no API call",
+        "  drift: 1 new key, 1 field with values of the wrong type "
+        "(the values are in extra; see docs/drift.md)",
+        f'    new key     {TIER}  in 7 rows, e.g. "GOLD"',
+        f"    wrong type  {RANK}  in 2 rows, e.g. 1",
+        "  check warned: lake/customer_badge_details no_new_keys: ...",
+    ]
