@@ -51,12 +51,17 @@ def uninterrupted(
 ) -> tuple[Path, int]:
     """The warehouse of a night that ran through, and the requests it took."""
     workdir = tmp_path_factory.mktemp("uninterrupted")
-    before = resume_pipeline.server.stats.total_requests
-    done = run_cli(workdir, "run", **night_environment(resume_pipeline))
+    return counted_night(workdir, resume_pipeline, night_environment(resume_pipeline))
+
+
+def counted_night(
+    workdir: Path, pipeline: Pipeline, environment: dict[str, str]
+) -> tuple[Path, int]:
+    """`badges run` in `workdir` through to its publish: its warehouse and the requests it took."""
+    before = pipeline.server.stats.total_requests
+    done = run_cli(workdir, "run", **environment)
     assert done.returncode == 0, done.stdout + done.stderr
-    return Lake(
-        workdir / "data"
-    ).warehouse_path, resume_pipeline.server.stats.total_requests - before
+    return Lake(workdir / "data").warehouse_path, pipeline.server.stats.total_requests - before
 
 
 def kill_after(process: subprocess.Popen, pipeline: Pipeline, requests: int) -> None:

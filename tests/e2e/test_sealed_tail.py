@@ -17,7 +17,7 @@ from pipelines.sandbox import generate_org
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import api_environment
-from tests.e2e.test_resume import assert_same_warehouse
+from tests.e2e.test_resume import assert_same_warehouse, counted_night
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +32,7 @@ def uninterrupted(
 ) -> tuple[Path, int]:
     """The warehouse of a night that ran through, and the requests it took."""
     workdir = tmp_path_factory.mktemp("tail-uninterrupted")
-    before = tail_pipeline.server.stats.total_requests
-    done = run_cli(workdir, "run", **api_environment(tail_pipeline))
-    assert done.returncode == 0, done.stdout + done.stderr
-    requests = tail_pipeline.server.stats.total_requests - before
-    return Lake(workdir / "data").warehouse_path, requests
+    return counted_night(workdir, tail_pipeline, api_environment(tail_pipeline))
 
 
 def killed_after_the_seal(tmp_path: Path, pipeline: Pipeline, kill_at: str) -> Lake:
