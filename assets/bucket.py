@@ -3,9 +3,9 @@
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
 from assets.extract import snapshot_date_of
-from assets.partitions import daily_snapshots
-from pipelines.lake.bucket import BucketError
+from assets.snapshot_dates import daily_snapshots
 from pipelines.lake.mirror import mirror_of
+from pipelines.lake.objectstore import BucketError
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 

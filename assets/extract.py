@@ -19,14 +19,14 @@ from dagster import (
 )
 from pydantic import Field
 
-from assets.partitions import daily_snapshots
+from assets.snapshot_dates import daily_snapshots
 from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
-from pipelines.lake.bucket import BucketError
 from pipelines.lake.damage import DamagedFileError, naming_damaged_files
 from pipelines.lake.mirror import mirror_of
+from pipelines.lake.objectstore import BucketError
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night

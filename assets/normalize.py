@@ -14,7 +14,7 @@ from dagster import (
 
 from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from assets.extract import raw_api_responses, snapshot_date_of
-from assets.partitions import daily_snapshots
+from assets.snapshot_dates import daily_snapshots
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.drift_report import DriftEntries, describe_drift, drift_entries

@@ -27,8 +27,8 @@ from assets.catalog import (
 )
 from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
-from assets.partitions import daily_snapshots
 from assets.report import earn_report
+from assets.snapshot_dates import daily_snapshots
 from assets.staging import building_staging
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.dbfiles import remove_database

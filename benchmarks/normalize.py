@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from benchmarks.target import sandbox_target
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import load_customers
-from pipelines.extract.run import extract_to_archive
+from pipelines.extract.extraction import extract_to_archive
 from pipelines.lake import Lake
-from pipelines.normalize.snapshot import NormalizeReport, normalize_snapshot
+from pipelines.normalize.normalizer import NormalizeReport, normalize_snapshot
 
 
 def snapshot_date_of(raw_dir: Path) -> dt.date:

@@ -19,7 +19,7 @@ from benchmarks.floor import requests_from_archive, run_floor
 from benchmarks.measure import own_cpu_seconds, own_peak_rss_mib
 from pipelines.client.settings import ApiSettings, ClientTuning
 from pipelines.extract.customers import load_customers
-from pipelines.extract.run import extract_to_archive
+from pipelines.extract.extraction import extract_to_archive
 from pipelines.sandbox import basic_header
 
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipelines.client.rates import Rate, parse_rate, parse_rate_limits
 from pipelines.client.settings import ApiSettings, ClientTuning
 from pipelines.extract.customers import load_customers
-from pipelines.extract.run import extract_to_archive
+from pipelines.extract.extraction import extract_to_archive
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxProcess
 
 MODES = {  # Retry-After sent, limit stated, limits remembered from the row above

@@ -41,7 +41,7 @@ def _date(value: str) -> dt.date:
 
 def _snapshot_date(value: str) -> dt.date:
     """A day the nightly job has a partition for: from the first snapshot day to today (UTC)."""
-    from assets.partitions import daily_snapshots
+    from assets.snapshot_dates import daily_snapshots
 
     day = _date(value)
     first = daily_snapshots.start.date()

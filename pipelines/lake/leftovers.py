@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipelines.lake.durable import OLD_SUFFIX, TEMP_SUFFIX, moved_aside
 from pipelines.lake.layout import RAW, Lake
-from pipelines.lake.partitions import TEMP_PREFIX, recover_partitions
+from pipelines.lake.partition_swap import TEMP_PREFIX, recover_partitions
 from pipelines.lake.space import directory_bytes
 
 

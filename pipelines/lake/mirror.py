@@ -23,11 +23,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.lake.bucket import Bucket, BucketError, sha256
 from pipelines.lake.checkpoint import NOTE
 from pipelines.lake.dbfiles import read_snapshot_date
 from pipelines.lake.durable import write_text
 from pipelines.lake.layout import PARTITION, Lake
+from pipelines.lake.objectstore import Bucket, BucketError, sha256
 
 POINTER = "latest.json"
 PENDING_DIR = "bucket-pending"  # data/bucket-pending/D: D was published here since its upload

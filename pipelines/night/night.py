@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from pipelines.client.settings import ApiSettings
+from pipelines.extract.extraction import run_extraction
 from pipelines.extract.gate import SnapshotRefused, refusal
+from pipelines.extract.outcome import ExtractReport, GateWatch
 from pipelines.extract.progress import ProgressCallback
-from pipelines.extract.report import ExtractReport, GateWatch
-from pipelines.extract.run import run_extraction
 from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.durable import replace_directory
 from pipelines.lake.failpoints import failpoint
@@ -40,7 +40,7 @@ from pipelines.night.plan import PreparedNight
 from pipelines.night.seal import seal
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VolumeCheck, check_volume, volume_of_files, volume_of_warehouse
-from pipelines.normalize.snapshot import NormalizeReport
+from pipelines.normalize.normalizer import NormalizeReport
 from pipelines.normalize.streaming import StreamingNormalizer
 
 

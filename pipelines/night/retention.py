@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from pipelines.extract.incremental import previous_snapshot
 from pipelines.lake import Lake
-from pipelines.lake.bucket import BucketError
 from pipelines.lake.mirror import mirror_of
 from pipelines.lake.nightrecord import fingerprint_nights, read_night_note
-from pipelines.lake.retention import expired_dates, prune, pruned_dates, snapshot_dates
+from pipelines.lake.objectstore import BucketError
+from pipelines.lake.pruning import expired_dates, prune, pruned_dates, snapshot_dates
 from pipelines.warehouse.history_base import roll_history_base
 
 KEEP_NIGHTS_VARIABLE = "BADGES_KEEP_NIGHTS"

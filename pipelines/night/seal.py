@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from pipelines.extract.incremental import copy_reused_details, seal_detail_state
-from pipelines.extract.report import ExtractReport
+from pipelines.extract.outcome import ExtractReport
 from pipelines.extract.rotation import Rotation
 from pipelines.lake.checkpoint import Checkpoint
 from pipelines.lake.nightrecord import NightNote, not_fetched_tonight

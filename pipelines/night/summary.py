@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.extract.outcome import ExtractReport
 from pipelines.extract.planning import NightPlan
-from pipelines.extract.report import ExtractReport
 from pipelines.lake.nightrecord import NightNote
 from pipelines.normalize.drift_report import (
     DriftEntries,
@@ -17,7 +17,7 @@ from pipelines.normalize.drift_report import (
     describe_warnings,
     drift_entries,
 )
-from pipelines.normalize.snapshot import NormalizeReport
+from pipelines.normalize.normalizer import NormalizeReport
 
 # The figures the night's record holds too, under the same names.
 NOTED = ("customers", "customers_fetched", "rotation_nights", "oldest_fetched_on", "carried_from")

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipelines.lake.nightrecord import read_normalized_note, write_normalized_note
-from pipelines.normalize.snapshot import NormalizeReport
+from pipelines.normalize.normalizer import NormalizeReport
 
 COUNTERS = ("warnings", "duplicates", "new_keys", "wrong_types")
 

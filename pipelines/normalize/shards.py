@@ -33,11 +33,11 @@ import pyarrow.parquet as pq
 from pipelines.lake import Lake
 from pipelines.lake.engine import usable_cores
 from pipelines.lake.failpoints import KILL_AT_VARIABLE
-from pipelines.lake.partitions import SnapshotPartitions
+from pipelines.lake.partition_swap import SnapshotPartitions
 from pipelines.lake.raw import RawRecord, iter_records
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.carry import carry_forward_of
-from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer, normalize_snapshot
+from pipelines.normalize.normalizer import NormalizeReport, SnapshotNormalizer, normalize_snapshot
 
 WORKERS_VARIABLE = "BADGES_NORMALIZE_WORKERS"
 SHARDED_FROM_RECORDS = 100_000  # below this, starting processes costs more than it saves

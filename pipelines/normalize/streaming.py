@@ -24,7 +24,7 @@ from pipelines.lake import Lake
 from pipelines.lake.failpoints import KILL_AT_VARIABLE, failpoint
 from pipelines.lake.raw import BATCH_ROWS, records_of_table
 from pipelines.normalize.carry import CarryForward
-from pipelines.normalize.snapshot import NormalizeReport, SnapshotNormalizer
+from pipelines.normalize.normalizer import NormalizeReport, SnapshotNormalizer
 
 _SPAWN = multiprocessing.get_context("spawn")
 PARENT_CHECK_SECONDS = 2.0

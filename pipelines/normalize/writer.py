@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipelines.lake.partitions import PartWriter
+from pipelines.lake.partition_swap import PartWriter
 from pipelines.lake.tables import Table
 
 

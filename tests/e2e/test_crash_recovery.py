@@ -19,7 +19,7 @@ from pipelines.lake import Lake
 from pipelines.lake.damage import DamagedFileError
 from pipelines.lake.failpoints import KILL_AT_VARIABLE
 from pipelines.lake.nightrecord import POPULATION_FILE
-from pipelines.lake.partitions import TEMP_PREFIX
+from pipelines.lake.partition_swap import TEMP_PREFIX
 from pipelines.lake.tables import CUSTOMER_BADGES, TABLES
 from pipelines.night.heal import heal_night, unreadable_partitions
 from pipelines.normalize.streaming import PARENT_CHECK_SECONDS

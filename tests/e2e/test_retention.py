@@ -24,7 +24,7 @@ from assets.normalize import lake_tables
 from assets.warehouse import published_warehouse, warehouse_history, warehouse_tables
 from pipelines.lake import Lake
 from pipelines.lake.nightrecord import fingerprint_nights
-from pipelines.lake.retention import pruned_dates, snapshot_dates
+from pipelines.lake.pruning import pruned_dates, snapshot_dates
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.history import HISTORY_TABLES, rebuild_history

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.handoff import streamed_normalization
-from pipelines.normalize.snapshot import normalize_snapshot
+from pipelines.normalize.normalizer import normalize_snapshot
 from tests.e2e.conftest import TODAY, Pipeline
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.lake.bucket import BucketError
 from pipelines.lake.durable import write_text
 from pipelines.lake.mirror import mark_pending, mirror_of
+from pipelines.lake.objectstore import BucketError
 from pipelines.night.retention import not_in_bucket
 from tests.services.s3 import S3Server
 

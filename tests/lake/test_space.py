@@ -18,7 +18,7 @@ from pipelines.lake.checkpoint import CheckpointWriter
 from pipelines.lake.durable import TEMP_SUFFIX, write_text
 from pipelines.lake.leftovers import give_back_leftovers
 from pipelines.lake.nightrecord import NOTE_FILE, NightNote
-from pipelines.lake.partitions import OLD_PREFIX, TEMP_PREFIX
+from pipelines.lake.partition_swap import OLD_PREFIX, TEMP_PREFIX
 from pipelines.lake.raw import RawRecord
 from pipelines.lake.space import (
     FIXED_BYTES,

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.lake import Lake
 from pipelines.lake.nightrecord import FINGERPRINT_SCHEMA, write_fingerprints
-from pipelines.lake.retention import prune, snapshot_dates
+from pipelines.lake.pruning import prune, snapshot_dates
 from pipelines.night.retention import (
     KEEP_NIGHTS_VARIABLE,
     keep_nights_option,

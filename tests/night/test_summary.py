@@ -5,11 +5,11 @@ import datetime as dt
 from collections import Counter
 
 from pipelines.cli.run import RunOutcome
+from pipelines.extract.outcome import ExtractReport
 from pipelines.extract.planning import NightPlan
-from pipelines.extract.report import ExtractReport
 from pipelines.lake.nightrecord import NightNote
 from pipelines.night.summary import NightSummary
-from pipelines.normalize.snapshot import NormalizeReport
+from pipelines.normalize.normalizer import NormalizeReport
 
 DAY = dt.date(2026, 2, 1)
 TIER = "customer_badge_detail.data.badgeTier"

@@ -14,7 +14,7 @@ from pipelines.lake import Lake
 from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import CUSTOMER_BADGE_CONSTRAINTS
 from pipelines.normalize.carry import CarryForward
-from pipelines.normalize.snapshot import SnapshotNormalizer
+from pipelines.normalize.normalizer import SnapshotNormalizer
 from pipelines.sandbox import Org, generate_org
 from pipelines.sandbox.render import detail_body
 

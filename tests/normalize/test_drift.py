@@ -6,7 +6,7 @@ import orjson
 
 from pipelines.lake.raw import RawRecord
 from pipelines.normalize.drift import table_of_path
-from pipelines.normalize.snapshot import RecordNormalizer
+from pipelines.normalize.normalizer import RecordNormalizer
 from tests.normalize.normalize_support import FIXTURES, example
 
 DETAIL = "customer_badge_detail"

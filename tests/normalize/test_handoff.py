@@ -5,7 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipelines.normalize.handoff import record_streamed_normalization, streamed_normalization
-from pipelines.normalize.snapshot import NormalizeReport
+from pipelines.normalize.normalizer import NormalizeReport
 
 
 def test_a_report_with_warnings_round_trips_through_the_note(tmp_path: Path) -> None:

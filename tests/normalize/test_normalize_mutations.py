@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from pipelines.lake.raw import RawRecord
 from pipelines.normalize.drift import CONSTRAINT_SHAPES, KEPT_IN_EXTRA, SHAPES
 from pipelines.normalize.fields import as_boolean, as_integer, as_text, as_unit
+from pipelines.normalize.normalizer import RecordNormalizer
 from pipelines.normalize.reader import json_text, parse_json, sample_of
-from pipelines.normalize.snapshot import RecordNormalizer
 from pipelines.normalize.timestamps import parse_timestamp
 from tests.normalize.normalize_support import FIXTURES, SNAPSHOT, example
 from tests.vendor.mutations import ANY_JSON, Mutation, mutated, mutations, nodes

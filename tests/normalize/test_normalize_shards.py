@@ -13,6 +13,7 @@ from benchmarks.archive import ArchiveSpec, build_archive
 from pipelines.lake import Lake
 from pipelines.lake.raw import iter_records
 from pipelines.lake.tables import TABLES
+from pipelines.normalize.normalizer import normalize_snapshot
 from pipelines.normalize.shards import (
     WORKERS_VARIABLE,
     badge_shards,
@@ -20,7 +21,6 @@ from pipelines.normalize.shards import (
     normalize_workers,
     shard_of,
 )
-from pipelines.normalize.snapshot import normalize_snapshot
 
 SPEC = ArchiveSpec(customers=120, badges=20, part_customers=60)
 

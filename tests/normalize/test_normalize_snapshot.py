@@ -13,7 +13,7 @@ from pipelines.lake import Lake
 from pipelines.lake.checkpoint import CheckpointWriter
 from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import TABLES
-from pipelines.normalize.snapshot import normalize_snapshot
+from pipelines.normalize.normalizer import normalize_snapshot
 from tests.normalize.normalize_support import FIXTURES, utc
 
 DATE = dt.date(2026, 2, 1)

@@ -7,7 +7,7 @@ import datetime as dt
 import orjson
 
 from pipelines.lake.raw import RawRecord
-from pipelines.normalize.snapshot import RecordNormalizer
+from pipelines.normalize.normalizer import RecordNormalizer
 from tests.normalize.normalize_support import example
 
 DAY = dt.date(2026, 2, 1)

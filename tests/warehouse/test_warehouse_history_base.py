@@ -9,7 +9,7 @@ import random
 import duckdb
 
 from pipelines.lake import Lake
-from pipelines.lake.retention import prune, snapshot_dates
+from pipelines.lake.pruning import prune, snapshot_dates
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES, rebuild_history
 from pipelines.warehouse.history_base import history_base_through, roll_history_base
 from tests.warehouse.test_warehouse_history_incremental import START, STORED, night_rows, rows_of

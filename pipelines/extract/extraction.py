@@ -10,9 +10,9 @@ from typing import Any
 
 from pipelines.client.http import ApiClient
 from pipelines.client.settings import ApiSettings
+from pipelines.extract.extractor import SnapshotExtractor
+from pipelines.extract.outcome import ExtractReport
 from pipelines.extract.progress import ProgressCallback
-from pipelines.extract.report import ExtractReport
-from pipelines.extract.snapshot import SnapshotExtractor
 from pipelines.lake.checkpoint import CheckpointWriter
 from pipelines.lake.keys import CustomerRef
 

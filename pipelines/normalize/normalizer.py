@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipelines.lake import Lake
 from pipelines.lake.failpoints import failpoint
-from pipelines.lake.partitions import SnapshotPartitions
+from pipelines.lake.partition_swap import SnapshotPartitions
 from pipelines.lake.raw import BATCH_ROWS, RawRecord, iter_records
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
