@@ -19,7 +19,7 @@ from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.drift_report import DriftEntries, describe_drift, drift_entries
 from pipelines.normalize.handoff import streamed_normalization
-from pipelines.normalize.records import NormalizeReport
+from pipelines.normalize.record_rows import NormalizeReport
 from pipelines.normalize.shards import normalize_archive
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource

@@ -39,7 +39,7 @@ from pipelines.client.endpoints import (
 from pipelines.client.http import ApiResponse
 from pipelines.client.paging import PageNumberPaginator
 from pipelines.client.settings import ClientTuning
-from pipelines.extract.records import ok_record
+from pipelines.extract.raw_records import ok_record
 from pipelines.lake import Lake
 from pipelines.lake.checkpoint import CheckpointWriter
 from pipelines.lake.durable import write_parquet, write_text

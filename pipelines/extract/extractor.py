@@ -38,7 +38,7 @@ from pipelines.extract.gate import CallTally, SnapshotRefused, doomed
 from pipelines.extract.incremental import DetailPlan, entries_digest, fingerprint, meta_stamp
 from pipelines.extract.outcome import ExtractReport, GateWatch
 from pipelines.extract.progress import ProgressCallback, ProgressTracker
-from pipelines.extract.records import failure_record, ok_record
+from pipelines.extract.raw_records import failure_record, ok_record
 from pipelines.extract.resume import Resumed
 from pipelines.lake.checkpoint import CheckpointWriter
 from pipelines.lake.keys import CustomerRef

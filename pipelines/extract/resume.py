@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
 from pipelines.extract.incremental import meta_stamp
-from pipelines.extract.records import is_answer
+from pipelines.extract.raw_records import is_answer
 from pipelines.lake.checkpoint import Checkpoint, SetAside
 from pipelines.lake.keys import CustomerKey, PairKey
 from pipelines.lake.raw import RawRecord

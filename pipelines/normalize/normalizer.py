@@ -4,7 +4,7 @@ Records are streamed in bounded batches, routed by endpoint to the flatteners,
 deduplicated on the natural keys the extractor can repeat (a badge fetched twice,
 a list entry shifted across pages), buffered per table and written in row groups,
 so memory does not grow with the number of records (only the dedup key sets do,
-at 16 bytes of digest per key). One record's rows: `pipelines.normalize.records`.
+at 16 bytes of digest per key). One record's rows: `pipelines.normalize.record_rows`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pipelines.lake.partition_swap import SnapshotPartitions
 from pipelines.lake.raw import BATCH_ROWS, RawRecord, iter_records
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.carry import CarryForward, carry_forward_of, carry_rows
-from pipelines.normalize.records import NormalizeReport, RecordNormalizer
+from pipelines.normalize.record_rows import NormalizeReport, RecordNormalizer
 from pipelines.normalize.writer import BufferedTableWriter
 
 __all__ = ["NormalizeReport", "RecordNormalizer", "SnapshotNormalizer", "normalize_snapshot"]

@@ -69,8 +69,8 @@ Data rules (tests rely on them):
 
 from pipelines.client.endpoints import LIST_TYPES
 from pipelines.sandbox.app import create_app
-from pipelines.sandbox.auth import SandboxCredentials, basic_header
-from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.credentials import SandboxCredentials, basic_header
+from pipelines.sandbox.error_answers import SandboxApiError
 from pipelines.sandbox.faults import Faults, SandboxStats
 from pipelines.sandbox.generate import generate_org
 from pipelines.sandbox.model import (

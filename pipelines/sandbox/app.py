@@ -17,8 +17,8 @@ from pipelines.client.endpoints import (
     UPDATE_ENDPOINT,
     Endpoint,
 )
-from pipelines.sandbox.auth import Authenticator, SandboxCredentials
-from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.credentials import Authenticator, SandboxCredentials
+from pipelines.sandbox.error_answers import SandboxApiError
 from pipelines.sandbox.faults import (
     Decision,
     FaultInjector,

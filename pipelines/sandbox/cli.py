@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from pipelines.sandbox.app import SandboxApp
-from pipelines.sandbox.auth import SandboxCredentials
+from pipelines.sandbox.credentials import SandboxCredentials
 from pipelines.sandbox.faults import Faults, SandboxStats
 from pipelines.sandbox.generate import generate_org
 from pipelines.sandbox.server import SECRET_ENV, bind_loopback, uvicorn_server

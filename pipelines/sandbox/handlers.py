@@ -7,7 +7,7 @@ import zlib
 import orjson
 
 from pipelines.client.endpoints import LIST_TYPES, LOOKUP_TYPES
-from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.error_answers import SandboxApiError
 from pipelines.sandbox.faults import FaultInjector
 from pipelines.sandbox.model import Badge, Customer
 from pipelines.sandbox.org import Org

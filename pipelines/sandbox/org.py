@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipelines.client.endpoints import LIST_TYPES, LOOKUP_TYPES
-from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.error_answers import SandboxApiError
 from pipelines.sandbox.model import (
     SECOND,
     Badge,

@@ -17,7 +17,7 @@ import orjson
 import uvicorn
 
 from pipelines.sandbox.app import SandboxApp
-from pipelines.sandbox.auth import SandboxCredentials
+from pipelines.sandbox.credentials import SandboxCredentials
 from pipelines.sandbox.faults import Faults, SandboxStats
 from pipelines.sandbox.org import Org
 from pipelines.sandbox.vendor_world import VendorWorld

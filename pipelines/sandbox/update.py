@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.error_answers import SandboxApiError
 from pipelines.sandbox.model import SECOND, Badge, Constraint, Expiry, Window
 from pipelines.sandbox.org import Org
 from pipelines.sandbox.render_constraints import PAIR_KEYS

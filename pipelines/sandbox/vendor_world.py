@@ -32,7 +32,7 @@ from pathlib import Path
 import orjson
 
 from pipelines.client.endpoints import LOOKUP_TYPES
-from pipelines.sandbox.errors import SandboxApiError
+from pipelines.sandbox.error_answers import SandboxApiError
 from pipelines.sandbox.handlers import DEFAULT_LIMIT, int_param, list_type_of
 from pipelines.sandbox.render import list_body
 

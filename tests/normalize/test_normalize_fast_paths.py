@@ -16,7 +16,7 @@ from pipelines.lake.checkpoint import CheckpointWriter
 from pipelines.lake.raw import RawRecord, iter_records
 from pipelines.lake.tables import BADGE_OWNERS, CUSTOMER_BADGE_CONSTRAINTS
 from pipelines.normalize.constraints import constraint_rows
-from pipelines.normalize.records import _limit_of
+from pipelines.normalize.record_rows import _limit_of
 from pipelines.normalize.timestamps import epoch_to_micros, iso_to_micros, parse_timestamp
 from pipelines.normalize.writer import rows_to_arrow
 from tests.normalize.normalize_support import utc

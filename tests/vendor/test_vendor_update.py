@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from pipelines.sandbox.auth import basic_header
+from pipelines.sandbox.credentials import basic_header
 from pipelines.sandbox.vendor_world import BADGETEST_JAN16, example_text
 from tests.vendor.conftest import contract_rows, start_vendor_pipeline
 
