@@ -35,8 +35,7 @@ from dagster_dbt import (
 )
 
 from assets.catalog import COLUMN_SCHEMA, model_metadata, model_schema
-from assets.extract import snapshot_date_of
-from assets.snapshot_dates import daily_snapshots
+from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
 from pipelines.ops.dagster_private import known_dbt_version
 from pipelines.ops.nightly import NIGHT_POOL

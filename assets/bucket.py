@@ -1,18 +1,48 @@
-"""The bucket copy: after the local publish, the night goes to the system of record."""
+"""The bucket, the system of record: what the night needs from it is restored before the
+night, and the published night is copied to it after."""
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
-from assets.extract import snapshot_date_of
-from assets.snapshot_dates import daily_snapshots
-from pipelines.lake.mirror import mirror_of
+from assets.night_config import NightConfig, night_request
+from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from pipelines.lake.objectstore import BucketError
+from pipelines.ops.night_step import restore_before_night
 from pipelines.ops.nightly import NIGHT_POOL
-from pipelines.ops.resources import LakeResource
+from pipelines.ops.resources import BucketResource, LakeResource
+
+NO_BUCKET = {"bucket": "none: BADGES_BUCKET_URL is unset"}
 
 
 @asset(
     pool=NIGHT_POOL,
-    group_name="warehouse",
+    group_name="bucket",
+    partitions_def=daily_snapshots,
+    description=(
+        "Before the night's first call: the nights the bucket (BADGES_BUCKET_URL) missed "
+        "uploaded, and what the night needs that this data directory lacks restored (the "
+        "published warehouse, the archives details are reused from, the last night's "
+        "partitions, tonight's checkpoint; for a replay, the night's archive)."
+    ),
+)
+def bucket_restore(
+    context: AssetExecutionContext, config: NightConfig, lake: LakeResource, bucket: BucketResource
+) -> MaterializeResult:
+    request = night_request(context, config)
+    mirror = bucket.mirror(lake.lake)
+    if mirror is None:
+        return MaterializeResult(metadata=NO_BUCKET)
+    try:
+        lines = restore_before_night(request, lake.lake, mirror)
+    except BucketError as error:
+        raise Failure(f"no API call made: {error}") from None
+    for line in lines:
+        context.log.info(line)
+    return MaterializeResult(metadata={"bucket": mirror.bucket.url, "restored": "\n".join(lines)})
+
+
+@asset(
+    pool=NIGHT_POOL,
+    group_name="bucket",
     partitions_def=daily_snapshots,
     deps=[AssetKey("published_warehouse")],
     description=(
@@ -21,10 +51,12 @@ from pipelines.ops.resources import LakeResource
         "latest.json. Nights the bucket missed are uploaded first."
     ),
 )
-def bucket_copy(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
-    mirror = mirror_of(lake.lake)
+def bucket_copy(
+    context: AssetExecutionContext, lake: LakeResource, bucket: BucketResource
+) -> MaterializeResult:
+    mirror = bucket.mirror(lake.lake)
     if mirror is None:
-        return MaterializeResult(metadata={"bucket": "none: BADGES_BUCKET_URL is unset"})
+        return MaterializeResult(metadata=NO_BUCKET)
     try:
         transfer = mirror.upload_pending()
     except BucketError as error:

@@ -1,4 +1,7 @@
-"""The normalize stage: the raw archive flattened into typed Parquet, one per contract table."""
+"""The lake tables: the raw archive flattened into typed Parquet, one per contract table,
+reported by the extract step that writes them (`assets.extract`)."""
+
+from collections.abc import Iterator
 
 from dagster import (
     AssetCheckResult,
@@ -9,21 +12,15 @@ from dagster import (
     AssetSpec,
     MaterializeResult,
     MetadataValue,
-    multi_asset,
 )
 
 from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
-from assets.extract import raw_api_responses, snapshot_date_of
-from assets.snapshot_dates import daily_snapshots
-from pipelines.lake.damage import naming_damaged_files
+from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.drift_report import DriftEntries, describe_drift, drift_entries
-from pipelines.normalize.handoff import streamed_normalization
 from pipelines.normalize.record_rows import NormalizeReport
-from pipelines.normalize.shards import normalize_archive
-from pipelines.ops.nightly import NIGHT_POOL
-from pipelines.ops.resources import LakeResource
 
+RAW_KEY = AssetKey("raw_api_responses")
 NEW_KEYS_CHECK = "no_new_keys"
 # Tables built from API objects: what their objects hold beyond the contract is in `extra`.
 FROM_OBJECTS = [name for name, table in TABLES.items() if "extra" in table.column_names]
@@ -33,38 +30,33 @@ def lake_key(table: str) -> AssetKey:
     return AssetKey(["lake", table])
 
 
-@multi_asset(
-    pool=NIGHT_POOL,
-    specs=[
-        AssetSpec(
-            lake_key(name),
-            group_name="normalize",
-            deps=[raw_api_responses],
-            description=f"Parquet, one row per {table.grain}, one partition per snapshot date.",
-            metadata={COLUMN_SCHEMA: lake_schema(table)},
-        )
-        for name, table in TABLES.items()
-    ],
-    check_specs=[
-        AssetCheckSpec(
-            NEW_KEYS_CHECK,
-            asset=lake_key(name),
-            blocking=False,
-            description="The vendor sent no key the contract does not know (docs/drift.md).",
-        )
-        for name in FROM_OBJECTS
-    ],
-    partitions_def=daily_snapshots,
-)
-def lake_tables(context: AssetExecutionContext, lake: LakeResource):
-    snapshot_date = snapshot_date_of(context)
-    raw_dir = lake.lake.raw_dir(snapshot_date)
-    report = streamed_normalization(raw_dir, context.run.run_id)
-    if report is None:
-        with naming_damaged_files(lake.lake):
-            report = normalize_archive(raw_dir, lake.lake, snapshot_date)
-    else:
-        context.log.info("the lake was written while extracting: nothing left to normalize")
+LAKE_SPECS = [
+    AssetSpec(
+        lake_key(name),
+        group_name="normalize",
+        deps=[RAW_KEY],  # written in the extract step, from its answers as they arrive
+        skippable=True,
+        description=f"Parquet, one row per {table.grain}, one partition per snapshot date.",
+        metadata={COLUMN_SCHEMA: lake_schema(table)},
+    )
+    for name, table in TABLES.items()
+]
+LAKE_CHECKS = [
+    AssetCheckSpec(
+        NEW_KEYS_CHECK,
+        asset=lake_key(name),
+        blocking=False,
+        description="The vendor sent no key the contract does not know (docs/drift.md).",
+    )
+    for name in FROM_OBJECTS
+]
+
+
+def lake_results(
+    context: AssetExecutionContext, report: NormalizeReport, lake: Lake
+) -> Iterator[MaterializeResult]:
+    """One materialization per lake table, with its rows, warnings and drift, and the
+    `no_new_keys` check of the tables built from API objects."""
     if report.warnings:
         context.log.warning(f"normalizer warnings: {dict(report.warnings)}")
     if report.new_keys or report.wrong_types:
@@ -80,7 +72,7 @@ def lake_tables(context: AssetExecutionContext, lake: LakeResource):
                 "warnings_by_kind": MetadataValue.json(warnings),
                 "new_keys": MetadataValue.json(new_keys),
                 "wrong_types": MetadataValue.json(wrong_types),
-                "path": str(lake.lake.table_dir(name, snapshot_date)),
+                "path": str(lake.table_dir(name, report.snapshot_date)),
             },
             check_results=[_new_keys_result(name, new_keys)] if name in FROM_OBJECTS else [],
         )

@@ -3,8 +3,7 @@
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from assets.extract import snapshot_date_of
-from assets.snapshot_dates import daily_snapshots
+from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse.publish import published_snapshot

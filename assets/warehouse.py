@@ -8,14 +8,11 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    Config,
-    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
     multi_asset,
 )
-from pydantic import Field
 
 from assets.analytics import analytics_key, analytics_models
 from assets.catalog import (
@@ -25,23 +22,15 @@ from assets.catalog import (
     history_metadata,
     warehouse_summary,
 )
-from assets.extract import snapshot_date_of
 from assets.normalize import lake_key
 from assets.report import earn_report
-from assets.snapshot_dates import daily_snapshots
+from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.dbfiles import remove_database
-from pipelines.lake.mirror import mirror_of
 from pipelines.lake.tables import TABLES
-from pipelines.night.retention import (
-    DEFAULT_KEEP_NIGHTS,
-    KEEP_NIGHTS_VARIABLE,
-    keep_nights_option,
-    retain,
-)
 from pipelines.ops.nightly import NIGHT_POOL
-from pipelines.ops.resources import LakeResource
+from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.warehouse.checks import (
     CheckOutcome,
     check_archive_list_totals,
@@ -138,31 +127,23 @@ def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
         "from the lake's snapshots for a rerun, an older backfill or a gap)."
     ),
 )
-def warehouse_history(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
+def warehouse_history(
+    context: AssetExecutionContext, lake: LakeResource, bucket: BucketResource
+) -> MaterializeResult:
     through = snapshot_date_of(context)
+    here, mirror = lake.lake, bucket.mirror(lake.lake)
     with (
-        naming_damaged_files(lake.lake),
-        building_staging(lake.lake, through, "building the history"),
-        open_staging(lake.lake, through) as con,
+        naming_damaged_files(here),
+        building_staging(here, through, "building the history"),
+        open_staging(here, through) as con,
     ):
-        mirror = mirror_of(lake.lake)
-        if mirror is not None and not can_apply_incrementally(con, lake.lake, through):
-            here = set(lake.lake.partition_dates("badges"))
-            missing = [d for d in applied_dates(con) if d <= through and d not in here]
+        if mirror is not None and not can_apply_incrementally(con, here, through):
+            local = set(here.partition_dates("badges"))
+            missing = [d for d in applied_dates(con) if d <= through and d not in local]
             if missing:  # the history was built from nights this host lacks: a fresh host
                 context.log.info(mirror.restore_nights(missing, raw=False).describe("restored"))
-        rows = build_history(con, lake.lake, through)
-    return MaterializeResult(
-        metadata=history_metadata(staging_path(lake.lake, snapshot_date_of(context)), rows)
-    )
-
-
-class PublishConfig(Config):
-    keep_nights: int | None = Field(
-        None,
-        description=f"Nights of raw archive and lake partitions kept locally (0: all); "
-        f"default {KEEP_NIGHTS_VARIABLE} or {DEFAULT_KEEP_NIGHTS}.",
-    )
+        rows = build_history(con, here, through)
+    return MaterializeResult(metadata=history_metadata(staging_path(here, through), rows))
 
 
 @asset(
@@ -180,14 +161,8 @@ class PublishConfig(Config):
         "moves forward: rebuilding an older date leaves the newer published snapshot in place."
     ),
 )
-def published_warehouse(
-    context: AssetExecutionContext, config: PublishConfig, lake: LakeResource
-) -> MaterializeResult:
+def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> MaterializeResult:
     snapshot_date = snapshot_date_of(context)
-    try:
-        keep_nights = keep_nights_option(config.keep_nights)
-    except ValueError as error:
-        raise Failure(str(error), allow_retries=False) from None
     newest = published_snapshot(lake.lake)
     if newest is not None and newest > snapshot_date:
         remove_database(staging_path(lake.lake, snapshot_date))
@@ -206,18 +181,12 @@ def published_warehouse(
         publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)
-    retention = retain(lake.lake, keep_nights)
-    if retention.pruned:
-        context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
     return MaterializeResult(
         metadata={
             "published": True,
             "path": str(lake.lake.warehouse_path),
             "snapshot_date": str(snapshot_date),
             "tables": warehouse_summary(lake.lake.warehouse_path),
-            "keep_nights": keep_nights,
-            "pruned": MetadataValue.json([str(d) for d in retention.pruned]),
-            "protected": MetadataValue.json([str(d) for d in retention.protected]),
         },
         check_results=[check_result(AssetKey("published_warehouse"), outcome)],
     )

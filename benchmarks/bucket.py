@@ -25,7 +25,7 @@ from dagster import DagsterInstance, materialize
 from pipelines.definitions import defs
 from pipelines.lake import Lake
 from pipelines.lake.mirror import mirror_of
-from pipelines.ops.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.sandbox import SandboxApiError, SandboxCredentials, SandboxServer, generate_org
 from tests.services.s3 import started_s3
 
@@ -46,6 +46,7 @@ def night(server: SandboxServer, credentials, csv: Path, lake: Lake) -> dict:
                 customers_file=str(csv),
             ),
             "lake": LakeResource(data_dir=str(lake.root), bucket_url=lake.bucket_url),
+            "bucket": BucketResource(),
         },
         instance=DagsterInstance.ephemeral(),
         raise_on_error=True,

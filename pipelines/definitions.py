@@ -11,9 +11,9 @@ from dagster import (
     in_process_executor,
 )
 
-from assets.bucket import bucket_copy
+from assets.bucket import bucket_copy, bucket_restore
 from assets.extract import raw_api_responses
-from assets.normalize import lake_tables
+from assets.local_retention import local_retention
 from assets.warehouse import warehouse_assets
 from pipelines.ops.asset_catalog import with_catalog_attributes
 from pipelines.ops.nightly import (
@@ -51,7 +51,7 @@ nightly_schedule = build_schedule_from_partitioned_job(
 
 defs = Definitions(
     assets=with_catalog_attributes(
-        [raw_api_responses, lake_tables, *warehouse_assets, bucket_copy]
+        [bucket_restore, raw_api_responses, *warehouse_assets, local_retention, bucket_copy]
     ),
     jobs=[nightly_snapshot],
     schedules=[nightly_schedule],

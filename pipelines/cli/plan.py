@@ -12,11 +12,10 @@ import sys
 
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
-from pipelines.lake import Lake
 from pipelines.lake.space import disk_space
-from pipelines.night.options import night_options
 from pipelines.night.tail import unpublished_night
 from pipelines.ops.resources import api_from_env
+from pipelines.ops.settings import lake_settings, night_options
 from pipelines.ops.source import prepare_source_night
 
 
@@ -35,7 +34,7 @@ def show_plan(
         )
         with api_from_env().open(rate_limit) as source:
             night = prepare_source_night(
-                Lake.from_env(), snapshot_date, source, options, read_only=True
+                lake_settings(), snapshot_date, source, options, read_only=True
             )
     except (CustomerFileError, RateSpecError, ValueError) as error:
         print(f"badges plan: error: {error}", file=sys.stderr)

@@ -38,7 +38,7 @@ class RunOutcome:
             lines.append("  rebuilt from the raw archive: no API call")
             lines += [f"  {line}" for line in self._lake_drift()]
         else:
-            lines += NightSummary.from_metadata(extract).describe()
+            lines += NightSummary.from_metadata(extract[NightSummary.METADATA_KEY]).describe()
         lines += [f"  check warned: {warning}" for warning in self.check_warnings]
         lines.append("  rows:")
         for key, values in sorted(self.metadata.items()):
@@ -47,9 +47,10 @@ class RunOutcome:
                 lines.append(f"    {table:<28}{values.get('rows', 0):>12,}")
         published = self.metadata.get("published_warehouse", {})
         lines.append(f"  warehouse: {published.get('path')}")
-        if published.get("pruned"):
-            kept = published.get("keep_nights")
-            pruned = ", ".join(published["pruned"])
+        retention = self.metadata.get("local_retention", {})
+        if retention.get("pruned"):
+            kept = retention.get("keep_nights")
+            pruned = ", ".join(retention["pruned"])
             lines.append(f"  local retention ({kept} nights kept) pruned: {pruned}")
         report = self.metadata.get("earn_report", {})
         if report.get("path"):
@@ -108,12 +109,13 @@ def run_snapshot(
 
     config = {"replay": replay, "full_refresh": full_refresh}
     config |= {name: value for name, value in night.items() if value is not None}
+    ops = {step: {"config": config} for step in ("bucket_restore", "raw_api_responses")}
     job = defs.resolve_job_def(NIGHTLY_JOB)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             partition_key=snapshot_date.isoformat(),
-            run_config={**QUIET_CONSOLE, "ops": {"raw_api_responses": {"config": config}}},
+            run_config={**QUIET_CONSOLE, "ops": ops},
             # The daemon cannot relaunch a run executed in this process; run it again by
             # hand instead (it resumes from its checkpoint).
             tags={"dagster/max_retries": "0"},

@@ -9,7 +9,6 @@ extraction stops: the outcome can no longer change.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,18 +16,10 @@ from pipelines.client.errors import FAILURE_LABELS
 
 DEFAULT_MAX_FAILED_SHARE = 0.005
 EXPECTED_MARGIN = 1.25
-MAX_FAILED_SHARE_VARIABLE = "BADGES_MAX_FAILED_SHARE"
 
 
 class SnapshotRefused(RuntimeError):
     """The night's snapshot may not be published; what was fetched is kept for a rerun."""
-
-
-def max_failed_share_from_env() -> float:
-    text = os.environ.get(MAX_FAILED_SHARE_VARIABLE)
-    if not text:
-        return DEFAULT_MAX_FAILED_SHARE
-    return parse_share(text, MAX_FAILED_SHARE_VARIABLE)
 
 
 def parse_share(text: str, source: str) -> float:

@@ -8,20 +8,12 @@ machine runs out. Set on purpose instead, a query past the limit spills to
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from pipelines.lake.layout import Lake
-
-MEMORY_LIMIT_VARIABLE = "BADGES_DUCKDB_MEMORY_LIMIT"
-THREADS_VARIABLE = "BADGES_DUCKDB_THREADS"
-DEFAULT_MEMORY_LIMIT = "2GiB"
-_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -38,25 +30,9 @@ class EngineSettings:
         }
 
 
-def usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0))
-
-
-def engine_settings(lake: Lake, environ: Mapping[str, str] = os.environ) -> EngineSettings:
-    """The settings from `BADGES_DUCKDB_MEMORY_LIMIT` and `BADGES_DUCKDB_THREADS` (defaults
-    2GiB and the usable cores); raises ValueError naming the variable when one is malformed."""
-    memory_limit = environ.get(MEMORY_LIMIT_VARIABLE) or DEFAULT_MEMORY_LIMIT
-    if not _SIZE.match(memory_limit):
-        raise ValueError(
-            f"{MEMORY_LIMIT_VARIABLE} must be a size such as 2GiB or 1500MB, got {memory_limit!r}"
-        )
-    threads_text = environ.get(THREADS_VARIABLE) or str(usable_cores())
-    if not threads_text.strip().isdigit() or int(threads_text) < 1:
-        raise ValueError(
-            f"{THREADS_VARIABLE} must be a whole number of at least 1, got {threads_text!r}"
-        )
-    return EngineSettings(memory_limit.strip(), int(threads_text), lake.spill_dir)
+def engine_settings(lake: Lake) -> EngineSettings:
+    """The lake's limits (`Lake.engine`), spilling to its spill directory."""
+    return EngineSettings(lake.engine.memory_limit, lake.engine.threads, lake.spill_dir)
 
 
 def connect(

@@ -1,30 +1,39 @@
-"""Where a snapshot's files live under the data directory (`BADGES_DATA_DIR`)."""
+"""Where a snapshot's files live under the data directory, and what of the host a night may use."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = "./data"
-BUCKET_VARIABLE = "BADGES_BUCKET_URL"
+DEFAULT_MEMORY_LIMIT = "2GiB"
 PARTITION = "snapshot_date="  # Hive-style: lake/<table>/snapshot_date=YYYY-MM-DD/
 RAW = "raw"  # the raw archive sits in the lake like a table
 BUILDING_SUFFIX = ".building"
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """What the night's engines may take of the host: DuckDB's memory and threads (see
+    `lake.engine`) and the normalizer's processes (see `normalize.shards`)."""
+
+    memory_limit: str = DEFAULT_MEMORY_LIMIT  # a DuckDB size, e.g. 2GiB
+    threads: int = field(default_factory=usable_cores)
+    normalize_workers: int = field(default_factory=usable_cores)
 
 
 @dataclass(frozen=True)
 class Lake:
     root: Path
     bucket_url: str | None = None  # s3://bucket/prefix: the system of record (lake.mirror)
-
-    @classmethod
-    def from_env(cls) -> Lake:
-        return cls(
-            Path(os.environ.get("BADGES_DATA_DIR") or DEFAULT_DATA_DIR).resolve(),
-            os.environ.get(BUCKET_VARIABLE) or None,
-        )
+    engine: EngineLimits = field(default_factory=EngineLimits)
 
     @property
     def lake_dir(self) -> Path:

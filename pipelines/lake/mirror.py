@@ -27,7 +27,7 @@ from pipelines.lake.checkpoint import NOTE
 from pipelines.lake.dbfiles import read_snapshot_date
 from pipelines.lake.durable import write_text
 from pipelines.lake.layout import PARTITION, Lake
-from pipelines.lake.objectstore import Bucket, BucketError, sha256
+from pipelines.lake.objectstore import Bucket, BucketAccess, BucketError, sha256
 
 POINTER = "latest.json"
 PENDING_DIR = "bucket-pending"  # data/bucket-pending/D: D was published here since its upload
@@ -281,18 +281,18 @@ def warehouse_key(snapshot_date: dt.date) -> str:
     return f"warehouse/{PARTITION}{snapshot_date.isoformat()}/warehouse.duckdb"
 
 
-def mirror_of(lake: Lake) -> Mirror | None:
+def mirror_of(lake: Lake, access: BucketAccess) -> Mirror | None:
     """The lake's bucket mirror, or None when no bucket is configured."""
-    return Mirror(lake, Bucket.from_url(lake.bucket_url)) if lake.bucket_url else None
+    return Mirror(lake, Bucket.from_url(lake.bucket_url, access)) if lake.bucket_url else None
 
 
-def bucket_state(lake: Lake) -> tuple[bool, str] | None:
+def bucket_state(lake: Lake, access: BucketAccess) -> tuple[bool, str] | None:
     """Whether the bucket answers and holds every night published here, and a line saying
     so; None when no bucket is configured."""
     if not lake.bucket_url:
         return None
     try:
-        mirror = mirror_of(lake)
+        mirror = Mirror(lake, Bucket.from_url(lake.bucket_url, access))
         mirror.bucket.check()
         pending = mirror.pending()
     except BucketError as error:

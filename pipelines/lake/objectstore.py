@@ -4,8 +4,9 @@
 pyarrow is already what writes every Parquet file here, its filesystem layer is a
 maintained C++ client (the AWS SDK), and the same object reads the lake back as a dataset;
 obstore, s3fs or boto3 would add a second stack for the same calls. The endpoint and the
-credentials come from the standard AWS variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
-`AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, or the SDK's own chain), never from a file here.
+region are given (`BucketAccess`, read from `AWS_ENDPOINT_URL` and `AWS_REGION` by the
+settings); the credentials are the SDK's own chain (`AWS_ACCESS_KEY_ID`,
+`AWS_SECRET_ACCESS_KEY`, ...), never a file here.
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pyarrow import fs
 
-SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 CHUNK = 8 << 20
 
 
@@ -30,18 +30,29 @@ class BucketError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class BucketAccess:
+    """How the bucket is reached: its endpoint (None: AWS), its region, and the credential
+    values no message may repeat."""
+
+    endpoint: str | None = None
+    region: str | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
 class Bucket:
     url: str  # s3://bucket/prefix
     filesystem: fs.FileSystem
     root: str  # bucket/prefix, as pyarrow names it
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Bucket:
+    def from_url(cls, url: str, access: BucketAccess) -> Bucket:
         parts = urlsplit(url)
         if parts.scheme != "s3" or not parts.netloc:
             raise BucketError(f"BADGES_BUCKET_URL={url!r}: expected s3://bucket/prefix")
         root = f"{parts.netloc}/{parts.path.strip('/')}".rstrip("/")
-        return cls(url.rstrip("/"), _filesystem(), root)
+        return cls(url.rstrip("/"), _filesystem(access), root, access.secrets)
 
     def path(self, key: str) -> str:
         return f"{self.root}/{key}"
@@ -135,7 +146,8 @@ class Bucket:
         try:
             return action()
         except (OSError, ValueError) as error:
-            raise BucketError(f"bucket {self.url} ({what}): {redact(str(error))}") from None
+            message = redact(str(error), self.secrets)
+            raise BucketError(f"bucket {self.url} ({what}): {message}") from None
 
 
 def sha256(path: Path) -> str:
@@ -146,22 +158,19 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def redact(text: str) -> str:
-    """`text` without the value of any AWS secret variable of this process."""
-    for name in SECRET_VARIABLES:
-        value = os.environ.get(name)
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` without any of the credential values."""
+    for value in secrets:
         if value and len(value) >= 4:  # shorter values would mask ordinary words
             text = text.replace(value, "***")
     return text
 
 
-def _filesystem() -> fs.S3FileSystem:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+def _filesystem(access: BucketAccess) -> fs.S3FileSystem:
     options: dict[str, Any] = {"connect_timeout": 5, "request_timeout": 30}
-    if endpoint:
-        parts = urlsplit(endpoint)
+    if access.endpoint:
+        parts = urlsplit(access.endpoint)
         options |= {"endpoint_override": parts.netloc, "scheme": parts.scheme or "https"}
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if region:
-        options["region"] = region
+    if access.region:
+        options["region"] = access.region
     return fs.S3FileSystem(**options)

@@ -32,7 +32,7 @@ from pipelines.extract.progress import ProgressCallback
 from pipelines.lake.checkpoint import Checkpoint, CheckpointWriter
 from pipelines.lake.durable import replace_directory
 from pipelines.lake.failpoints import failpoint
-from pipelines.lake.mirror import CheckpointUploads, mark_pending, mirror_of
+from pipelines.lake.mirror import CheckpointUploads, Mirror, mark_pending
 from pipelines.lake.nightrecord import NightNote
 from pipelines.lake.space import disk_full, is_disk_full
 from pipelines.night.options import NightOptions
@@ -66,14 +66,16 @@ def run_night(
     settings: ApiSettings,
     night: PreparedNight,
     options: NightOptions,
+    mirror: Mirror | None = None,
     on_progress: ProgressCallback | None = None,
     progress_every: float = 2.0,
 ) -> NightOutcome:
-    """Extracts, gates and publishes one night; raises SnapshotRefused (VolumeRefused for a
+    """Extracts, gates and publishes one night (its checkpoints uploaded to the `mirror` as
+    they are written); raises SnapshotRefused (VolumeRefused for a
     collapse), AuthenticationFailed, ApiUnavailable or DiskFull, with nothing published."""
     normalizer = StreamingNormalizer(night.lake, night.snapshot_date)
     try:
-        report = _extract(settings, night, options, normalizer, on_progress, progress_every)
+        report = _extract(settings, night, options, mirror, normalizer, on_progress, progress_every)
         reason = refusal(report.tally, options.max_failed_share)
         if reason is not None:
             raise SnapshotRefused(f"snapshot refused: {reason}")
@@ -103,6 +105,7 @@ def _extract(
     settings: ApiSettings,
     night: PreparedNight,
     options: NightOptions,
+    mirror: Mirror | None,
     normalizer: StreamingNormalizer,
     on_progress: ProgressCallback | None,
     progress_every: float,
@@ -111,7 +114,7 @@ def _extract(
     first; the answers go to it as they are checkpointed."""
     for part in night.resumed.parts:
         normalizer.submit_file(part)
-    uploads = CheckpointUploads(mirror_of(night.lake), night.building_dir)
+    uploads = CheckpointUploads(mirror, night.building_dir)
     writer = CheckpointWriter(
         night.building_dir,
         night.resumed.next_part,

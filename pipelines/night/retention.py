@@ -1,6 +1,6 @@
 """Local retention after a published night: the data directory keeps its last nights.
 
-`BADGES_KEEP_NIGHTS` (or `keep_nights` in the publish step's run config) nights of raw
+`BADGES_KEEP_NIGHTS` (or `keep_nights` in the retention step's run config) nights of raw
 archive and lake partitions stay; 0 keeps every night. Older nights are pruned, except
 those a later run still reads: the newest snapshot (the next night carries customers
 forward from its partitions and plans from its fingerprints), the nights its reused
@@ -12,22 +12,20 @@ rolled forward over the pruned nights, so the history stays complete.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 from pipelines.extract.incremental import previous_snapshot
 from pipelines.lake import Lake
-from pipelines.lake.mirror import mirror_of
+from pipelines.lake.mirror import Mirror
 from pipelines.lake.nightrecord import fingerprint_nights, read_night_note
 from pipelines.lake.objectstore import BucketError
 from pipelines.lake.pruning import expired_dates, prune, pruned_dates, snapshot_dates
 from pipelines.warehouse.history_base import roll_history_base
 
-KEEP_NIGHTS_VARIABLE = "BADGES_KEEP_NIGHTS"
 DEFAULT_KEEP_NIGHTS = 14
 PRUNED = (
     "snapshot {date} was pruned from this data directory by local retention "
-    f"({KEEP_NIGHTS_VARIABLE}): restore its raw archive {{path}} to replay it "
+    "(BADGES_KEEP_NIGHTS): restore its raw archive {path} to replay it "
     "(or restore it from the bucket)"
 )
 
@@ -39,25 +37,9 @@ class Retention:
     pruned: list[dt.date]
 
 
-def keep_nights_option(given: int | None = None) -> int:
-    """Nights to keep: as given, else `BADGES_KEEP_NIGHTS`, else the default (14)."""
-    source = "keep_nights"
-    if given is None:
-        text = os.environ.get(KEEP_NIGHTS_VARIABLE, "").strip()
-        if not text:
-            return DEFAULT_KEEP_NIGHTS
-        source = KEEP_NIGHTS_VARIABLE
-        try:
-            given = int(text)
-        except ValueError:
-            raise ValueError(f"{source}: {text!r} is not a whole number of nights") from None
-    if given < 0:
-        raise ValueError(f"{source}: {given} must be 0 (keep every night) or more")
-    return given
-
-
-def protected_dates(lake: Lake) -> set[dt.date]:
-    """The nights the next run (or an unfinished checkpoint's) reads, whatever their age."""
+def protected_dates(lake: Lake, mirror: Mirror | None = None) -> set[dt.date]:
+    """The nights the next run (or an unfinished checkpoint's) reads, whatever their age,
+    and those the bucket (when there is one) does not hold yet."""
     dates = snapshot_dates(lake)
     bases = {dates[-1]} if dates else set()
     for building in lake.building_dates():
@@ -70,13 +52,12 @@ def protected_dates(lake: Lake) -> set[dt.date]:
         note = read_night_note(raw_dir) if raw_dir.is_dir() else None
         if note is not None and note.carried_from:
             protected.add(dt.date.fromisoformat(note.carried_from))
-    return protected | not_in_bucket(lake, dates)
+    return protected | not_in_bucket(mirror, dates)
 
 
-def not_in_bucket(lake: Lake, dates: list[dt.date]) -> set[dt.date]:
+def not_in_bucket(mirror: Mirror | None, dates: list[dt.date]) -> set[dt.date]:
     """The nights the bucket does not hold yet (all of them when it cannot say): a working
     copy never drops a night that only it has."""
-    mirror = mirror_of(lake)
     if mirror is None:
         return set()
     try:
@@ -85,12 +66,12 @@ def not_in_bucket(lake: Lake, dates: list[dt.date]) -> set[dt.date]:
         return set(dates)
 
 
-def retain(lake: Lake, keep_nights: int) -> Retention:
+def retain(lake: Lake, keep_nights: int, mirror: Mirror | None) -> Retention:
     """Prunes the nights past the newest `keep_nights` that no run needs any more, once the
     history base covers them; returns what was kept and removed."""
     if keep_nights == 0:
         return Retention(keep_nights, [], [])
-    protected = protected_dates(lake)
+    protected = protected_dates(lake, mirror)
     expired = expired_dates(lake, keep_nights, protected)
     if expired:
         roll_history_base(lake, max(expired))

@@ -1,12 +1,13 @@
-"""The night's figures as one typed record: the extract asset stores it as its metadata
-(one key per figure) and `badges run` reads it back to print the night's summary."""
+"""The night's figures as one typed record: the extract asset stores it in its metadata,
+once whole (`METADATA_KEY`) and one key per figure for the UI, and `badges run` reads
+the whole back to print the night's summary."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pipelines.extract.outcome import ExtractReport
 from pipelines.extract.planning import NightPlan
@@ -25,6 +26,8 @@ NOTED = ("customers", "customers_fetched", "rotation_nights", "oldest_fetched_on
 
 @dataclass
 class NightSummary:
+    METADATA_KEY: ClassVar[str] = "night_summary"
+
     extract: ExtractReport
     customers: int  # the night's population
     customers_fetched: int  # whose lists were fetched tonight

@@ -15,7 +15,7 @@ does a run that finds a checkpoint of the day under way (`.building/`), which it
 
 The lake partitions are reused when the run that sealed the archive wrote them all (its
 `normalized.json`) and every file of them can be read; else they are rebuilt from the
-archive by the normalize step, as a replay does.
+archive, as a replay does.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from pipelines.lake.mirror import mark_pending
 from pipelines.lake.nightrecord import NightNote, read_night_note
 from pipelines.lake.tables import TABLES
 from pipelines.night.heal import heal_carried_from, rebuilt_warning, unreadable_partitions
-from pipelines.normalize.handoff import adopt_streamed_normalization
+from pipelines.normalize.normalizer import NormalizeReport
+from pipelines.normalize.report_record import sealing_normalization
+from pipelines.normalize.shards import normalize_archive
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class SealedTail:
     """A sealed night to publish from its archive."""
 
     note: NightNote
-    partitions_reused: bool  # False: the normalize step rebuilds them from the archive
+    partitions_reused: bool  # False: rebuilt from the archive
+    normalized: NormalizeReport  # the lake partitions' report
     warnings: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -71,12 +74,12 @@ def unpublished_night(lake: Lake, snapshot_date: dt.date) -> NightNote | None:
     return note
 
 
-def resume_sealed_tail(lake: Lake, snapshot_date: dt.date, run_id: str) -> SealedTail | None:
+def resume_sealed_tail(lake: Lake, snapshot_date: dt.date) -> SealedTail | None:
     """The date's sealed night to publish without a call, or None to run the night.
 
     What crashed runs left is given back first. Partitions written whole by the sealing
-    run are handed to `run_id`'s normalize step as its own; else the normalize step
-    rebuilds them, and the snapshot they carry customers from is healed first."""
+    run are reused with its report; else they are rebuilt from the archive, once the
+    snapshot they carry customers from is healed."""
     give_back_leftovers(lake)
     note = unpublished_night(lake, snapshot_date)
     if note is None:
@@ -85,8 +88,10 @@ def resume_sealed_tail(lake: Lake, snapshot_date: dt.date, run_id: str) -> Seale
     damaged = unreadable_partitions(lake, snapshot_date)
     complete = not damaged and all(lake.table_dir(name, snapshot_date).is_dir() for name in TABLES)
     mark_pending(lake, snapshot_date)  # the bucket copy takes the night as published here
-    if complete and adopt_streamed_normalization(raw_dir, run_id) is not None:
-        return SealedTail(note, partitions_reused=True)
+    written = sealing_normalization(raw_dir) if complete else None
+    if written is not None:
+        return SealedTail(note, partitions_reused=True, normalized=written)
     warnings = heal_carried_from(lake, snapshot_date)
     warnings += [rebuilt_warning(lake, snapshot_date, path, reason) for path, reason in damaged]
-    return SealedTail(note, partitions_reused=False, warnings=warnings)
+    rebuilt = normalize_archive(raw_dir, lake, snapshot_date)
+    return SealedTail(note, partitions_reused=False, normalized=rebuilt, warnings=warnings)

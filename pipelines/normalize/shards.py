@@ -31,7 +31,6 @@ import duckdb
 import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
-from pipelines.lake.engine import usable_cores
 from pipelines.lake.failpoints import KILL_AT_VARIABLE
 from pipelines.lake.partition_swap import SnapshotPartitions
 from pipelines.lake.raw import RawRecord, iter_records
@@ -39,7 +38,6 @@ from pipelines.lake.tables import TABLES
 from pipelines.normalize.carry import carry_forward_of
 from pipelines.normalize.normalizer import NormalizeReport, SnapshotNormalizer, normalize_snapshot
 
-WORKERS_VARIABLE = "BADGES_NORMALIZE_WORKERS"
 SHARDED_FROM_RECORDS = 100_000  # below this, starting processes costs more than it saves
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -82,12 +80,9 @@ def archive_records(raw_dir: Path) -> int:
     return sum(pq.ParquetFile(path).metadata.num_rows for path in raw_dir.glob("*.parquet"))
 
 
-def normalize_workers(raw_dir: Path, environ: Mapping[str, str] = os.environ) -> int:
-    """`BADGES_NORMALIZE_WORKERS` (default: the usable cores), one for a small archive."""
-    text = environ.get(WORKERS_VARIABLE) or str(usable_cores())
-    if not text.strip().isdigit() or int(text) < 1:
-        raise ValueError(f"{WORKERS_VARIABLE} must be a whole number of at least 1, got {text!r}")
-    return int(text) if archive_records(raw_dir) >= SHARDED_FROM_RECORDS else 1
+def normalize_workers(raw_dir: Path, configured: int) -> int:
+    """The configured processes (`Lake.engine.normalize_workers`), one for a small archive."""
+    return configured if archive_records(raw_dir) >= SHARDED_FROM_RECORDS else 1
 
 
 def normalize_archive(
@@ -97,7 +92,7 @@ def normalize_archive(
     `normalize_workers`); the same tables, rows and report, in other files."""
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"no raw archive directory {raw_dir}")
-    shards = workers or normalize_workers(raw_dir)
+    shards = workers or normalize_workers(raw_dir, lake.engine.normalize_workers)
     if shards == 1:
         return normalize_snapshot(raw_dir, lake, snapshot_date)
     normalizer = SnapshotNormalizer(lake, snapshot_date)

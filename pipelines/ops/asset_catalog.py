@@ -15,7 +15,9 @@ OWNER = "team:data-platform"
 KINDS_BY_ASSET = {
     "raw_api_responses": {"parquet"},
     "published_warehouse": {"duckdb"},
+    "bucket_restore": {"s3"},
     "bucket_copy": {"s3"},
+    "local_retention": {"parquet"},
     "earn_report": {"duckdb", "html"},
 }
 KINDS_BY_PREFIX = {

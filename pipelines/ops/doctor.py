@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from pipelines.client.settings import ApiSettings
@@ -25,6 +26,7 @@ from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.alerts import WEBHOOK_VARIABLE, redact, webhook_host
 from pipelines.ops.freshness import stale_after_hours
 from pipelines.ops.probe import DOCTOR_TUNING, Check, base_url_answers, probe_api
+from pipelines.ops.settings import bucket_access, data_directory, engine_limits
 from pipelines.ops.source import SourceConfig, open_source
 
 
@@ -92,7 +94,7 @@ def warehouse_not_held(lake: Lake) -> Check:
 
 def warehouse_build_settings(lake: Lake, environ: Mapping[str, str]) -> Check:
     try:
-        settings = engine_settings(lake, environ)
+        settings = engine_settings(replace(lake, engine=engine_limits(environ)))
     except ValueError as error:
         return Check(False, f"warehouse build: {error}")
     return Check(
@@ -102,8 +104,8 @@ def warehouse_build_settings(lake: Lake, environ: Mapping[str, str]) -> Check:
     )
 
 
-def bucket_reachable(lake: Lake) -> Check:
-    state = bucket_state(lake)
+def bucket_reachable(lake: Lake, environ: Mapping[str, str]) -> Check:
+    state = bucket_state(lake, bucket_access(environ))
     if state is None:
         return Check(True, "bucket: BADGES_BUCKET_URL unset, the data directory is everything")
     return Check(*state)
@@ -146,12 +148,12 @@ def _api_settings(environ: Mapping[str, str]) -> tuple[Check, ApiSettings | None
 
 def checks(environ: Mapping[str, str] = os.environ) -> Iterator[Check]:
     """Every check in turn, each yielded as soon as it is done."""
-    lake = Lake.from_env()
+    lake = data_directory(environ)
     yield dagster_instance()
     yield data_dir_writable(lake)
     yield warehouse_not_held(lake)
     yield warehouse_build_settings(lake, environ)
-    yield bucket_reachable(lake)
+    yield bucket_reachable(lake, environ)
     yield alert_settings(environ)
     base_url = environ.get("CAPILLARY_BASE_URL")
     listed, customers = customers_file(environ.get("CAPILLARY_CUSTOMERS"), not base_url)

@@ -1,4 +1,5 @@
-"""Dagster resources: the API source and the data directory, configured from the environment.
+"""Dagster resources: the API source, the data directory and the bucket, configured from the
+environment (`ops.settings` reads every other variable).
 
 Secrets are passed as `EnvVar` references, so Dagster stores the variable's name in
 run configuration, never its value.
@@ -15,7 +16,16 @@ from dagster import ConfigurableResource, EnvVar
 
 from pipelines.client.rates import parse_rate_limits
 from pipelines.client.settings import ClientTuning
-from pipelines.lake.layout import BUCKET_VARIABLE, DEFAULT_DATA_DIR, Lake
+from pipelines.lake.layout import DEFAULT_DATA_DIR, Lake
+from pipelines.lake.mirror import Mirror, mirror_of
+from pipelines.lake.objectstore import BucketAccess
+from pipelines.ops.settings import (
+    BUCKET_VARIABLE,
+    DATA_DIR_VARIABLE,
+    ENDPOINT_VARIABLE,
+    bucket_access,
+    engine_limits,
+)
 from pipelines.ops.source import SandboxSize, Source, SourceConfig, open_source
 
 
@@ -71,7 +81,26 @@ class LakeResource(ConfigurableResource):
 
     @property
     def lake(self) -> Lake:
-        return Lake(Path(self.data_dir).resolve(), self.bucket_url or None)
+        """The lake, with the engines' limits of the settings."""
+        return Lake(Path(self.data_dir).resolve(), self.bucket_url or None, engine_limits())
+
+
+class BucketResource(ConfigurableResource):
+    """How the lake's bucket (`LakeResource.bucket_url`) is reached: its endpoint and region
+    (default `AWS_ENDPOINT_URL`, `AWS_REGION`); the credentials are the AWS SDK's chain."""
+
+    endpoint: str | None = None
+    region: str | None = None
+
+    def access(self) -> BucketAccess:
+        settings = bucket_access()
+        return BucketAccess(
+            self.endpoint or settings.endpoint, self.region or settings.region, settings.secrets
+        )
+
+    def mirror(self, lake: Lake) -> Mirror | None:
+        """The lake's mirror in the bucket; None when the lake has no bucket."""
+        return mirror_of(lake, self.access())
 
 
 API_VARIABLES = {
@@ -96,9 +125,10 @@ def resources_from_env() -> dict[str, ConfigurableResource]:
     return {
         "capillary_api": CapillaryApiResource(**api_config),
         "lake": LakeResource(
-            data_dir=_env("BADGES_DATA_DIR") or DEFAULT_DATA_DIR,
+            data_dir=_env(DATA_DIR_VARIABLE) or DEFAULT_DATA_DIR,
             bucket_url=_env(BUCKET_VARIABLE),
         ),
+        "bucket": BucketResource(endpoint=_env(ENDPOINT_VARIABLE)),
     }
 
 

@@ -27,6 +27,7 @@ from pipelines.ops.dagster_private import InstigatorStatus, InstigatorType
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHT_POOL, NIGHTLY_JOB, NIGHTLY_SCHEDULE
+from pipelines.ops.settings import bucket_access, data_directory
 from pipelines.ops.status import RunSummary, StatusReport
 
 PARTITION_TAG = "dagster/partition"
@@ -211,7 +212,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         in_progress=running,
         schedule_note=schedule_note(instance, now.timestamp()),
         unreadable=unreadable,
-        bucket=bucket_state(lake),
+        bucket=bucket_state(lake, bucket_access()),
         disk=disk_space(lake, estimate_need(lake)),
         drift=drift,
     )
@@ -220,6 +221,6 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
 def print_status() -> int:
     """`badges status`: prints the report; 0 when fresh and the last run succeeded, else 1."""
     with DagsterInstance.get() as instance:
-        report = status_report(instance, Lake.from_env(), dt.datetime.now(dt.UTC))
+        report = status_report(instance, data_directory(), dt.datetime.now(dt.UTC))
     print("\n".join(report.lines()))
     return report.exit_code

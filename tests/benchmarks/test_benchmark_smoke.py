@@ -74,9 +74,12 @@ def test_tail_benchmark_replays_the_whole_archive_and_ends_with_its_figures(tmp_
     assert tail, lines[-1]
     assert float(tail.group(1)) > 0 and int(tail.group(2)) > 0
     steps = {m.group(1): m for m in map(STEP_LINE.match, lines) if m}
-    assert {"lake_tables", "warehouse_tables", "history__snapshots", "published_warehouse"} <= set(
-        steps
-    )
+    assert {
+        "raw_api_responses",
+        "warehouse_tables",
+        "history__snapshots",
+        "published_warehouse",
+    } <= set(steps)
     assert all(int(step.group(3).replace(",", "")) > 0 for step in steps.values())
     # every customer of both parts reached the published warehouse
     (data,) = (tmp_path / "tail-run").glob("*/data")

@@ -12,7 +12,8 @@ from dagster import AssetKey, ExecuteInProcessResult
 
 from assets.analytics import analytics_key, analytics_models
 from assets.catalog import COLUMN_SCHEMA, PARTITION_ROW_COUNT, PREVIEW_ROWS, ROW_COUNT
-from assets.normalize import lake_key, lake_tables
+from assets.extract import raw_api_responses
+from assets.normalize import lake_key
 from assets.warehouse import warehouse_key
 from pipelines.lake.tables import BADGE_EARNS, TABLES
 from pipelines.sandbox import generate_org
@@ -146,7 +147,7 @@ def test_lake_tables_carry_their_parquet_schema_and_partition_rows(nightly):
             f"SELECT count(*) FROM read_parquet({[str(f) for f in files]})"
         ).fetchone()
     assert metadata[PARTITION_ROW_COUNT].value == rows == metadata["rows"].value
-    declared = lake_tables.specs_by_key[lake_key("badge_earns")].metadata[COLUMN_SCHEMA]
+    declared = raw_api_responses.specs_by_key[lake_key("badge_earns")].metadata[COLUMN_SCHEMA]
     assert declared == metadata[COLUMN_SCHEMA].schema
     written = pq.read_schema(files[0])
     assert [(c.name, c.type.removesuffix(" (JSON)")) for c in declared.columns] == [

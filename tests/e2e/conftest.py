@@ -11,12 +11,12 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from assets.bucket import bucket_copy
+from assets.bucket import bucket_copy, bucket_restore
 from assets.extract import raw_api_responses
-from assets.normalize import lake_tables
+from assets.local_retention import local_retention
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
-from pipelines.ops.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.sandbox import (
     Faults,
     Org,
@@ -26,7 +26,13 @@ from pipelines.sandbox import (
     generate_org,
 )
 
-ALL_ASSETS = [raw_api_responses, lake_tables, *warehouse_assets, bucket_copy]
+ALL_ASSETS = [
+    bucket_restore,
+    raw_api_responses,
+    *warehouse_assets,
+    local_retention,
+    bucket_copy,
+]
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
@@ -63,6 +69,7 @@ class Pipeline:
             resources={
                 "capillary_api": self.api(**api_overrides),
                 "lake": LakeResource(data_dir=str(self.lake.root), bucket_url=self.lake.bucket_url),
+                "bucket": BucketResource(),
             },
             instance=DagsterInstance.ephemeral(),
             raise_on_error=False,

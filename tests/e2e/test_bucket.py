@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
-from pipelines.ops.resources import LakeResource
+from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.ops.runs import status_report
 from pipelines.sandbox import generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
@@ -230,6 +230,7 @@ def test_a_replay_of_a_date_this_host_never_had_restores_it_from_the_bucket(
         resources={
             "capillary_api": replayer.api(),
             "lake": LakeResource(data_dir=str(replayer.lake.root), bucket_url=bucket.url),
+            "bucket": BucketResource(),
         },
         run_config={"ops": {"raw_api_responses": {"config": {"replay": True}}}},
         instance=DagsterInstance.ephemeral(),

@@ -20,7 +20,7 @@ from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 
 from assets.analytics import analytics_key, analytics_models, dbt_model_assets
 from pipelines.lake import Lake
-from pipelines.ops.resources import LakeResource
+from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.dbt_project import PROJECT_DIR, model_names
 from pipelines.warehouse.publish import published_snapshot
@@ -50,7 +50,11 @@ def replay_night(pipeline: Pipeline, root: Path, assets=ALL_ASSETS):
     result = materialize(
         assets,
         partition_key=NIGHT.isoformat(),
-        resources={"capillary_api": pipeline.api(), "lake": LakeResource(data_dir=str(lake.root))},
+        resources={
+            "capillary_api": pipeline.api(),
+            "lake": LakeResource(data_dir=str(lake.root)),
+            "bucket": BucketResource(),
+        },
         run_config=REPLAY,
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,

@@ -14,12 +14,12 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from assets.bucket import bucket_restore
 from assets.extract import raw_api_responses
-from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
 from pipelines.lake.space import free_bytes
-from pipelines.ops.resources import LakeResource
+from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import Org
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_replay import failure_descriptions
@@ -44,6 +44,7 @@ def materialize_steps(pipeline: Pipeline, assets: list) -> object:
         resources={
             "capillary_api": pipeline.api(),
             "lake": LakeResource(data_dir=str(pipeline.lake.root)),
+            "bucket": BucketResource(),
         },
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
@@ -105,7 +106,7 @@ def test_space_running_out_in_the_warehouse_build_gives_the_staging_copy_back(
         pipeline = on_disk(sandbox, disk)
         assert pipeline.run().success
         published = loaded_at(pipeline.lake)
-        extracted = materialize_steps(pipeline, [raw_api_responses, lake_tables])
+        extracted = materialize_steps(pipeline, [bucket_restore, raw_api_responses])
         assert extracted.success
         requests = pipeline.server.stats.total_requests
         copy = pipeline.lake.warehouse_path.stat().st_size

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
-from pipelines.ops.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxServer, generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY
 
@@ -29,6 +29,7 @@ def test_tokens_expiring_mid_run_are_renewed_without_failures(tmp_path: Path):
                     concurrency=4,
                 ),
                 "lake": LakeResource(data_dir=str(tmp_path / "data")),
+                "bucket": BucketResource(),
             },
             instance=DagsterInstance.ephemeral(),
         )

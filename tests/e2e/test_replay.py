@@ -16,7 +16,7 @@ from dagster import DagsterInstance, materialize
 from pipelines.lake import Lake
 from pipelines.normalize import flatten
 from pipelines.normalize.fields import Converted, Field
-from pipelines.ops.resources import LakeResource
+from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
 
@@ -33,6 +33,7 @@ def materialize_date(
         resources={
             "capillary_api": pipeline.api(),
             "lake": LakeResource(data_dir=str(pipeline.lake.root)),
+            "bucket": BucketResource(),
         },
         run_config=run_config,
         instance=DagsterInstance.ephemeral(),

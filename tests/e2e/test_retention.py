@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.bucket import bucket_restore
 from assets.extract import raw_api_responses
-from assets.normalize import lake_tables
+from assets.local_retention import local_retention
 from assets.warehouse import published_warehouse, warehouse_history, warehouse_tables
 from pipelines.lake import Lake
 from pipelines.lake.nightrecord import fingerprint_nights
@@ -39,11 +40,18 @@ DAYS = [TODAY - dt.timedelta(days=NIGHTS - 1 - n) for n in range(NIGHTS)]
 
 
 # the night's steps up to the publish (the models and the report play no part in retention)
-STEPS = [raw_api_responses, lake_tables, warehouse_tables, warehouse_history, published_warehouse]
+STEPS = [
+    bucket_restore,
+    raw_api_responses,
+    warehouse_tables,
+    warehouse_history,
+    published_warehouse,
+    local_retention,
+]
 
 
 def keeping(nights: int, replay: bool = False) -> dict:
-    ops = {"published_warehouse": {"config": {"keep_nights": nights}}}
+    ops = {"local_retention": {"config": {"keep_nights": nights}}}
     if replay:
         ops["raw_api_responses"] = {"config": {"replay": True}}
     return {"ops": ops}
@@ -69,7 +77,7 @@ def retained(tmp_path: Path) -> Iterator[Pipeline]:
 
 def run_nights(retained: Pipeline, every_night: Lake) -> list[str]:
     """The nights of DAYS, published with retention; each night's files also kept whole.
-    Returns the nights the publish steps said they pruned."""
+    Returns the nights the retention steps said they pruned."""
     pruned = []
     for night, day in enumerate(DAYS):
         if night:
@@ -78,8 +86,8 @@ def run_nights(retained: Pipeline, every_night: Lake) -> list[str]:
             run_simulated_night(retained, retained.lake, day, nights=1)
         result = materialize_date(retained, day, keeping(KEEP), STEPS)
         assert result.success, failure_descriptions(result)
-        published = result.asset_materializations_for_node("published_warehouse")[0].metadata
-        pruned += published["pruned"].value
+        retention = result.asset_materializations_for_node("local_retention")[0].metadata
+        pruned += retention["pruned"].value
         for table in ("raw", *TABLES):
             shutil.copytree(retained.lake.table_dir(table, day), every_night.table_dir(table, day))
     return pruned

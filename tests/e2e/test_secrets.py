@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import DagsterInstance, EnvVar, materialize
 
 from pipelines.client.auth import basic_auth_header
-from pipelines.ops.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline
 
 
@@ -26,6 +26,7 @@ def test_no_secret_is_stored_or_logged(tmp_path: Path, pipeline: Pipeline, monke
                 customers_file=str(pipeline.customers_csv),
             ),
             "lake": LakeResource(data_dir=str(pipeline.lake.root)),
+            "bucket": BucketResource(),
         },
         instance=instance,
     )

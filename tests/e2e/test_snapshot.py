@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
-from pipelines.normalize.handoff import streamed_normalization
 from pipelines.normalize.normalizer import normalize_snapshot
+from pipelines.normalize.report_record import streamed_normalization
 from tests.e2e.conftest import TODAY, Pipeline
 
 
@@ -132,7 +132,7 @@ def test_every_contract_table_has_snapshot_date_and_extra_where_required(pipelin
 def test_the_lake_written_while_extracting_equals_normalizing_the_archive(pipeline: Pipeline):
     result = pipeline.run()
     assert result.success
-    # the normalize step found the lake already written by this very run
+    # the night recorded the lake it wrote while extracting
     assert streamed_normalization(pipeline.lake.raw_dir(TODAY), result.run_id) is not None
 
     replayed = Lake(pipeline.lake.root.parent / "replayed")

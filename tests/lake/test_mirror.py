@@ -15,6 +15,7 @@ from pipelines.lake.durable import write_text
 from pipelines.lake.mirror import mark_pending, mirror_of
 from pipelines.lake.objectstore import BucketError
 from pipelines.night.retention import not_in_bucket
+from pipelines.ops.settings import bucket_access
 from tests.services.s3 import S3Server
 
 DAYS = [dt.date(2026, 11, 29) + dt.timedelta(days=i) for i in range(3)]
@@ -38,7 +39,7 @@ def publish(lake: Lake, day: dt.date, parts: dict[str, str]) -> None:
 
 
 def test_pending_nights_are_uploaded_with_their_manifest_and_then_no_longer_pending(lake: Lake):
-    mirror = mirror_of(lake)
+    mirror = mirror_of(lake, bucket_access())
     for day in DAYS[:2]:
         publish(lake, day, {"responses-000001.parquet": f"answers of {day}"})
     assert mirror.pending() == DAYS[:2]
@@ -54,11 +55,11 @@ def test_pending_nights_are_uploaded_with_their_manifest_and_then_no_longer_pend
     assert manifest["objects"][key]["size"] == len(f"answers of {DAYS[0]}")
 
     publish(lake, DAYS[2], {"responses-000001.parquet": "x"})
-    assert not_in_bucket(lake, lake.raw_dates()) == {DAYS[2]}
+    assert not_in_bucket(mirror_of(lake, bucket_access()), lake.raw_dates()) == {DAYS[2]}
 
 
 def test_a_night_published_again_replaces_its_objects_in_the_bucket(lake: Lake):
-    mirror = mirror_of(lake)
+    mirror = mirror_of(lake, bucket_access())
     publish(lake, DAYS[0], {"responses-000001.parquet": "a", "responses-000002.parquet": "b"})
     mirror.upload_pending()
     (lake.raw_dir(DAYS[0]) / "responses-000002.parquet").unlink()
@@ -70,10 +71,10 @@ def test_a_night_published_again_replaces_its_objects_in_the_bucket(lake: Lake):
 
 
 def test_a_fresh_directory_restores_whole_partitions_only(lake: Lake, tmp_path: Path):
-    mirror = mirror_of(lake)
+    mirror = mirror_of(lake, bucket_access())
     publish(lake, DAYS[0], {"responses-000001.parquet": "a", "_state/night.json": "{}"})
     mirror.upload_pending()
-    fresh = mirror_of(Lake(tmp_path / "fresh", lake.bucket_url))
+    fresh = mirror_of(Lake(tmp_path / "fresh", lake.bucket_url), bucket_access())
     restored = fresh.restore_nights([DAYS[0]], raw=True, tables=False)
     assert restored.dates == [DAYS[0]] and restored.objects == 2
     assert fresh.lake.raw_dates() == [DAYS[0]]
@@ -87,6 +88,6 @@ def test_an_unreachable_bucket_protects_every_night_and_names_itself(
     for day in DAYS:
         publish(lake, day, {"responses-000001.parquet": "a"})
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nobody
-    assert not_in_bucket(lake, DAYS) == set(DAYS)
+    assert not_in_bucket(mirror_of(lake, bucket_access()), DAYS) == set(DAYS)
     with pytest.raises(BucketError, match=f"bucket {lake.bucket_url}"):
-        mirror_of(lake).bucket.check()
+        mirror_of(lake, bucket_access()).bucket.check()

@@ -12,12 +12,8 @@ import pytest
 from pipelines.lake import Lake
 from pipelines.lake.nightrecord import FINGERPRINT_SCHEMA, write_fingerprints
 from pipelines.lake.pruning import prune, snapshot_dates
-from pipelines.night.retention import (
-    KEEP_NIGHTS_VARIABLE,
-    keep_nights_option,
-    protected_dates,
-    pruned_message,
-)
+from pipelines.night.retention import protected_dates, pruned_message
+from pipelines.ops.settings import KEEP_NIGHTS_VARIABLE, keep_nights_option
 
 DAYS = [dt.date(2026, 11, 20) + dt.timedelta(days=n) for n in range(6)]
 

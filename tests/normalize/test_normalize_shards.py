@@ -14,13 +14,8 @@ from pipelines.lake import Lake
 from pipelines.lake.raw import iter_records
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.normalizer import normalize_snapshot
-from pipelines.normalize.shards import (
-    WORKERS_VARIABLE,
-    badge_shards,
-    normalize_archive,
-    normalize_workers,
-    shard_of,
-)
+from pipelines.normalize.shards import badge_shards, normalize_archive, normalize_workers, shard_of
+from pipelines.ops.settings import WORKERS_VARIABLE, engine_limits
 
 SPEC = ArchiveSpec(customers=120, badges=20, part_customers=60)
 
@@ -66,7 +61,7 @@ def test_a_small_archive_is_normalized_in_one_process(
     archive: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(WORKERS_VARIABLE, "4")
-    assert normalize_workers(archive) == 1
+    assert normalize_workers(archive, engine_limits().normalize_workers) == 1
 
 
 def test_a_malformed_worker_count_is_refused_naming_the_variable(
@@ -74,7 +69,7 @@ def test_a_malformed_worker_count_is_refused_naming_the_variable(
 ) -> None:
     monkeypatch.setenv(WORKERS_VARIABLE, "many")
     with pytest.raises(ValueError, match=f"{WORKERS_VARIABLE} must be .*got 'many'"):
-        normalize_workers(archive)
+        normalize_workers(archive, engine_limits().normalize_workers)
 
 
 def test_badges_are_dealt_to_the_shards_by_their_records(archive: Path) -> None:

@@ -21,15 +21,15 @@ from dagster import (
     op,
 )
 
+from assets.bucket import bucket_restore
 from assets.extract import raw_api_responses
-from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
 from pipelines.definitions import nightly_snapshot
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.ops.alerts import post_alert
 from pipelines.ops.nightly import NIGHTLY_JOB
-from pipelines.ops.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.ops.sensors import nightly_failure_alert, warehouse_freshness_alert
 from pipelines.warehouse.loader import write_snapshot_info
 from tests.ops.conftest import TODAY
@@ -51,11 +51,12 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
 def failed_nightly_run(data_dir: Path, instance: DagsterInstance):
     """A real run of the nightly job that fails: a past date without a raw archive."""
     definitions = Definitions(
-        assets=[raw_api_responses, lake_tables, *warehouse_assets],
+        assets=[bucket_restore, raw_api_responses, *warehouse_assets],
         jobs=[nightly_snapshot],
         resources={
             "capillary_api": CapillaryApiResource(),
             "lake": LakeResource(data_dir=str(data_dir)),
+            "bucket": BucketResource(),
         },
         executor=in_process_executor,
     )
@@ -117,7 +118,8 @@ def publish_snapshot_info(lake: Lake, loaded_at: dt.datetime) -> None:
 
 def freshness_tick(lake: Lake, cursor: str | None) -> str | None:
     context = build_sensor_context(
-        cursor=cursor, resources={"lake": LakeResource(data_dir=str(lake.root))}
+        cursor=cursor,
+        resources={"lake": LakeResource(data_dir=str(lake.root)), "bucket": BucketResource()},
     )
     warehouse_freshness_alert(context)
     return context.cursor

@@ -28,7 +28,7 @@ from tests.ops.processes import (
 from tests.ops.test_services import Night, finished, served_night
 
 # The steps that extract, load and publish a night (one step per asset or multi-asset).
-NIGHT_STEPS = {"raw_api_responses", "lake_tables", "warehouse_tables", "published_warehouse"}
+NIGHT_STEPS = {"bucket_restore", "raw_api_responses", "warehouse_tables", "published_warehouse"}
 Span = tuple[str, float, float]
 DEQUEUE_INTERVAL = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())["run_coordinator"][
     "config"

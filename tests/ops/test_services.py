@@ -32,12 +32,12 @@ from dagster import (
     materialize,
 )
 
+from assets.bucket import bucket_restore
 from assets.extract import raw_api_responses
-from assets.normalize import lake_tables
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB
-from pipelines.ops.resources import CapillaryApiResource, LakeResource
+from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.ops.runs import worker_pid
 from pipelines.sandbox import Faults
 from tests.ops.conftest import TODAY, Api, started_api
@@ -192,7 +192,7 @@ def archive_today(night: Night) -> None:
         return
     api = night.api
     result = materialize(
-        [raw_api_responses, lake_tables, *warehouse_assets],
+        [bucket_restore, raw_api_responses, *warehouse_assets],
         partition_key=TODAY.isoformat(),
         resources={
             "capillary_api": CapillaryApiResource(
@@ -202,6 +202,7 @@ def archive_today(night: Night) -> None:
                 customers_file=str(api.customers_csv),
             ),
             "lake": LakeResource(data_dir=str(night.lake.root)),
+            "bucket": BucketResource(),
         },
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,

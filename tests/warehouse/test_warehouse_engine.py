@@ -2,11 +2,13 @@
 configured with, read back from real connections of the loader."""
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.lake.engine import MEMORY_LIMIT_VARIABLE, THREADS_VARIABLE, usable_cores
+from pipelines.lake.layout import usable_cores
+from pipelines.ops.settings import MEMORY_LIMIT_VARIABLE, THREADS_VARIABLE, engine_limits
 from pipelines.warehouse.loader import load_snapshot, open_staging
 
 DAY = dt.date(2026, 12, 3)
@@ -28,6 +30,7 @@ def test_the_loader_opens_duckdb_with_the_configured_settings(
     monkeypatch.setenv(MEMORY_LIMIT_VARIABLE, "768MiB")
     monkeypatch.setenv(THREADS_VARIABLE, "1")
     write_snapshot(DAY, BADGES)
+    lake = replace(lake, engine=engine_limits())  # the settings, loaded at the edge
 
     report = load_snapshot(lake, DAY)
 
@@ -42,7 +45,7 @@ def test_without_settings_the_build_takes_2gib_and_the_usable_cores(
     monkeypatch.delenv(MEMORY_LIMIT_VARIABLE, raising=False)
     monkeypatch.delenv(THREADS_VARIABLE, raising=False)
     write_snapshot(DAY, BADGES)
-    load_snapshot(lake, DAY)
+    load_snapshot(replace(lake, engine=engine_limits()), DAY)
 
     assert staging_settings(lake) == ("2.0 GiB", usable_cores(), str(lake.spill_dir))
 
@@ -63,4 +66,4 @@ def test_a_malformed_setting_is_refused_naming_the_variable(
     write_snapshot(DAY, BADGES)
 
     with pytest.raises(ValueError, match=f"{variable} must be .*got '{value}'"):
-        load_snapshot(lake, DAY)
+        load_snapshot(replace(lake, engine=engine_limits()), DAY)

@@ -1,8 +1,7 @@
-"""A note, beside the raw archive, that this run already normalized it while extracting.
+"""The record, beside a sealed archive, of the run that normalized it whole while extracting.
 
-The normalize step uses the note only when it comes from the same run: a replay, a
-backfill or a later run normalizes the archive again, unless it takes the note over
-(`adopt_streamed_normalization`: a sealed night published by a later run).
+A sealed night that a later run publishes (`night.tail`) reuses the lake partitions that
+run wrote, with its report, instead of normalizing the archive again.
 """
 
 from __future__ import annotations
@@ -29,18 +28,14 @@ def record_streamed_normalization(raw_dir: Path, run_id: str, report: NormalizeR
 
 
 def streamed_normalization(raw_dir: Path, run_id: str) -> NormalizeReport | None:
-    """The report of this run's streamed normalization, or None when there was none."""
+    """The report of `run_id`'s streamed normalization, or None when there was none."""
     return _report(read_normalized_note(raw_dir, run_id))
 
 
-def adopt_streamed_normalization(raw_dir: Path, run_id: str) -> NormalizeReport | None:
-    """The report of the streamed normalization of the archive by whichever run sealed it,
-    recorded again as `run_id`'s, so its normalize step has nothing left to do; None when
-    the archive was never normalized whole."""
-    report = _report(read_normalized_note(raw_dir, None))
-    if report is not None:
-        record_streamed_normalization(raw_dir, run_id, report)
-    return report
+def sealing_normalization(raw_dir: Path) -> NormalizeReport | None:
+    """The report of the run that normalized the archive whole, whichever run it was; None
+    when the archive was never normalized whole."""
+    return _report(read_normalized_note(raw_dir, None))
 
 
 def _report(note: dict | None) -> NormalizeReport | None:

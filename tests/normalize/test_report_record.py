@@ -1,11 +1,11 @@
-"""The note a night leaves for its normalize step survives the warnings it carries."""
+"""The record a sealed night keeps of its normalization survives the warnings it carries."""
 
 import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from pipelines.normalize.handoff import record_streamed_normalization, streamed_normalization
 from pipelines.normalize.normalizer import NormalizeReport
+from pipelines.normalize.report_record import record_streamed_normalization, streamed_normalization
 
 
 def test_a_report_with_warnings_round_trips_through_the_note(tmp_path: Path) -> None:
