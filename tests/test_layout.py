@@ -113,3 +113,64 @@ def test_no_code_is_generated_and_run():
         and node.func.id in ("exec", "eval", "compile")
     )
     assert running == []
+
+
+# Below the wiring a value of the environment is never read: the settings (`ops.settings`)
+# pass values down. What stays: the crash-point switch, cleared in the normalizer's own
+# processes, and a dbt child process's environment, handed on whole.
+ENVIRONMENT_ALLOWED = {
+    "pipelines.lake.failpoints",
+    "pipelines.normalize.streaming",
+    "pipelines.normalize.shards",
+    "pipelines.warehouse.dbt_project",
+}
+
+
+def _reads_environment(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+            if isinstance(node.value, ast.Name) and node.value.id == "os":
+                return True
+    return False
+
+
+def test_nothing_below_the_wiring_reads_the_environment():
+    readers = sorted(
+        module
+        for module, path in MODULES.items()
+        if _package(module) not in WIRING
+        and not module.startswith("pipelines.sandbox")  # the sandbox is its own program
+        and module not in ENVIRONMENT_ALLOWED
+        and _reads_environment(path)
+    )
+    assert readers == []
+
+
+ASSET_DECORATORS = {"asset", "multi_asset", "dbt_assets"}
+LONGEST_ASSET_BODY = 30
+
+
+def _asset_bodies() -> dict[str, int]:
+    """Lines of each asset function's body (its docstring aside), by `module.function`."""
+    found = {}
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            decorators = {
+                (d.func if isinstance(d, ast.Call) else d).id
+                for d in node.decorator_list
+                if isinstance(d.func if isinstance(d, ast.Call) else d, ast.Name)
+            }
+            if decorators & ASSET_DECORATORS:
+                body = node.body
+                if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                    body = body[1:]
+                found[f"{module}.{node.name}"] = node.end_lineno - body[0].lineno + 1
+    return found
+
+
+def test_every_asset_body_gets_its_resources_calls_the_core_and_translates_in_a_few_lines():
+    bodies = _asset_bodies()
+    assert len(bodies) >= 8
+    assert {name: n for name, n in bodies.items() if n > LONGEST_ASSET_BODY} == {}
