@@ -22,7 +22,7 @@ directory and the space to free.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.extraction import run_extraction
@@ -120,11 +120,11 @@ def _extract(
         on_file=uploads.submit,
     )
     expected = night.plan.total_calls + night.resumed.answered_calls
-    tuning = replace(settings.tuning, remembered_limits=night.remembered_limits)
     return run_extraction(
-        replace(settings, tuning=tuning),
+        settings,
         writer,
         night.rotation.fetch,
+        remembered_limits=night.remembered_limits,
         snapshot_date=night.snapshot_date,
         resumed=night.resumed,
         plan=night.details,
