@@ -18,7 +18,12 @@ import pyarrow as pa
 
 from pipelines.client.rates import Rate
 from pipelines.client.settings import api_host
-from pipelines.extract.incremental import DetailPlan, PreviousSnapshot, previous_snapshot
+from pipelines.extract.incremental import (
+    DetailPlan,
+    PreviousSnapshot,
+    known_details,
+    previous_snapshot,
+)
 from pipelines.extract.planning import (
     DETAILS,
     LIST_TYPES_PER_CUSTOMER,
@@ -102,7 +107,13 @@ def prepare_night(
     if not read_only:
         give_back_leftovers(lake)
     previous = previous_snapshot(lake, snapshot_date)
-    details = DetailPlan(snapshot_date, lake, previous, options.refresh_days, options.full_refresh)
+    details = DetailPlan(
+        snapshot_date,
+        known_details(previous),
+        lake.raw_dates(),
+        options.refresh_days,
+        options.full_refresh,
+    )
     last = _last_night(lake, previous, details, page_size)
     population = population_of(customers, active)
     host = api_host(base_url)
