@@ -54,23 +54,23 @@ def child(args: argparse.Namespace) -> int:
     from pipelines.extract.customers import load_customers
     from pipelines.night.night import run_night
     from pipelines.night.options import NightOptions
-    from pipelines.night.plan import prepare_night
+    from pipelines.night.planner import Population
+    from pipelines.night.prepare import prepare_night
 
     day = dt.date.fromisoformat(args.date)
     settings = ApiSettings(args.base_url, args.username, os.environ[PASSWORD_VARIABLE])
     options = NightOptions(rotation_nights=args.rotation_nights, night_hours=args.night_hours)
     lake = Lake(Path(args.data))
     active = load_customers(Path(args.active)) if args.active else []
-    night = prepare_night(
-        lake,
+    population = Population.of(
         day,
         load_customers(Path(args.customers_csv)),
         active,
         settings.base_url,
         parse_rate_limits(args.budget),
         settings.tuning.page_size,
-        options,
     )
+    night = prepare_night(lake, population, options)
     outcome = run_night(settings, night, options)
     files = (lake.table_dir("customer_badges", day) / "*.parquet").as_posix()
     with duckdb.connect() as con:

@@ -64,15 +64,17 @@ def measure(
     csv = workdir / "customers.csv"
     faults = Faults(rate_limit=limit, retry_after=retry_after)
     with SandboxProcess(customers, 80, 7, credentials, faults, customers_csv=csv) as sandbox:
-        tuning = ClientTuning(
-            rate_limits=parse_rate_limits(limit) if stated else {},
-            remembered_limits=found if remembering else {},
-        )
+        tuning = ClientTuning(rate_limits=parse_rate_limits(limit) if stated else {})
         settings = ApiSettings(
             sandbox.base_url, credentials.username, credentials.password, tuning=tuning
         )
         with tempfile.TemporaryDirectory(dir=workdir) as raw:
-            report = extract_to_archive(settings, load_customers(csv), Path(raw))
+            report = extract_to_archive(
+                settings,
+                load_customers(csv),
+                Path(raw),
+                remembered_limits=found if remembering else {},
+            )
     rate = parse_rate(limit).per_second
     ideal = max(count / rate for count in report.calls.values())
     return Outcome(

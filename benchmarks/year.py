@@ -48,7 +48,8 @@ from pipelines.lake.sql import sql_string
 from pipelines.lake.tables import TABLES
 from pipelines.night.night import run_night
 from pipelines.night.options import NightOptions
-from pipelines.night.plan import prepare_night
+from pipelines.night.planner import Population
+from pipelines.night.prepare import prepare_night
 from pipelines.night.retention import retain
 from pipelines.sandbox import SandboxCredentials, SandboxServer, generate_org
 from pipelines.warehouse.history import (
@@ -91,9 +92,10 @@ def one_night(
     history's rows."""
     started, cpu = time.perf_counter(), cpu_seconds()
     options = NightOptions()
-    night = prepare_night(
-        lake, day, customers, active, settings.base_url, {}, settings.tuning.page_size, options
+    population = Population.of(
+        day, customers, active, settings.base_url, page_size=settings.tuning.page_size
     )
+    night = prepare_night(lake, population, options)
     run_night(settings, night, options)
     load_snapshot(lake, day)
     with open_staging(lake, day) as con:

@@ -42,6 +42,7 @@ from pipelines.client.errors import (
     AuthenticationFailed,
     RetryableError,
 )
+from pipelines.client.rates import Rate
 from pipelines.client.senders import Sender, open_sender
 from pipelines.client.settings import ApiSettings
 from pipelines.client.throttle import Throttles
@@ -91,12 +92,16 @@ def _vendor_error(data: Any) -> tuple[str | None, str | None]:
 
 
 class ApiClient:
-    def __init__(self, settings: ApiSettings) -> None:
+    def __init__(
+        self, settings: ApiSettings, remembered_limits: Mapping[str, Rate] | None = None
+    ) -> None:
+        """`remembered_limits`: per API, the limit an earlier night measured at this host,
+        started at instead of finding it again (a stated `rate_limits` entry wins)."""
         tuning = settings.tuning
         self.settings = settings
         self.stats = ClientStats()
         self.throttles = Throttles(
-            tuning.rate_limits, tuning.concurrency, remembered=tuning.remembered_limits
+            tuning.rate_limits, tuning.concurrency, remembered=remembered_limits
         )
         self.breaker = CircuitBreaker(settings.base_url)
         self._slots = asyncio.Semaphore(tuning.concurrency)

@@ -14,9 +14,6 @@ TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpx")
 class ClientTuning:
     concurrency: int = 32  # requests in flight, all APIs together
     rate_limits: dict[str, Rate] = field(default_factory=dict)  # per API; absent = find it
-    # per API: the limit an earlier night measured at this host, started at instead of
-    # finding it again (a stated `rate_limits` entry wins)
-    remembered_limits: dict[str, Rate] = field(default_factory=dict)
     page_size: int = 50
     timeout_seconds: float = 30.0
     max_attempts: int = 6  # per call, for 5xx, transport failures and broken bodies (not 429)

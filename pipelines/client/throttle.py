@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from pipelines.client.pacer import Pacer
 from pipelines.client.rates import Rate
@@ -271,7 +271,7 @@ class Throttles:
         budgets: dict[str, Rate],
         max_in_flight: int,
         clock: Callable[[], float] = time.monotonic,
-        remembered: dict[str, Rate] | None = None,
+        remembered: Mapping[str, Rate] | None = None,
     ) -> None:
         self._budgets = budgets
         self._max_in_flight = max_in_flight

@@ -49,7 +49,7 @@ import datetime as dt
 import hashlib
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,28 +139,33 @@ def previous_snapshot(lake: Lake, snapshot_date: dt.date) -> PreviousSnapshot | 
     return None
 
 
+def known_details(previous: PreviousSnapshot | None) -> dict[PairKey, tuple[str, dt.date]]:
+    """The last snapshot's fingerprints: pair -> (fingerprint, the night it was fetched)."""
+    return read_fingerprints(previous.raw_dir) if previous else {}
+
+
 class DetailPlan:
-    """Decides fetch-or-reuse per pair against the last snapshot's fingerprints."""
+    """Decides fetch-or-reuse per pair against the last snapshot's fingerprints (`known`:
+    pair -> its fingerprint and the night its detail was fetched); `archived` holds the
+    dates whose archive is there to copy a detail from."""
 
     def __init__(
         self,
         snapshot_date: dt.date,
-        lake: Lake,
-        previous: PreviousSnapshot | None,
+        known: Mapping[PairKey, tuple[str, dt.date]],
+        archived: Collection[dt.date],
         refresh_days: int = 7,
         full_refresh: bool = False,
     ) -> None:
         if refresh_days < 1:
             raise ValueError(f"refresh_days must be at least 1, got {refresh_days}")
         self.snapshot_date = snapshot_date
-        self.lake = lake
-        self.previous = previous
         self.full_refresh = full_refresh
         self.refresh_days = refresh_days
         self._today_slot = snapshot_date.toordinal() % refresh_days
-        self._known = read_fingerprints(previous.raw_dir) if previous else {}
-        self._crowded = crowded_nights((night for _, night in self._known.values()), refresh_days)
-        self._archived: dict[dt.date, bool] = {}
+        self._known = known
+        self._archived = frozenset(archived)
+        self._crowded = crowded_nights((night for _, night in known.values()), refresh_days)
         self._active: set[CustomerKey] = set()
         self._for_badge: set[PairKey] = set()  # fetched to stand for their badge tonight
 
@@ -206,9 +211,7 @@ class DetailPlan:
 
     def has_archive(self, day: dt.date) -> bool:
         """Whether the archive of `day` is there to copy a detail from."""
-        if day not in self._archived:
-            self._archived[day] = self.lake.raw_dir(day).is_dir()
-        return self._archived[day]
+        return day in self._archived
 
 
 def seal_detail_state(

@@ -1,7 +1,8 @@
 """One night, top to bottom: plan, extract, normalize, gate, seal, publish.
 
-1. Plan (`plan.prepare_night`, before `run_night`): who is fetched tonight, which details
-   may be reused, what an earlier attempt of the night already has, the calls it takes.
+1. Plan (`prepare.prepare_night`, before `run_night`, deciding with the pure `planner`):
+   who is fetched tonight, which details may be reused, what an earlier attempt of the
+   night already has, the calls it takes.
 2. Extract: every call's answer into the night's checkpoint (`snapshot_date=D.building/`);
    each checkpoint is handed to the normalizer too, which writes temporary partitions of
    every table in a second process meanwhile.
@@ -22,7 +23,7 @@ directory and the space to free.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.extraction import run_extraction
@@ -36,7 +37,7 @@ from pipelines.lake.mirror import CheckpointUploads, Mirror, mark_pending
 from pipelines.lake.nightrecord import NightNote
 from pipelines.lake.space import disk_full, is_disk_full
 from pipelines.night.options import NightOptions
-from pipelines.night.plan import PreparedNight
+from pipelines.night.prepare import PreparedNight
 from pipelines.night.seal import seal
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VolumeCheck, check_volume, volume_of_files, volume_of_warehouse
@@ -123,11 +124,11 @@ def _extract(
         on_file=uploads.submit,
     )
     expected = night.plan.total_calls + night.resumed.answered_calls
-    tuning = replace(settings.tuning, remembered_limits=night.remembered_limits)
     return run_extraction(
-        replace(settings, tuning=tuning),
+        settings,
         writer,
         night.rotation.fetch,
+        remembered_limits=night.remembered_limits,
         snapshot_date=night.snapshot_date,
         resumed=night.resumed,
         plan=night.details,

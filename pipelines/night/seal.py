@@ -18,7 +18,8 @@ from pipelines.extract.outcome import ExtractReport
 from pipelines.extract.rotation import Rotation
 from pipelines.lake.checkpoint import Checkpoint
 from pipelines.lake.nightrecord import NightNote, not_fetched_tonight
-from pipelines.night.plan import PreparedNight, found_or_achieved_rates
+from pipelines.night.planner import found_or_achieved_rates
+from pipelines.night.prepare import PreparedNight
 from pipelines.normalize.carry import CarryForward
 from pipelines.normalize.streaming import StreamingNormalizer
 

@@ -19,7 +19,8 @@ from pipelines.extract.customers import load_customers
 from pipelines.lake import Lake
 from pipelines.lake.keys import CustomerRef
 from pipelines.night.options import NightOptions
-from pipelines.night.plan import PreparedNight, prepare_night
+from pipelines.night.planner import Population
+from pipelines.night.prepare import PreparedNight, prepare_night
 
 
 @dataclass(frozen=True)
@@ -117,15 +118,17 @@ def prepare_source_night(
     read_only: bool = False,
 ) -> PreparedNight:
     """`prepare_night` for a source's customers, API and limits."""
+    return prepare_night(lake, _population(snapshot_date, source), options, read_only)
+
+
+def _population(snapshot_date: dt.date, source: Source) -> Population:
+    """Tonight's customers of a source, and its API with its stated limits and page size."""
     tuning = source.settings.tuning
-    return prepare_night(
-        lake,
+    return Population.of(
         snapshot_date,
         source.customers,
         source.active_customers,
         source.settings.base_url,
         tuning.rate_limits,
         tuning.page_size,
-        options,
-        read_only=read_only,
     )

@@ -21,7 +21,8 @@ from pipelines.lake import Lake
 from pipelines.lake.tables import CUSTOMER_TABLES, TABLES
 from pipelines.night.night import run_night
 from pipelines.night.options import NightOptions
-from pipelines.night.plan import prepare_night
+from pipelines.night.planner import Population
+from pipelines.night.prepare import prepare_night
 from pipelines.sandbox import SandboxApiError, generate_org
 from pipelines.warehouse.checks import list_totals, run_all_checks
 from pipelines.warehouse.loader import load_snapshot, open_staging
@@ -42,7 +43,8 @@ def run_simulated_night(
     )
     options = NightOptions(rotation_nights=nights, full_refresh=full_refresh)
     customers = load_customers(pipeline.customers_csv)
-    night = prepare_night(lake, day, customers, list(active), settings.base_url, {}, 10, options)
+    population = Population.of(day, customers, list(active), settings.base_url, page_size=10)
+    night = prepare_night(lake, population, options)
     return night, run_night(settings, night, options)
 
 

@@ -9,6 +9,7 @@ from pipelines.extract.incremental import (
     PreviousSnapshot,
     entries_digest,
     fingerprint,
+    known_details,
     meta_stamp,
     refresh_slot,
     seal_detail_state,
@@ -63,9 +64,14 @@ CUSTOMERS = [CustomerRef(str(1000 + i)) for i in range(70)]
 START = dt.date(2026, 3, 2)
 
 
+def detail_plan(day: dt.date, lake: Lake, previous, **options) -> DetailPlan:
+    """The plan a night makes: the last snapshot's fingerprints, the archives there are."""
+    return DetailPlan(day, known_details(previous), lake.raw_dates(), **options)
+
+
 def night_of(lake: Lake, day: dt.date, previous, refresh_days, print_of, full_refresh=False):
     """One night's decisions, recorded and sealed as a run does; returns customers fetched."""
-    plan = DetailPlan(day, lake, previous, refresh_days=refresh_days, full_refresh=full_refresh)
+    plan = detail_plan(day, lake, previous, refresh_days=refresh_days, full_refresh=full_refresh)
     archive = lake.raw_dir(day)
     writer = CheckpointWriter(archive)
     fetched = []
@@ -135,11 +141,11 @@ def test_a_pair_whose_archive_is_gone_is_fetched_again(tmp_path):
     lake = Lake(tmp_path)
     _, previous = night_of(lake, START, None, 1000, lambda c: "same")
     next_day = START + dt.timedelta(days=1)
-    plan = DetailPlan(next_day, lake, previous, refresh_days=1000)
+    plan = detail_plan(next_day, lake, previous, refresh_days=1000)
     assert plan.reusable(("1000", "id", "b1"), "same")
     lake.raw_dir(START).rename(tmp_path / "moved-away")
     moved = PreviousSnapshot(START, tmp_path / "moved-away")
-    assert not DetailPlan(next_day, lake, moved, refresh_days=1000).reusable(
+    assert not detail_plan(next_day, lake, moved, refresh_days=1000).reusable(
         ("1000", "id", "b1"), "same"
     )
 
@@ -147,7 +153,7 @@ def test_a_pair_whose_archive_is_gone_is_fetched_again(tmp_path):
 def test_full_refresh_reuses_nothing(tmp_path):
     lake = Lake(tmp_path)
     _, previous = night_of(lake, START, None, 7, lambda c: "same")
-    plan = DetailPlan(START + dt.timedelta(days=1), lake, previous, full_refresh=True)
+    plan = detail_plan(START + dt.timedelta(days=1), lake, previous, full_refresh=True)
     assert not any(plan.reusable((c.customer_id, "id", "b1"), "same") for c in CUSTOMERS)
 
 
@@ -158,7 +164,7 @@ def due_pairs(plan: DetailPlan) -> list[str]:
 def test_active_customers_pairs_are_due_and_each_badge_gets_one_detail_a_night(tmp_path):
     lake = Lake(tmp_path)
     _, previous = night_of(lake, START, None, 1000, lambda c: "same")
-    plan = DetailPlan(START + dt.timedelta(days=1), lake, previous, refresh_days=1000)
+    plan = detail_plan(START + dt.timedelta(days=1), lake, previous, refresh_days=1000)
     everyone = {c.key for c in CUSTOMERS}
     assert due_pairs(plan) == []
 
