@@ -27,7 +27,7 @@ from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
-from pipelines.ops.night_step import ArchiveMissing, ExtractedNight, extract_and_normalize
+from pipelines.ops.night_step import ArchiveMissing, ExtractedNight, NightStep
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 
@@ -92,9 +92,8 @@ def raw_api_responses(
     request = night_request(context, config)
     here = lake.lake
     try:
-        night = extract_and_normalize(
-            request, here, bucket.mirror(here), capillary_api, ProgressLog(context)
-        )
+        step = NightStep(here, bucket.mirror(here), capillary_api, ProgressLog(context))
+        night = step.extract_and_normalize(request)
     except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
     if night.summary is None:

@@ -101,7 +101,7 @@ def one_night(
     with open_staging(lake, day) as con:
         rows = build_history(con, lake, day)
     publish(lake, day)
-    retain(lake, keep_days)
+    retain(lake, keep_days, mirror=None)
     return time.perf_counter() - started, cpu_seconds() - cpu, sum(rows.values())
 
 

@@ -127,11 +127,13 @@ ENVIRONMENT_ALLOWED = {
 
 
 def _reads_environment(path: Path) -> bool:
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
-            if isinstance(node.value, ast.Name) and node.value.id == "os":
-                return True
-    return False
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr in ("environ", "getenv", "environb")
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+        for node in ast.walk(ast.parse(path.read_text()))
+    )
 
 
 def test_nothing_below_the_wiring_reads_the_environment():

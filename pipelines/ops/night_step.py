@@ -77,70 +77,68 @@ def restore_before_night(request: NightRequest, lake: Lake, mirror: Mirror | Non
     return mirror.bring_up_to_date(date, options.refresh_days, options.restart)
 
 
-def extract_and_normalize(
-    request: NightRequest,
-    lake: Lake,
-    mirror: Mirror | None,
-    api: CapillaryApiResource,
-    log: StepLog,
-) -> ExtractedNight:
-    """The night's raw archive and lake tables: rebuilt from the archive, published from a
-    sealed tail, or extracted and normalized tonight."""
-    if request.from_archive:
-        return _rebuild(request.snapshot_date, lake, log)
-    with naming_damaged_files(lake):
-        tail = None if request.options.restart else resume_sealed_tail(lake, request.snapshot_date)
-    if tail is not None:
-        return _sealed(tail, log)
-    return _tonight(request, lake, mirror, api, log)
+@dataclass
+class NightStep:
+    """The extract-and-normalize step over its lake, bucket, API and log."""
 
+    lake: Lake
+    mirror: Mirror | None
+    api: CapillaryApiResource
+    log: StepLog
 
-def _rebuild(snapshot_date: dt.date, lake: Lake, log: StepLog) -> ExtractedNight:
-    raw_dir = lake.raw_dir(snapshot_date)
-    if not raw_dir.exists():
-        pruned = pruned_message(lake, snapshot_date)
-        raise ArchiveMissing(pruned or PAST_WITHOUT_ARCHIVE.format(date=snapshot_date))
-    log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
-    with naming_damaged_files(lake):
-        normalized = normalize_archive(raw_dir, lake, snapshot_date)
-    return ExtractedNight(normalized, VolumeCheck(True, "rebuilt from the archive: not compared"))
+    def extract_and_normalize(self, request: NightRequest) -> ExtractedNight:
+        """The night's raw archive and lake tables: rebuilt from the archive, published
+        from a sealed tail, or extracted and normalized tonight."""
+        if request.from_archive:
+            return self._rebuild(request.snapshot_date)
+        with naming_damaged_files(self.lake):
+            restart = request.options.restart
+            tail = None if restart else resume_sealed_tail(self.lake, request.snapshot_date)
+        if tail is not None:
+            return self._sealed(tail)
+        return self._tonight(request)
 
+    def _rebuild(self, snapshot_date: dt.date) -> ExtractedNight:
+        raw_dir = self.lake.raw_dir(snapshot_date)
+        if not raw_dir.exists():
+            pruned = pruned_message(self.lake, snapshot_date)
+            raise ArchiveMissing(pruned or PAST_WITHOUT_ARCHIVE.format(date=snapshot_date))
+        self.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
+        with naming_damaged_files(self.lake):
+            normalized = normalize_archive(raw_dir, self.lake, snapshot_date)
+        volume = VolumeCheck(True, "rebuilt from the archive: not compared")
+        return ExtractedNight(normalized, volume)
 
-def _sealed(tail: SealedTail, log: StepLog) -> ExtractedNight:
-    for warning in tail.warnings:
-        log.warning(warning)
-    log.info(tail.describe())
-    volume = VolumeCheck(True, "passed when the night was sealed: not compared again")
-    summary = NightSummary.of_sealed(tail.note, tail.warnings)
-    return ExtractedNight(tail.normalized, volume, summary, tail.warnings)
+    def _sealed(self, tail: SealedTail) -> ExtractedNight:
+        for warning in tail.warnings:
+            self.log.warning(warning)
+        self.log.info(tail.describe())
+        volume = VolumeCheck(True, "passed when the night was sealed: not compared again")
+        summary = NightSummary.of_sealed(tail.note, tail.warnings)
+        return ExtractedNight(tail.normalized, volume, summary, tail.warnings)
 
-
-def _tonight(
-    request: NightRequest,
-    lake: Lake,
-    mirror: Mirror | None,
-    api: CapillaryApiResource,
-    log: StepLog,
-) -> ExtractedNight:
-    snapshot_date, options = request.snapshot_date, request.options
-    with naming_damaged_files(lake):
-        warnings = heal_last_night(lake, snapshot_date)
-    for warning in warnings:
-        log.warning(warning)
-    with naming_damaged_files(lake), api.open(request.rate_limit) as source:
-        night = prepare_source_night(lake, snapshot_date, source, options)
-        for warning in night.resumed.warnings:
+    def _tonight(self, request: NightRequest) -> ExtractedNight:
+        lake, log = self.lake, self.log
+        snapshot_date, options = request.snapshot_date, request.options
+        with naming_damaged_files(lake):
+            warnings = heal_last_night(lake, snapshot_date)
+        for warning in warnings:
             log.warning(warning)
-        warnings += night.resumed.warnings
-        where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
-        log.info(f"extracting from {where}\n{night.plan.describe()}")
-        try:
-            outcome = run_night(
-                source.settings, night, options, mirror, lambda f: log.info(f.describe())
-            )
-        except VolumeRefused as refused:
-            refused.summary.file_warnings = warnings
-            return ExtractedNight(None, refused.check, refused.summary, warnings)
-    record_streamed_normalization(lake.raw_dir(snapshot_date), request.run_id, outcome.normalized)
-    outcome.summary.file_warnings = warnings
-    return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary, warnings)
+        with naming_damaged_files(lake), self.api.open(request.rate_limit) as source:
+            night = prepare_source_night(lake, snapshot_date, source, options)
+            for warning in night.resumed.warnings:
+                log.warning(warning)
+            warnings += night.resumed.warnings
+            where = "the embedded sandbox" if source.is_sandbox else source.settings.base_url
+            log.info(f"extracting from {where}\n{night.plan.describe()}")
+            try:
+                outcome = run_night(
+                    source.settings, night, options, self.mirror, lambda f: log.info(f.describe())
+                )
+            except VolumeRefused as refused:
+                refused.summary.file_warnings = warnings
+                return ExtractedNight(None, refused.check, refused.summary, warnings)
+        raw_dir = lake.raw_dir(snapshot_date)
+        record_streamed_normalization(raw_dir, request.run_id, outcome.normalized)
+        outcome.summary.file_warnings = warnings
+        return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary, warnings)
