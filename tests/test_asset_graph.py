@@ -61,7 +61,7 @@ def test_every_asset_of_the_night_is_in_the_night_pool():
 
 def test_every_stage_group_is_present():
     rendered = render_asset_graph()
-    for group in ("extract", "normalize", "warehouse", "analytics"):
+    for group in ("bucket", "extract", "normalize", "warehouse", "analytics", "retention"):
         assert f"[group {group}]" in rendered
 
 
