@@ -292,7 +292,7 @@ def bucket_state(lake: Lake, access: BucketAccess) -> tuple[bool, str] | None:
     if not lake.bucket_url:
         return None
     try:
-        mirror = Mirror(lake, Bucket.from_url(lake.bucket_url, access))
+        mirror = mirror_of(lake, access)
         mirror.bucket.check()
         pending = mirror.pending()
     except BucketError as error:

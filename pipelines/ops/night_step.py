@@ -5,7 +5,7 @@ the archive, or the publish of a sealed tail)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from pipelines.lake import Lake
@@ -58,15 +58,12 @@ class ExtractedNight:
     normalized: NormalizeReport | None
     volume: VolumeCheck
     summary: NightSummary | None = None
-    file_warnings: list[str] = field(default_factory=list)
 
 
-def restore_before_night(request: NightRequest, lake: Lake, mirror: Mirror | None) -> list[str]:
+def restore_before_night(request: NightRequest, lake: Lake, mirror: Mirror) -> list[str]:
     """What the night needs from the bucket, brought here before its first call; raises
     BucketError, and nothing is called."""
     date = request.snapshot_date
-    if mirror is None:
-        return []
     if request.from_archive:
         if lake.raw_dir(date).exists():
             return []
@@ -115,7 +112,7 @@ class NightStep:
         self.log.info(tail.describe())
         volume = VolumeCheck(True, "passed when the night was sealed: not compared again")
         summary = NightSummary.of_sealed(tail.note, tail.warnings)
-        return ExtractedNight(tail.normalized, volume, summary, tail.warnings)
+        return ExtractedNight(tail.normalized, volume, summary)
 
     def _tonight(self, request: NightRequest) -> ExtractedNight:
         lake, log = self.lake, self.log
@@ -137,8 +134,8 @@ class NightStep:
                 )
             except VolumeRefused as refused:
                 refused.summary.file_warnings = warnings
-                return ExtractedNight(None, refused.check, refused.summary, warnings)
+                return ExtractedNight(None, refused.check, refused.summary)
         raw_dir = lake.raw_dir(snapshot_date)
         record_streamed_normalization(raw_dir, request.run_id, outcome.normalized)
         outcome.summary.file_warnings = warnings
-        return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary, warnings)
+        return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,24 +40,6 @@ KEEP_NIGHTS_VARIABLE = "BADGES_KEEP_NIGHTS"
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 _SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Settings:
-    lake: Lake  # the data directory, its bucket's URL and the engines' limits
-    bucket: BucketAccess  # how the bucket is reached
-    night: NightOptions  # a night's window, gates and checkpoint interval
-    keep_nights: int  # local retention
-
-
-def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
-    """Every setting from the environment; raises ValueError naming a malformed variable."""
-    return Settings(
-        lake_settings(environ),
-        bucket_access(environ),
-        night_options(environ=environ),
-        keep_nights_option(None, environ),
-    )
 
 
 def lake_settings(environ: Mapping[str, str] = os.environ) -> Lake:
