@@ -82,6 +82,16 @@ DETAIL_FETCHED_ON = _c(
 )
 
 
+def _derived(key: str, what: str, when: str) -> Column:
+    return _c(
+        "key_derived",
+        B,
+        f"True when the {what} came without its id: {key} is then derived from what it "
+        f"carries, `~<customer_id>:<badge_id>:<{when} or its event time, in microseconds>:"
+        "<position in the list>`.",
+    )
+
+
 def _expiry(prefix: str, what: str) -> tuple[Column, ...]:
     return (
         _c(f"{prefix}_expiry_type", S, f"{what} expiry: RELATIVE, ABSOLUTE or NEVER."),
@@ -276,7 +286,8 @@ BADGE_ISSUALS = Table(
         DETAIL_FETCHED_ON,
         *CUSTOMER,
         BADGE_ID,
-        _c("issue_id", S, "Issual id."),
+        _c("issue_id", S, "Issual id (issueId), or derived when the vendor sent none."),
+        _derived("issue_id", "issual", "issued_at"),
         _c("issued_at", TIMESTAMP, "When the badge was issued."),
         _c("issued_status", S, "ACTIVE, REVOKED or EXPIRED."),
         _c("issue_expires_at", TIMESTAMP, "When the issual expires."),
@@ -297,7 +308,8 @@ BADGE_EARNS = Table(
         DETAIL_FETCHED_ON,
         *CUSTOMER,
         BADGE_ID,
-        _c("earn_id", S, "Earn id."),
+        _c("earn_id", S, "Earn id (earnId), or derived when the vendor sent none."),
+        _derived("earn_id", "earn", "earned_at"),
         _c("earned_at", TIMESTAMP, "When the badge was earned."),
         _c("earn_event_at", TIMESTAMP, "When the event behind the earn happened."),
         _c("earn_expires_at", TIMESTAMP, "When the earn expires."),

@@ -19,7 +19,6 @@ classified once (bounded memo): a night pays one hash of the text per row with a
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +29,10 @@ from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDP
 from pipelines.lake.tables import (
     BADGE_CLAIMS,
     BADGE_CONSTRAINTS,
+    BADGE_CUSTOM_FIELDS,
     BADGE_EARNS,
     BADGE_ISSUALS,
+    BADGE_OWNERS,
     BADGES,
     CUSTOMER_BADGE_CONSTRAINTS,
     CUSTOMER_BADGE_DETAILS,
@@ -39,10 +40,12 @@ from pipelines.lake.tables import (
 )
 from pipelines.normalize import constraints as c
 from pipelines.normalize import mappings as m
+from pipelines.normalize.coverage import Coverage
 from pipelines.normalize.fields import Converted, Field, as_integer
 from pipelines.normalize.reader import parse_json, sample_of
+from pipelines.normalize.second_names import SECOND_NAMES, SecondName
 
-NEW_KEY, WRONG_TYPE = "new key", "wrong type"
+NEW_KEY, WRONG_TYPE, DISAGREEMENT = "new key", "wrong type", "disagreement"
 
 _EXPIRIES = ("earnedBadgeExpiry", "earnExpiry", "issuedBadgeExpiry", "issueExpiry")
 # Documented keys (the vendor's examples) that no column maps: they stay in `extra` by
@@ -181,9 +184,15 @@ PAGINATION = ObjectShape(
     f"{_LIST}.pagination", dict.fromkeys(("page", "size", "total", "totalPages"), as_integer)
 )
 _PAGE_KEYS = ("badges", "pagination")
+# The source path of the objects (or strings, or map entries) each table's rows come from.
+OBJECT_PATHS: dict[str, str] = {
+    **{table: shape.path for table, shape in SHAPES.items()},
+    BADGE_OWNERS.name: f"{_META}.ownership.restrictedToOwners[]",
+    BADGE_CUSTOM_FIELDS.name: f"{_META}.customFields",
+}
 TABLE_OF_PATH: dict[str, str] = {
     _LIST: CUSTOMER_BADGES.name,  # a list page's own keys
-    **{shape.path: table for table, shape in SHAPES.items()},
+    **{path: table for table, path in OBJECT_PATHS.items()},
     **{s.path: table for table, shapes in CONSTRAINT_SHAPES.items() for s in shapes.values()},
 }
 
@@ -193,18 +202,21 @@ _MEMO_ENTRIES = 8192
 
 def table_of_path(path: str) -> str | None:
     """The table whose rows come from the object at the start of `path`."""
-    best = max((p for p in TABLE_OF_PATH if path.startswith(f"{p}.")), key=len, default=None)
+    best = max(
+        (p for p in TABLE_OF_PATH if path == p or path.startswith(f"{p}.")), key=len, default=None
+    )
     return TABLE_OF_PATH[best] if best else None
 
 
 class DriftTracker:
-    """Counts new keys and wrong types into the report's Counters, with a sample per path."""
+    """Counts new keys, wrong types and disagreements into the report's Counters, with a
+    sample per path, and how well each kind of object fits the contract (`Coverage`)."""
 
-    def __init__(
-        self, new_keys: Counter[str], wrong_types: Counter[str], samples: dict[str, str]
-    ) -> None:
-        self.new_keys, self.wrong_types, self.samples = new_keys, wrong_types, samples
-        self._memo: dict[str, dict[str, list[Finding]]] = {}
+    def __init__(self, report: Any) -> None:
+        self.new_keys, self.wrong_types = report.new_keys, report.wrong_types
+        self.disagreements, self.samples = report.disagreements, report.drift_samples
+        self.coverage = Coverage(report)
+        self._memo: dict[str, dict[str, Classified]] = {}
 
     def track(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Counts the drift of `rows` of `table` (tables without a shape are skipped)."""
@@ -212,14 +224,22 @@ class DriftTracker:
         by_level = CONSTRAINT_SHAPES.get(table)
         if shape is None and by_level is None:
             return
+        seconds = SECOND_NAMES.get(table, {})
+        coverage = self.coverage
+        if shape is not None:
+            coverage.count(shape.path, table, rows)
         for row in rows:
-            extra = row.get("extra")
-            if extra is None:
-                continue
             if by_level is not None:
                 shape = by_level.get(row.get("constraint_level"))  # type: ignore[arg-type]
-            if shape is not None:
-                self._count(self._findings(shape, extra))
+                if shape is not None:
+                    coverage.count(shape.path, table, (row,))
+            extra = row.get("extra")
+            if extra is None or shape is None:
+                continue
+            fixed, dependent = self._findings(shape, seconds, extra)
+            self._count(fixed)
+            if dependent:
+                self._count(_beside_columns(dependent, row))
 
     def track_list_page(self, data: dict[str, Any]) -> None:
         """Counts a list page's own keys beside `badges` and those of its `pagination`."""
@@ -235,28 +255,72 @@ class DriftTracker:
             findings.append((WRONG_TYPE, PAGINATION.path, sample_of(pagination)))
         self._count(findings)
 
-    def _findings(self, shape: ObjectShape, extra: str) -> list[Finding]:
+    def _findings(
+        self, shape: ObjectShape, seconds: dict[str, SecondName], extra: str
+    ) -> Classified:
         memo = self._memo.setdefault(shape.path, {})
         found = memo.get(extra)
         if found is None:
             if len(memo) >= _MEMO_ENTRIES:
                 memo.clear()
-            found = memo[extra] = _classify(shape, extra)
+            found = memo[extra] = _classify(shape, seconds, extra)
         return found
 
     def _count(self, findings: list[Finding]) -> None:
+        counters = {
+            NEW_KEY: self.new_keys,
+            WRONG_TYPE: self.wrong_types,
+            DISAGREEMENT: self.disagreements,
+        }
         for kind, path, sample in findings:
-            counter = self.new_keys if kind == NEW_KEY else self.wrong_types
-            counter[path] += 1
+            counters[kind][path] += 1
             self.samples.setdefault(path, sample)
 
 
-def _classify(shape: ObjectShape, extra: str) -> list[Finding]:
+# A second name in extra: column, is a twin, converter, value, its kind were the column
+# null, path, sample
+Dependent = tuple[str, bool, Callable[[Any], Converted], Any, str | None, str, str]
+Classified = tuple[list[Finding], list[Dependent]]
+
+
+def _beside_columns(dependent: list[Dependent], row: dict[str, Any]) -> list[Finding]:
+    """Findings of second names: beside a column holding a value, a twin left in extra (one
+    of text) or an alias saying otherwise disagrees; beside a null column, each is what
+    the shape makes of it."""
+    found = []
+    for column, is_twin, convert, value, unread_kind, path, sample in dependent:
+        held = row.get(column)
+        kind = unread_kind
+        if held is not None:
+            if is_twin:
+                kind = DISAGREEMENT if type(value) is str and value else WRONG_TYPE
+            else:
+                converted, problem = convert(value)
+                if problem == WRONG_TYPE:
+                    kind = WRONG_TYPE
+                else:
+                    kind = None if problem is None and converted == held else DISAGREEMENT
+        if kind is not None:
+            found.append((kind, path, sample))
+    return found
+
+
+def _classify(shape: ObjectShape, seconds: dict[str, SecondName], extra: str) -> Classified:
     try:
         values = parse_json(extra)
     except orjson.JSONDecodeError:
-        return []
-    return _classify_object(shape, values) if isinstance(values, dict) else []
+        return [], []
+    if not isinstance(values, dict):
+        return [], []
+    if not seconds.keys() & values.keys():
+        return _classify_object(shape, values), []
+    fixed = _classify_object(shape, {k: v for k, v in values.items() if k not in seconds})
+    dependent = [
+        (*seconds[key], value, shape.classify(key, value), shape.source_path(key), sample_of(value))
+        for key, value in values.items()
+        if key in seconds and value is not None
+    ]
+    return fixed, dependent
 
 
 def _classify_object(shape: ObjectShape, values: dict[str, Any]) -> list[Finding]:
@@ -265,3 +329,12 @@ def _classify_object(shape: ObjectShape, values: dict[str, Any]) -> list[Finding
         for key, value in values.items()
         if (kind := shape.classify(key, value)) is not None
     ]
+
+
+def object_path(table: str, row: dict[str, Any]) -> str:
+    """The source path of the object `row` came from (a constraint's: its array's)."""
+    by_level = CONSTRAINT_SHAPES.get(table)
+    if by_level is not None:
+        shape = by_level.get(row.get("constraint_level"))  # type: ignore[arg-type]
+        return shape.path if shape is not None else table
+    return OBJECT_PATHS.get(table, table)

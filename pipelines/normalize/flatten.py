@@ -2,9 +2,10 @@
 
 Each returns `{table name: [row, ...]}` with the column names of `pipelines.lake.tables`,
 `snapshot_date` filled in, timestamps as int microseconds UTC and `extra` as JSON
-text (or None) holding every source key no column maps. An item no row can be keyed on
-(a list entry that is not an object or has no badge id, an issual or earn without its
-id) is a row of `extract_errors` naming it instead. No I/O happens here.
+text (or None) holding every source key no column maps. An issual or earn without its id
+is keyed on what it carries (`key_derived`); an item no row can be keyed on (a list entry
+that is not an object or has no badge id, an issual or earn that carries nothing) is a
+row of `extract_errors` naming it instead. No I/O happens here.
 """
 
 from __future__ import annotations
@@ -173,9 +174,10 @@ def flatten_customer_badge_detail(
         "badge_id": badge_id,
     }
     detail = new_row(CUSTOMER_BADGE_DETAILS, **keys)
+    keyed = {**keys, "key_derived": False}
     issual_objects, earn_objects = _read_detail(data, detail, own_id_used, warnings)
-    issuals = _flat_rows(BADGE_ISSUALS, ISSUAL_FIELDS, issual_objects, keys, warnings)
-    earns = _flat_rows(BADGE_EARNS, EARN_FIELDS, earn_objects, keys, warnings)
+    issuals = _flat_rows(BADGE_ISSUALS, ISSUAL_FIELDS, issual_objects, keyed, warnings)
+    earns = _flat_rows(BADGE_EARNS, EARN_FIELDS, earn_objects, keyed, warnings)
     errors = [
         *_unkeyed_items(BADGE_ISSUALS, issuals, issual_objects, keys, warnings),
         *_unkeyed_items(BADGE_EARNS, earns, earn_objects, keys, warnings),
@@ -192,6 +194,11 @@ def flatten_customer_badge_detail(
 
 
 _ITEMS = {BADGE_ISSUALS.name: "issualDetails.issuals", BADGE_EARNS.name: "earnDetails.earns"}
+# The instants a derived key is made of, the first one the object gave.
+_WHEN = {
+    BADGE_ISSUALS.name: ("issued_at", "issue_event_at"),
+    BADGE_EARNS.name: ("earned_at", "earn_event_at"),
+}
 
 
 def _unkeyed_items(
@@ -201,19 +208,37 @@ def _unkeyed_items(
     keys: dict[str, Any],
     warnings: Counter[str],
 ) -> list[dict[str, Any]]:
-    """Takes the rows without their id (the table's key) out of `rows`: an extract_errors
-    row each, naming the object (its index among the list's objects)."""
+    """Keys the rows without their id (the table's key) on what they carry: customer,
+    badge, instant and position (`key_derived`). An object that carries nothing (no
+    non-null value) is taken out of `rows`: an extract_errors row each, naming it."""
     (column,) = table.key
     if all(row[column] is not None for row in rows):
         return []
-    unkeyed = [index for index, row in enumerate(rows) if row[column] is None]
+    empty = []
+    for index, row in enumerate(rows):
+        if row[column] is not None:
+            continue
+        if any(value is not None for value in objects[index].values()):
+            row[column] = _derived_key(table, row, index)
+            row["key_derived"] = True
+            warnings[f"{table.name}.{column}: derived"] += 1
+        else:
+            empty.append(index)
+    if not empty:
+        return []
     rows[:] = [row for row in rows if row[column] is not None]
-    warnings[f"{table.name}.{column}: missing"] += len(unkeyed)
-    where, problem = f"data.{_ITEMS[table.name]}", f"has no {column.replace('_', ' ')}"
+    warnings[f"{table.name}.{column}: missing"] += len(empty)
+    where = f"data.{_ITEMS[table.name]}"
     return [
-        unkeyed_error(DETAIL_ENDPOINT.name, keys, f"{where}[{i}] {problem}", objects[i])
-        for i in unkeyed
+        unkeyed_error(DETAIL_ENDPOINT.name, keys, f"{where}[{i}] carries nothing", objects[i])
+        for i in empty
     ]
+
+
+def _derived_key(table: Table, row: dict[str, Any], position: int) -> str:
+    when = next((row[c] for c in _WHEN[table.name] if row[c] is not None), None)
+    instant = "" if when is None else str(when)
+    return f"~{row['customer_id']}:{row['badge_id']}:{instant}:{position}"
 
 
 def _read_detail(

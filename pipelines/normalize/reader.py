@@ -6,9 +6,11 @@
   counts only when every epoch key is null or absent);
 - the first key with a non-null value feeds the column; the null or absent keys
   before it count as used, the keys after it are not looked at (they stay for extra);
-- a converted value marks its key and every ISO twin used (a twin that is not text, or
-  empty, stays in extra, counted); a rejected one leaves the column null, its key unused (so
-  it stays in extra) and counts `"<table>.<column>: <problem>"` in the warnings.
+- a converted value marks its key used, and every ISO twin that restates it (a twin that
+  says another instant or none, is not text, or is empty, stays in extra, counted; the
+  documented broken twin, a year past 9999, restates); a rejected one leaves the column
+  null, its key unused (so it stays in extra) and counts `"<table>.<column>: <problem>"`
+  in the warnings.
 
 An `ObjectReader` walks one source object: it fills columns with `fill_row`,
 remembers which keys it used, and hands back every other key as `extra` (nested
@@ -30,7 +32,7 @@ import orjson
 
 from pipelines.lake.tables import Table
 from pipelines.normalize.fields import Field
-from pipelines.normalize.timestamps import WRONG_TYPE
+from pipelines.normalize.timestamps import WRONG_TYPE, restates
 
 EMPTY_VALUES = (None, [], {})
 
@@ -110,7 +112,7 @@ def fill_row(
             if problem is None:
                 use(key)
                 if field.iso_keys:
-                    _use_twins(source, used, field, table, warnings)
+                    _use_twins(source, used, field, value, table, warnings)
             else:
                 value = None
                 warnings[f"{table}.{field.column}: {problem}"] += 1
@@ -119,18 +121,29 @@ def fill_row(
 
 
 def _use_twins(
-    source: dict[str, Any], used: set[str], field: Field, table: str, warnings: Counter[str]
+    source: dict[str, Any],
+    used: set[str],
+    field: Field,
+    micros: int,
+    table: str,
+    warnings: Counter[str],
 ) -> None:
-    """Marks the ISO twins of a read epoch used: they restate it. A twin that is not text,
-    or empty, restates nothing: it stays in extra, counted."""
+    """Marks the ISO twins of a read instant used where they restate it (or are the
+    documented broken form, a year past 9999). A twin that says another instant, or no
+    instant at all, stays in extra, counted as disagreeing; one that is not text, or is
+    empty, stays in extra, counted as of the wrong type."""
     for twin in field.iso_keys:
         if twin in used:  # the key read, or a null one before it
             continue
         value = source.get(twin)
-        if value is None or (type(value) is str and value):
+        if value is None:
+            used.add(twin)
+        elif type(value) is not str or not value:
+            warnings[f"{table}.{field.column}: ISO twin wrong type"] += 1
+        elif restates(micros, value):
             used.add(twin)
         else:
-            warnings[f"{table}.{field.column}: ISO twin wrong type"] += 1
+            warnings[f"{table}.{field.column}: ISO twin disagrees"] += 1
 
 
 def flat_row(

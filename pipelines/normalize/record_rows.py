@@ -33,7 +33,19 @@ from pipelines.normalize.flatten import (
     flatten_error,
 )
 from pipelines.normalize.reader import parse_json
+from pipelines.normalize.repeats import RepeatResolver, content_hash
 
+COUNTERS = (
+    "warnings",
+    "duplicates",
+    "new_keys",
+    "wrong_types",
+    "repeats",
+    "conflicts",
+    "disagreements",
+    "objects",
+    "unmapped",
+)
 MAIN_TABLE = {
     META_ENDPOINT.name: BADGES.name,
     DETAIL_ENDPOINT.name: CUSTOMER_BADGE_DETAILS.name,
@@ -51,16 +63,29 @@ class NormalizeReport:
     # The drift report (`pipelines.normalize.drift`), by source path.
     new_keys: Counter[str] = field(default_factory=Counter)
     wrong_types: Counter[str] = field(default_factory=Counter)
+    # entries the vendor repeated (`pipelines.normalize.repeats`) and values a second name
+    # or twin gave otherwise than the column's, by source path
+    repeats: Counter[str] = field(default_factory=Counter)
+    conflicts: Counter[str] = field(default_factory=Counter)
+    disagreements: Counter[str] = field(default_factory=Counter)
     drift_samples: dict[str, str] = field(default_factory=dict)
+    # objects per source path, and those that filled no typed column (`Coverage`)
+    objects: Counter[str] = field(default_factory=Counter)
+    unmapped: Counter[str] = field(default_factory=Counter)
+    unmapped_keys: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, part: NormalizeReport) -> None:
         """Adds the counts of a part normalized into the same partitions."""
         self.records_read += part.records_read
         self.rows = {name: rows + part.rows.get(name, 0) for name, rows in self.rows.items()}
-        for counts in ("warnings", "duplicates", "new_keys", "wrong_types"):
+        for counts in COUNTERS:
             getattr(self, counts).update(getattr(part, counts))
         for path, sample in part.drift_samples.items():
             self.drift_samples.setdefault(path, sample)
+        for path, keys in part.unmapped_keys.items():
+            mine = self.unmapped_keys.setdefault(path, {})
+            for key, count in keys.items():
+                mine[key] = mine.get(key, 0) + count
 
 
 class UnusableBody(ValueError):
@@ -80,7 +105,13 @@ class RecordNormalizer:
         self._seen: dict[str, set[bytes]] = {name: set() for name in DEDUP_KEYS}
         self.badge_level = BadgeLevelRows()
         report = self.report
-        self._drift = DriftTracker(report.new_keys, report.wrong_types, report.drift_samples)
+        self._drift = DriftTracker(report)
+        self._repeats = RepeatResolver(
+            report.warnings, report.repeats, report.conflicts, report.drift_samples
+        )
+        # a list row's key -> the hash of what it says, to tell its repeats on other pages
+        self._listed: dict[bytes, int] = {}
+        self._conflicts_across_pages: list[dict[str, Any]] = []
 
     def normalize(self, record: RawRecord) -> Rows:
         self.report.records_read += 1
@@ -90,6 +121,7 @@ class RecordNormalizer:
             rows = self._keyed(record, self._flatten(record))
         except UnusableBody as problem:
             return flatten_error(record, self.snapshot_date, problem.error_code, str(problem))
+        self._repeats.resolve(rows, self._answer(record))
         for error in rows.get(EXTRACT_ERRORS.name, ()):
             error["http_status"], error["attempts"] = record.http_status, record.attempts
         rows = self.badge_level.apply(record, self._deduplicated(record.endpoint, rows))
@@ -132,6 +164,16 @@ class RecordNormalizer:
             )
         raise UnusableBody(f"unknown endpoint {record.endpoint!r}", "unknown_endpoint")
 
+    def _answer(self, record: RawRecord) -> dict[str, Any]:
+        return {
+            "snapshot_date": self.snapshot_date,
+            "endpoint": record.endpoint,
+            "customer_id": record.customer_id,
+            "identifier_type": record.identifier_type,
+            "badge_id": record.badge_id,
+            "list_type": record.list_type,
+        }
+
     def _keyed(self, record: RawRecord, rows: Rows) -> Rows:
         """`rows`, unless the answer's own row has no badge id (its object none, and the
         call named none): then an unusable answer."""
@@ -162,9 +204,15 @@ class RecordNormalizer:
         for table_name, table_rows in rows.items():
             if table_rows and table_name in DEDUP_KEYS and table_name != main_table:
                 rows[table_name] = self._keep_new(table_name, table_rows)
+        if endpoint == LIST_ENDPOINT.name and self._conflicts_across_pages:
+            errors = self._conflicts_across_pages
+            self._conflicts_across_pages = []
+            rows.setdefault(EXTRACT_ERRORS.name, []).extend(errors)
         return rows
 
     def _keep_new(self, table_name: str, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        if table_name == CUSTOMER_BADGES.name:
+            return self._keep_new_listed(rows)
         seen, digest_of = self._seen[table_name], DIGEST_OF_TABLE[table_name]
         kept = []
         for row in rows:
@@ -174,6 +222,28 @@ class RecordNormalizer:
             else:
                 seen.add(digest)
                 kept.append(row)
+        return kept
+
+    def _keep_new_listed(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`_keep_new` of list rows: a key met on an earlier page is a repeat of the vendor's
+        (counted as one) or, saying something else, a conflicting one (an extract_errors
+        row, added to the page's rows by `_deduplicated`)."""
+        listed, digest_of = self._listed, DIGEST_OF_TABLE[CUSTOMER_BADGES.name]
+        kept = []
+        for row in rows:
+            digest = digest_of(row)
+            said = listed.get(digest)
+            if said is None:
+                listed[digest] = content_hash(row)
+                kept.append(row)
+                continue
+            self.report.duplicates[CUSTOMER_BADGES.name] += 1
+            if said == content_hash(row):
+                self._repeats.count_repeat(CUSTOMER_BADGES.name, row)
+            else:
+                answer = {**row, "endpoint": LIST_ENDPOINT.name}
+                conflict = self._repeats.conflict(CUSTOMER_BADGES.name, row, answer)
+                self._conflicts_across_pages.append(conflict)
         return kept
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from pipelines.lake.nightrecord import read_normalized_note, write_normalized_note
 from pipelines.normalize.normalizer import NormalizeReport
-
-COUNTERS = ("warnings", "duplicates", "new_keys", "wrong_types")
+from pipelines.normalize.record_rows import COUNTERS
 
 
 def record_streamed_normalization(raw_dir: Path, run_id: str, report: NormalizeReport) -> None:

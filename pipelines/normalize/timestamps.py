@@ -171,3 +171,24 @@ def _in_range(micros: int) -> Parsed:
     if micros < MIN_MICROS:
         return None, YEAR_TOO_SMALL
     return micros, None
+
+
+_twins: dict[str, Parsed] = {}
+_TWIN_MEMO_ENTRIES = 65_536
+
+
+def restates(micros: int, twin: str) -> bool:
+    """Whether an ISO twin restates the instant `micros` to its own precision (whole
+    seconds, or as many fractional digits as it writes), or is the documented broken form
+    of a millisecond epoch's twin (a year past 9999, `+57906-04-18`)."""
+    parsed = _twins.get(twin)
+    if parsed is None:
+        if len(_twins) >= _TWIN_MEMO_ENTRIES:
+            _twins.clear()
+        parsed = _twins[twin] = parse_timestamp(twin)
+    twin_micros, problem = parsed
+    if problem is not None or twin_micros is None:
+        return problem == YEAR_TOO_LARGE
+    iso = _ISO.fullmatch(twin)
+    digits = min(len(iso.group("fraction") or ""), 6) if iso else 6
+    return abs(micros - twin_micros) < 10 ** (6 - digits)

@@ -102,7 +102,8 @@ def test_an_object_or_list_of_the_right_type_left_unread_is_not_drift():
         # a fixed value reads no window list; an alias after the first is not read
         {"constraintType": "OVERALL", "maxEarnLimit": 3, "rollingWindowLimits": limits},
         {"constraintType": "FIXED_WINDOW", "currentCycle": {}, "fixedWindowCycle": {"x": 1}},
-        {"constraintType": "OVERALL", "rollingWindowLimits": {"rollType": "DAYS"}},
+        # (of another kind: a second OVERALL would repeat the first's key)
+        {"constraintType": "CUSTOMER_BADGE_NO_LIMIT", "rollingWindowLimits": {"rollType": "DAYS"}},
     ]
     rows = normalizer.normalize(detail_record(data))
     levels = [row["constraint_level"] for row in rows["customer_badge_constraints"]]

@@ -2,13 +2,15 @@
 
 The reference below is the field semantics written the slow, obvious way (first
 non-null key wins, ISO twins only when every epoch key is null, a rejected value
-stays unused and is counted, a twin restating a read value is used unless it is not
-text or empty). Every way the normalizer reads fields (an
+stays unused and is counted, a twin is used when it restates the read instant to its
+own precision or is the broken form of a year past 9999, counted when it is not text or
+empty, or says another instant or none). Every way the normalizer reads fields (an
 ObjectReader's fill and read, flat_row) must agree with it on column values, on
 which keys end in extra, and on the warnings.
 """
 
 import random
+import re
 from collections import Counter
 from typing import Any
 
@@ -25,6 +27,7 @@ from pipelines.normalize.mappings import (
     ISSUAL_FIELDS,
 )
 from pipelines.normalize.reader import ObjectReader, flat_row
+from pipelines.normalize.timestamps import parse_timestamp
 
 VALUES = [
     None, "", "abc", "  42 ", "-3", "daily", "WEEKLY", "months", "true", "FALSE", "1e3",
@@ -81,11 +84,25 @@ def reference_read(source: dict, used: set, field: Field, table: str, warnings: 
         if twin in used:
             continue
         restated = source.get(twin)
-        if restated is None or (isinstance(restated, str) and restated != ""):
+        if restated is None:
+            used.add(twin)
+        elif not isinstance(restated, str) or restated == "":
+            warnings[f"{table}.{field.column}: ISO twin wrong type"] += 1
+        elif same_instant(value, restated):
             used.add(twin)
         else:
-            warnings[f"{table}.{field.column}: ISO twin wrong type"] += 1
+            warnings[f"{table}.{field.column}: ISO twin disagrees"] += 1
     return value
+
+
+def same_instant(micros: int, twin: str) -> bool:
+    """A twin restates an instant to the digits it writes, or is a year past 9999."""
+    twin_micros, problem = parse_timestamp(twin)
+    if problem is not None:
+        return problem == "year > 9999"
+    fraction = re.search(r"T[\d:]+[.,](\d+)", twin)
+    digits = min(len(fraction.group(1)), 6) if fraction else (0 if "T" in twin else 6)
+    return abs(micros - twin_micros) < 10 ** (6 - digits)
 
 
 def random_object(fields: tuple[Field, ...], rng: random.Random) -> dict[str, Any]:

@@ -64,18 +64,24 @@ def test_a_detail_or_meta_with_no_id_and_none_requested_is_one_extract_errors_ro
     assert normalizer.normalize(record("badge_meta", meta, "b9"))["badges"][0]["badge_id"] == "b9"
 
 
-def test_an_issual_without_its_id_is_named_and_the_others_are_rows():
+def test_an_issual_without_its_id_is_a_row_with_a_derived_key_and_an_empty_one_is_named():
     normalizer = RecordNormalizer(DAY)
     data = example("get-customer-badge-detail-7")["data"]
     issuals = data["issualDetails"]["issuals"]
-    issuals += [{**issuals[0], "issueId": None}, {**issuals[0], "issueId": "i3"}]
+    issuals += [{**issuals[0], "issueId": None}, {**issuals[0], "issueId": "i3"}, {}]
     rows = normalizer.normalize(record("customer_badge_detail", data, data["id"]))
-    assert [row["issue_id"] for row in rows["badge_issuals"]] == [
-        issual["issueId"] for index, issual in enumerate(issuals) if index != 1
+    issued_at = rows["badge_issuals"][0]["issued_at"]
+    derived = f"~c1:{data['id']}:{issued_at}:1"
+    assert [(row["issue_id"], row["key_derived"]) for row in rows["badge_issuals"]] == [
+        (issuals[0]["issueId"], False),
+        (derived, True),
+        ("i3", False),
     ]
+    assert rows["badge_issuals"][1]["revoked_at"] == rows["badge_issuals"][0]["revoked_at"]
     ((*keys, message),) = errors_of(rows)
     assert keys == ["customer_badge_detail", "c1", "id", data["id"], None, "unkeyed", 200, 2]
-    assert message.startswith("data.issualDetails.issuals[1] has no issue id: {")
+    assert message == "data.issualDetails.issuals[3] carries nothing: {}"
+    assert normalizer.report.warnings["badge_issuals.issue_id: derived"] == 1
     assert normalizer.report.warnings["badge_issuals.issue_id: missing"] == 1
 
 
@@ -107,5 +113,7 @@ def test_an_empty_badge_or_issue_id_keys_nothing_either():
     data = example("get-customer-badge-detail-7")["data"]
     data["issualDetails"]["issuals"][0]["issueId"] = ""
     rows = normalizer.normalize(record("customer_badge_detail", data, data["id"]))
-    assert rows["badge_issuals"] == []
-    assert [e[-1][:42] for e in errors_of(rows)] == ["data.issualDetails.issuals[0] has no issue"]
+    (issual,) = rows["badge_issuals"]  # keyed on what it carries, the empty id kept
+    assert issual["key_derived"] and issual["issue_id"].startswith(f"~c1:{data['id']}:")
+    assert orjson.loads(issual["extra"]) == {"issueId": ""}
+    assert "extract_errors" not in rows
