@@ -17,11 +17,19 @@ from dagster import (
 from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
-from pipelines.normalize.drift_report import DriftEntries, describe_drift, drift_entries
+from pipelines.normalize.coverage import mostly_unmapped
+from pipelines.normalize.drift_report import (
+    CoverageEntries,
+    DriftEntries,
+    coverage_entries,
+    describe_drift,
+    drift_entries,
+)
 from pipelines.normalize.record_rows import NormalizeReport
 
 RAW_KEY = AssetKey("raw_api_responses")
 NEW_KEYS_CHECK = "no_new_keys"
+COVERAGE_CHECK = "objects_fill_columns"
 # Tables built from API objects: what their objects hold beyond the contract is in `extra`.
 FROM_OBJECTS = [name for name, table in TABLES.items() if "extra" in table.column_names]
 
@@ -49,6 +57,14 @@ LAKE_CHECKS = [
         description="The vendor sent no key the contract does not know (docs/drift.md).",
     )
     for name in FROM_OBJECTS
+] + [
+    AssetCheckSpec(
+        COVERAGE_CHECK,
+        asset=lake_key(name),
+        blocking=False,
+        description="Most objects of each kind fill a typed column (docs/drift.md).",
+    )
+    for name in FROM_OBJECTS
 ]
 
 
@@ -64,6 +80,10 @@ def lake_results(
     for name in TABLES:
         warnings = {kind: count for kind, count in report.warnings.items() if _of_table(kind, name)}
         new_keys, wrong_types = _drift(report, name)
+        samples = report.drift_samples
+        coverage = coverage_entries(
+            report.objects, report.unmapped, report.unmapped_keys, table=name
+        )
         yield MaterializeResult(
             asset_key=lake_key(name),
             metadata={
@@ -72,9 +92,18 @@ def lake_results(
                 "warnings_by_kind": MetadataValue.json(warnings),
                 "new_keys": MetadataValue.json(new_keys),
                 "wrong_types": MetadataValue.json(wrong_types),
+                **{
+                    kind: MetadataValue.json(drift_entries(getattr(report, kind), samples, name))
+                    for kind in ("repeats", "conflicts", "disagreements")
+                },
+                "coverage": MetadataValue.json(coverage),
                 "path": str(lake.table_dir(name, report.snapshot_date)),
             },
-            check_results=[_new_keys_result(name, new_keys)] if name in FROM_OBJECTS else [],
+            check_results=(
+                [_new_keys_result(name, new_keys), _coverage_result(name, coverage)]
+                if name in FROM_OBJECTS
+                else []
+            ),
         )
 
 
@@ -107,4 +136,29 @@ def _new_keys_result(table: str, new_keys: DriftEntries) -> AssetCheckResult:
         severity=AssetCheckSeverity.WARN,
         description=description,
         metadata={"new_keys": MetadataValue.json(new_keys)},
+    )
+
+
+def _coverage_result(table: str, coverage: CoverageEntries) -> AssetCheckResult:
+    unfit = {
+        path: entry
+        for path, entry in coverage.items()
+        if mostly_unmapped(entry["objects"], entry["unmapped"])
+    }
+    if unfit:
+        named = "; ".join(
+            f"{path}: {entry['unmapped']:,} of {entry['objects']:,} objects, keys "
+            + ", ".join(entry["keys"])
+            for path, entry in unfit.items()
+        )
+        description = f"most objects filled no typed column (their keys are in extra): {named}"
+    else:
+        description = "most objects of each kind fill a typed column"
+    return AssetCheckResult(
+        asset_key=lake_key(table),
+        check_name=COVERAGE_CHECK,
+        passed=not unfit,
+        severity=AssetCheckSeverity.WARN,
+        description=description,
+        metadata={"coverage": MetadataValue.json(coverage)},
     )

@@ -9,7 +9,7 @@ from typing import Any
 from dagster import DagsterEventType, DagsterInstance, MetadataValue
 
 from pipelines.night.summary import NightSummary
-from pipelines.normalize.drift_report import describe_drift, merge_entries
+from pipelines.normalize.drift_report import describe_drift, merge_coverage, merge_entries
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -64,8 +64,11 @@ class RunOutcome:
         if not lake:
             return []
         return describe_drift(
-            merge_entries([values.get("new_keys") or {} for values in lake]),
-            merge_entries([values.get("wrong_types") or {} for values in lake]),
+            *(
+                merge_entries([values.get(kind) or {} for values in lake])
+                for kind in ("new_keys", "wrong_types", "repeats", "conflicts", "disagreements")
+            ),
+            merge_coverage([values.get("coverage") or {} for values in lake]),
         )
 
     def _bucket_lines(self) -> list[str]:

@@ -13,7 +13,9 @@ from pipelines.extract.outcome import ExtractReport
 from pipelines.extract.planning import NightPlan
 from pipelines.lake.nightrecord import NightNote
 from pipelines.normalize.drift_report import (
+    CoverageEntries,
     DriftEntries,
+    coverage_entries,
     describe_drift,
     describe_warnings,
     drift_entries,
@@ -41,6 +43,12 @@ class NightSummary:
     warnings: dict[str, int] | None = None
     new_keys: DriftEntries | None = None
     wrong_types: DriftEntries | None = None
+    # entries repeated (one row), repeated with other values, second names that disagree;
+    # and the objects of each kind that filled no typed column (docs/drift.md)
+    repeats: DriftEntries | None = None
+    conflicts: DriftEntries | None = None
+    disagreements: DriftEntries | None = None
+    coverage: CoverageEntries | None = None
     # the date of a sealed night published from its archive by this run, without a call
     resumed_from_archive: str | None = None
     # what happened to the data directory's files: a damaged file rebuilt, a part set aside
@@ -66,6 +74,12 @@ class NightSummary:
             summary.warnings = dict(normalized.warnings)
             summary.new_keys = drift_entries(normalized.new_keys, samples)
             summary.wrong_types = drift_entries(normalized.wrong_types, samples)
+            summary.repeats = drift_entries(normalized.repeats, samples)
+            summary.conflicts = drift_entries(normalized.conflicts, samples)
+            summary.disagreements = drift_entries(normalized.disagreements, samples)
+            summary.coverage = coverage_entries(
+                normalized.objects, normalized.unmapped, normalized.unmapped_keys
+            )
         return summary
 
     @classmethod
@@ -144,5 +158,13 @@ class NightSummary:
         if self.warnings is not None:
             lines += [f"  {line}" for line in describe_warnings(self.warnings)]
         if self.new_keys is not None and self.wrong_types is not None:
-            lines += [f"  {line}" for line in describe_drift(self.new_keys, self.wrong_types)]
+            drift = describe_drift(
+                self.new_keys,
+                self.wrong_types,
+                self.repeats,
+                self.conflicts,
+                self.disagreements,
+                self.coverage,
+            )
+            lines += [f"  {line}" for line in drift]
         return lines

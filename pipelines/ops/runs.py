@@ -22,7 +22,7 @@ from pipelines.lake import Lake
 from pipelines.lake.mirror import bucket_state
 from pipelines.lake.space import disk_space, estimate_need
 from pipelines.lake.tables import TABLES
-from pipelines.normalize.drift_report import DriftEntries, merge_entries
+from pipelines.normalize.drift_report import merge_coverage, merge_entries
 from pipelines.ops.dagster_private import InstigatorStatus, InstigatorType
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
@@ -172,11 +172,10 @@ def schedule_note(instance: DagsterInstance, now: float | None = None) -> str | 
     return None
 
 
-def snapshot_drift(
-    instance: DagsterInstance, partition: str
-) -> tuple[DriftEntries, DriftEntries] | None:
-    """The drift report (new keys, wrong types) the lake tables of a snapshot last recorded;
-    None when no materialization of them records one."""
+def snapshot_drift(instance: DagsterInstance, partition: str) -> tuple | None:
+    """The drift report (new keys, wrong types, repeats, conflicts, disagreements, mapping
+    coverage) the lake tables of a snapshot last recorded; None when no materialization of
+    them records one."""
     found: list[dict] = []
     for table in TABLES:
         records = instance.fetch_materializations(
@@ -185,12 +184,15 @@ def snapshot_drift(
         materialization = records[0].asset_materialization if records else None
         metadata = materialization.metadata if materialization is not None else {}
         if "new_keys" in metadata:
-            found.append({name: metadata[name].value for name in ("new_keys", "wrong_types")})
+            found.append({name: entry.value for name, entry in metadata.items()})
     if not found:
         return None
     return (
-        merge_entries([values["new_keys"] for values in found]),
-        merge_entries([values["wrong_types"] for values in found]),
+        *(
+            merge_entries([values.get(kind) or {} for values in found])
+            for kind in ("new_keys", "wrong_types", "repeats", "conflicts", "disagreements")
+        ),
+        merge_coverage([values.get("coverage") or {} for values in found]),
     )
 
 

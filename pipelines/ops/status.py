@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.lake.space import DiskSpace
-from pipelines.normalize.drift_report import DriftEntries, describe_drift
+from pipelines.normalize.drift_report import describe_drift
 from pipelines.ops.freshness import PublishedSnapshot, describe_age, is_stale
 from pipelines.ops.nightly import NIGHTLY_JOB, NIGHTLY_SCHEDULE, next_nightly_run
 
@@ -50,8 +50,8 @@ class StatusReport:
     unreadable: str | None = None  # why the warehouse could not be read
     bucket: tuple[bool, str] | None = None  # up to date, and a line; None: no bucket
     disk: DiskSpace | None = None  # the data directory's free space against a night's need
-    # the published snapshot's drift report (new keys, wrong types); None: none recorded
-    drift: tuple[DriftEntries, DriftEntries] | None = None
+    # the published snapshot's drift report (`runs.snapshot_drift`); None: none recorded
+    drift: tuple | None = None  # as `describe_drift` takes it
 
     @property
     def stale(self) -> bool:

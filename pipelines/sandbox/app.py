@@ -25,6 +25,7 @@ from pipelines.sandbox.faults import (
     Faults,
     SandboxStats,
     with_added_key,
+    with_renamed_earns,
 )
 from pipelines.sandbox.handlers import Endpoints, Response
 from pipelines.sandbox.org import Org
@@ -109,6 +110,8 @@ class SandboxApp:
         added = self.injector.faults.added_key()
         if added is not None and status == 200:
             body = with_added_key(endpoint.name, body, *added)
+        if self.injector.faults.renamed_earns and status == 200:
+            body = with_renamed_earns(endpoint.name, body)
         await self._send_with_faults(send, status, body, decision)
 
     def _answer(

@@ -78,6 +78,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=JSON",
         help='every badge answered (meta, detail, list entry) carries KEY, e.g. badgeTier="GOLD"',
     )
+    parser.add_argument(
+        "--renamed-earns",
+        action="store_true",
+        help="every earn answered carries its keys under other names (earnId -> id, ...)",
+    )
     parser.add_argument("--fault-seed", type=int, default=0)
 
 
@@ -104,6 +109,7 @@ def faults_from(args: argparse.Namespace) -> Faults:
         truncate_rate=args.truncate_rate,
         drift=args.drift,
         new_key=args.new_key,
+        renamed_earns=args.renamed_earns,
         seed=args.fault_seed,
     )
 

@@ -1,5 +1,5 @@
 """Fault injection: latency, 5xx, 429 rate limiting, connection resets, truncated bodies, drift,
-revoked credentials, a key the contract does not know.
+revoked credentials, a key the contract does not know, earns under other names.
 
 Random choices come from `random.Random(seed)`, drawn in request order, the same number
 of draws for every request, so a run is reproducible given the seed and request order.
@@ -42,6 +42,9 @@ class Faults:
     # "KEY=JSON": every badge the API answers (a meta, a detail, a list entry) also carries
     # KEY with that value, as when the vendor adds a field to its model
     new_key: str | None = None
+    # every earn of a detail carries its keys under other plausible names (`RENAMED_EARN_KEYS`),
+    # as if the vendor's earn objects were not shaped like our guess
+    renamed_earns: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -80,6 +83,49 @@ def with_added_key(endpoint: str, body: bytes, key: str, value: Any) -> bytes:
         if isinstance(badge, dict):
             badge[key] = value
     return orjson.dumps(answer)
+
+
+# An earn's keys under other names a vendor might use: none of them a name the contract maps.
+RENAMED_EARN_KEYS = {
+    "earnId": "id",
+    "earnedOn": "earnedDate",
+    "earnEventDate": "eventDate",
+    "earnExpiresOn": "expiryDate",
+    "earnStatus": "state",
+    "issueId": "issualId",
+    "ownerType": "awardedByType",
+    "ownerReferenceId": "awardedById",
+}
+
+
+def with_renamed_earns(endpoint: str, body: bytes) -> bytes:
+    """`body` of a successful detail answer with each earn's keys (and their ISO twins)
+    renamed by `RENAMED_EARN_KEYS`."""
+    if endpoint != DETAIL_ENDPOINT.name:
+        return body
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+    data = answer.get("data") if isinstance(answer, dict) else None
+    details = data.get("earnDetails") if isinstance(data, dict) else None
+    earns = details.get("earns") if isinstance(details, dict) else None
+    if not isinstance(earns, list) or not earns:
+        return body
+    details["earns"] = [_renamed(earn) for earn in earns]
+    return orjson.dumps(answer)
+
+
+def _renamed(earn: Any) -> Any:
+    if not isinstance(earn, dict):
+        return earn
+    renamed = {}
+    for key, value in earn.items():
+        base = key.removesuffix("ISO")
+        if base in RENAMED_EARN_KEYS:
+            key = RENAMED_EARN_KEYS[base] + key[len(base) :]
+        renamed[key] = value
+    return renamed
 
 
 @dataclass

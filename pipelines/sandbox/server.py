@@ -241,6 +241,8 @@ def _serve_args(
     args = [f"--{name}={value}" for name, value in options.items() if value is not None]
     if faults.drift:
         args.append("--drift")
+    if faults.renamed_earns:
+        args.append("--renamed-earns")
     if not faults.retry_after:
         args.append("--no-retry-after")
     return args
