@@ -9,7 +9,8 @@ and `extra`, which the night reports and a non-blocking check warns of.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import partial
+from operator import is_
 from typing import Any
 
 from pipelines.lake.tables import TABLES
@@ -31,6 +32,7 @@ TYPED: dict[str, tuple[str, ...]] = {
 TYPED_BUT_KEY: dict[str, tuple[str, ...]] = {
     name: tuple(c for c in columns if c not in TABLES[name].key) for name, columns in TYPED.items()
 }
+_is_none = partial(is_, None)
 MOSTLY = 0.5  # a kind warns when more than this share of its objects fill nothing
 
 
@@ -41,17 +43,15 @@ class Coverage:
         self.objects, self.unmapped = report.objects, report.unmapped
         self.keys: dict[str, dict[str, int]] = report.unmapped_keys
 
-    def count(self, path: str, table: str, rows: Iterable[dict[str, Any]]) -> None:
-        seen = 0
+    def count(self, path: str, table: str, rows: list[dict[str, Any]]) -> None:
+        """Counts `rows` of `table`, each from an object at `path`."""
+        self.objects[path] += len(rows)
         for row in rows:
-            seen += 1
-            extra = row.get("extra")
-            if extra is None:
-                continue
-            typed = (TYPED_BUT_KEY if row.get("key_derived") else TYPED)[table]
-            if all(row[column] is None for column in typed):
-                self._unmapped(path, extra)
-        self.objects[path] += seen
+            extra = row["extra"]
+            if extra is not None:
+                typed = (TYPED_BUT_KEY if row.get("key_derived") else TYPED)[table]
+                if all(map(_is_none, map(row.__getitem__, typed))):
+                    self._unmapped(path, extra)
 
     def _unmapped(self, path: str, extra: str) -> None:
         self.unmapped[path] += 1

@@ -232,7 +232,7 @@ class DriftTracker:
             if by_level is not None:
                 shape = by_level.get(row.get("constraint_level"))  # type: ignore[arg-type]
                 if shape is not None:
-                    coverage.count(shape.path, table, (row,))
+                    coverage.count(shape.path, table, [row])
             extra = row.get("extra")
             if extra is None or shape is None:
                 continue

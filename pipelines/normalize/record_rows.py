@@ -234,11 +234,11 @@ class RecordNormalizer:
             digest = digest_of(row)
             said = listed.get(digest)
             if said is None:
-                listed[digest] = content_hash(row)
+                listed[digest] = content_hash(CUSTOMER_BADGES.name, row)
                 kept.append(row)
                 continue
             self.report.duplicates[CUSTOMER_BADGES.name] += 1
-            if said == content_hash(row):
+            if said == content_hash(CUSTOMER_BADGES.name, row):
                 self._repeats.count_repeat(CUSTOMER_BADGES.name, row)
             else:
                 answer = {**row, "endpoint": LIST_ENDPOINT.name}

@@ -173,7 +173,9 @@ def _in_range(micros: int) -> Parsed:
     return micros, None
 
 
-_twins: dict[str, Parsed] = {}
+# twin text -> (its microseconds, how far from them an instant it restates may be); None
+# for a twin that restates any instant (the broken form), (None, 0) for one that restates none
+_twins: dict[str, tuple[int | None, int] | None] = {}
 _TWIN_MEMO_ENTRIES = 65_536
 
 
@@ -181,14 +183,22 @@ def restates(micros: int, twin: str) -> bool:
     """Whether an ISO twin restates the instant `micros` to its own precision (whole
     seconds, or as many fractional digits as it writes), or is the documented broken form
     of a millisecond epoch's twin (a year past 9999, `+57906-04-18`)."""
-    parsed = _twins.get(twin)
-    if parsed is None:
+    try:
+        reading = _twins[twin]
+    except KeyError:
         if len(_twins) >= _TWIN_MEMO_ENTRIES:
             _twins.clear()
-        parsed = _twins[twin] = parse_timestamp(twin)
-    twin_micros, problem = parsed
-    if problem is not None or twin_micros is None:
-        return problem == YEAR_TOO_LARGE
+        reading = _twins[twin] = _twin_reading(twin)
+    if reading is None:
+        return True
+    twin_micros, tolerance = reading
+    return twin_micros is not None and -tolerance < micros - twin_micros < tolerance
+
+
+def _twin_reading(twin: str) -> tuple[int | None, int] | None:
+    twin_micros, problem = parse_timestamp(twin)
+    if problem is not None:
+        return None if problem == YEAR_TOO_LARGE else (None, 0)
     iso = _ISO.fullmatch(twin)
     digits = min(len(iso.group("fraction") or ""), 6) if iso else 6
-    return abs(micros - twin_micros) < 10 ** (6 - digits)
+    return twin_micros, 10 ** (6 - digits)
