@@ -29,40 +29,55 @@ from pipelines.normalize.fields import Converted, Field
 SecondName = tuple[str, bool, Callable[[Any], Converted]]
 
 
-def second_names(fields: Iterable[Field], *prefixes: str) -> dict[str, SecondName]:
-    """extra key -> (column, is a twin) of every key of `fields` after the first."""
+def second_names(fields: Iterable[Field], *prefixes: str, first: int = 1) -> dict[str, SecondName]:
+    """extra key -> (column, is a twin, converter) of every key of `fields` after the
+    first (from the `first`-th: 0 names every key)."""
     return {
         f"{prefix}{key}": (field.column, key in field.iso_keys, field.convert)
         for prefix in prefixes or ("",)
         for field in fields
-        for key in field.candidates[1:]
+        for key in field.candidates[first:]
     }
 
 
-def _expiries(earned: tuple[Field, ...], issued: tuple[Field, ...]) -> dict[str, SecondName]:
+# The fields each table's object is read with, and the nested objects (prefixes) they are
+# read in: the fields whose keys each feed one column, whatever the object's kind.
+_EXPIRIES = {
+    "earned": ("earnedBadgeExpiry.", "earnExpiry."),
+    "issued": ("issuedBadgeExpiry.", "issueExpiry."),
+}
+FIELDS_OF: dict[str, tuple[tuple[tuple[Field, ...], tuple[str, ...]], ...]] = {
+    BADGES.name: (
+        (m.BADGE_FIELDS, ()),
+        (m.EARNED_EXPIRY_FIELDS, _EXPIRIES["earned"]),
+        (m.ISSUED_EXPIRY_FIELDS, _EXPIRIES["issued"]),
+    ),
+    BADGE_CLAIMS.name: ((m.CLAIM_FIELDS, ()),),
+    CUSTOMER_BADGES.name: ((m.CUSTOMER_BADGE_FIELDS, ()),),
+    CUSTOMER_BADGE_DETAILS.name: (
+        (m.DETAIL_FIELDS, ()),
+        (m.EARN_EXPIRY_FIELDS, _EXPIRIES["earned"]),
+        (m.ISSUE_EXPIRY_FIELDS, _EXPIRIES["issued"]),
+        ((m.ISSUED_COUNT,), ("issualDetails.",)),
+        ((m.EARN_COUNT,), ("earnDetails.",)),
+    ),
+    BADGE_ISSUALS.name: ((m.ISSUAL_FIELDS, ()),),
+    BADGE_EARNS.name: ((m.EARN_FIELDS, ()),),
+    BADGE_CONSTRAINTS.name: (
+        (c.COMMON_FIELDS, ()),
+        (c.CYCLE_FIELDS, ("currentCycle.", "fixedWindowCycle.")),
+    ),
+}
+FIELDS_OF[CUSTOMER_BADGE_CONSTRAINTS.name] = FIELDS_OF[BADGE_CONSTRAINTS.name]
+
+
+def names_of(table: str, first: int = 1) -> dict[str, SecondName]:
+    """`second_names` of every field `table`'s object is read with."""
     return {
-        **second_names(earned, "earnedBadgeExpiry.", "earnExpiry."),
-        **second_names(issued, "issuedBadgeExpiry.", "issueExpiry."),
+        name: second
+        for fields, prefixes in FIELDS_OF.get(table, ())
+        for name, second in second_names(fields, *prefixes, first=first).items()
     }
 
 
-_CONSTRAINT = {
-    **second_names(c.COMMON_FIELDS),
-    **second_names(c.CYCLE_FIELDS, "currentCycle.", "fixedWindowCycle."),
-}
-SECOND_NAMES: dict[str, dict[str, SecondName]] = {
-    BADGES.name: {
-        **second_names(m.BADGE_FIELDS),
-        **_expiries(m.EARNED_EXPIRY_FIELDS, m.ISSUED_EXPIRY_FIELDS),
-    },
-    BADGE_CLAIMS.name: second_names(m.CLAIM_FIELDS),
-    CUSTOMER_BADGES.name: second_names(m.CUSTOMER_BADGE_FIELDS),
-    CUSTOMER_BADGE_DETAILS.name: {
-        **second_names(m.DETAIL_FIELDS),
-        **_expiries(m.EARN_EXPIRY_FIELDS, m.ISSUE_EXPIRY_FIELDS),
-    },
-    BADGE_ISSUALS.name: second_names(m.ISSUAL_FIELDS),
-    BADGE_EARNS.name: second_names(m.EARN_FIELDS),
-    BADGE_CONSTRAINTS.name: _CONSTRAINT,
-    CUSTOMER_BADGE_CONSTRAINTS.name: _CONSTRAINT,
-}
+SECOND_NAMES: dict[str, dict[str, SecondName]] = {table: names_of(table) for table in FIELDS_OF}

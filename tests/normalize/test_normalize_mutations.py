@@ -12,19 +12,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from pipelines.lake.raw import RawRecord
-from pipelines.normalize.drift import CONSTRAINT_SHAPES, KEPT_IN_EXTRA, SHAPES
+from pipelines.lake.tables import TABLES
+from pipelines.normalize.drift import (
+    CONSTRAINT_SHAPES,
+    KEPT_IN_EXTRA,
+    OBJECT_PATHS,
+    SHAPES,
+    TABLE_OF_PATH,
+)
 from pipelines.normalize.fields import as_boolean, as_integer, as_text, as_unit
 from pipelines.normalize.normalizer import RecordNormalizer
 from pipelines.normalize.reader import json_text, parse_json, sample_of
-from pipelines.normalize.timestamps import parse_timestamp
+from pipelines.normalize.second_names import names_of
+from pipelines.normalize.timestamps import parse_timestamp, restates
 from tests.normalize.normalize_support import FIXTURES, SNAPSHOT, example
-from tests.vendor.mutations import ANY_JSON, Mutation, mutated, mutations, nodes
+from tests.vendor.mutations import ANY_JSON, Mutation, list_mutations, mutated, mutations, nodes
 
 META, DETAIL, LIST = "badge_meta", "customer_badge_detail", "customer_badges"
 ENDPOINTS = {"get-badge-meta": META, "update-badge-meta": META, "get-customer-badge-detail": DETAIL}
@@ -128,6 +137,34 @@ def under(extra_key: str, names: set[str]) -> bool:
     return any(extra_key == name or extra_key.endswith(f".{name}") for name in names)
 
 
+def located(endpoint: str, path: tuple) -> tuple[str | None, str]:
+    """The table whose rows the object holding `path` makes, and the key's name in it (dotted
+    below nested objects), e.g. ("badge_constraints", "currentCycle.startDate")."""
+    fp = drift_path(endpoint, path)
+    objects = [p for p in TABLE_OF_PATH if fp == p or fp.startswith(f"{p}.")]
+    if not objects:
+        return None, ""
+    best = max(objects, key=len)
+    return TABLE_OF_PATH[best], fp[len(best) + 1 :]
+
+
+def deleted_left_null(rows: dict, original: dict, mutation: Mutation, endpoint: str) -> bool:
+    """Whether the column a deleted key fed is null in its rows (unless another name of the
+    field, still in the object, feeds it)."""
+    table, key = located(endpoint, mutation.path)
+    names = names_of(table, first=0) if table else {}
+    if key not in names:
+        return True
+    column = names[key][0]
+    prefix = key.rpartition(".")[0]
+    others = [k for k, (c, *_) in names.items() if c == column and k.rpartition(".")[0] == prefix]
+    if len(others) > 1:
+        return True  # another name may feed it: the field rules' tests hold that
+    before = said({table: original.get(table, [])})
+    changed = [row for row in rows.get(table, []) if not said({table: [row]}) & before]
+    return all(row[column] is None for row in changed)
+
+
 def where_it_went(rows: dict, mutation: Mutation, endpoint: str, report) -> str | None:
     """Where the mutation's value is: `extra`, a column, extract_errors, or None (lost)."""
     value, path = mutation.value, mutation.path
@@ -143,18 +180,31 @@ def where_it_went(rows: dict, mutation: Mutation, endpoint: str, report) -> str 
     if list(rows) == ["extract_errors"] and errors[0]["endpoint"] == endpoint:
         return "the answer is a row of extract_errors"
     names = {p for p in path if isinstance(p, str)}
-    row_tables = [t for t in rows if t != "extract_errors"]
-    for table in row_tables:
-        for row in rows[table]:
+    table, key = located(endpoint, path)
+    own = rows.get(table, []) if table else []
+    # a list's item is its object's; a list its items are refused for stays with its owner
+    listed = path
+    while listed and isinstance(listed[-1], int):
+        listed = listed[:-1]
+    owners = {table, located(endpoint, listed[:-1] if listed != path else listed)[0]} - {None}
+    for owner in sorted(owners):
+        for row in rows.get(owner, []):
             extra = parse_json(row["extra"]) if row.get("extra") else {}
             if any(under(k, names) and holds(v, value) for k, v in extra.items()):
-                return f"extra of {table}"
-    columns = {v for t in row_tables for row in rows[t] for c, v in row.items() if c != "extra"}
+                return f"extra of {owner}"
+    mapped = names_of(table, first=0).get(key) if table else None
     typed = {c(value)[0] for c in CONVERTERS if c(value)[1] is None} | {json_text(value)}
-    if typed & columns - {None}:
-        return "a typed column"
-    if isinstance(value, str) and value and isinstance(path[-1], str) and path[-1].endswith("ISO"):
-        return "restated by its epoch's typed column"
+    if mapped is not None:
+        column, is_twin, _ = mapped
+        if typed & {row[column] for row in own} - {None}:
+            return f"its column {table}.{column}"
+        restated = is_twin and isinstance(value, str) and value
+        if restated and any(
+            row[column] is not None and restates(row[column], value) for row in own
+        ):
+            return "restated by its epoch's typed column"
+    elif typed & {v for row in own for c, v in row.items() if c != "extra"} - {None}:
+        return f"a typed column of {table}"
     item = re.match(
         r"data(\.\w+)*\[\d+\]",
         "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).removeprefix("."),
@@ -201,6 +251,11 @@ def test_a_mutated_answer_is_kept_keyed_and_its_drift_counted(data: st.DataObjec
         went = where_it_went(rows, mutation, endpoint, report)
         assert went is not None, f"{described}: the value is nowhere"
         event(f"{mutation.kind}: {went}")
+    else:
+        original = RecordNormalizer(SNAPSHOT).normalize(
+            record_of(name, json.dumps(answer).encode(), answer)
+        )
+        assert deleted_left_null(rows, original, mutation, endpoint), described
     fp = field_path(endpoint, mutation.path)
     if mutation.kind == "unknown_key":
         parent, key = drift_path(endpoint, mutation.path[:-1]), mutation.path[-1]
@@ -268,3 +323,101 @@ def test_a_new_key_where_the_normalizer_reads_is_counted_at_its_path(data: st.Da
     assert report.drift_samples[path] == sample_of(value)
     if not path.startswith(f"{LIST}.data.pagination") and path != f"{LIST}.data.{key}":
         assert where_it_went(rows, mutation, endpoint, report).startswith("extra of ")
+
+
+# Lists whose items become rows (each item one row, or a constraint's windows).
+ROW_LISTS = {path for path in OBJECT_PATHS.values() if path.endswith("[]")} | {
+    shape.path for shapes in CONSTRAINT_SHAPES.values() for shape in shapes.values()
+}
+ROW_LISTS |= {f"{path}.rollingWindowLimits[]" for path in list(ROW_LISTS) if "Constraints" in path}
+
+
+def said(rows: dict[str, list[dict]]) -> Counter:
+    """What the rows say, wherever their entries sat (list_position aside), as a multiset."""
+    return Counter(
+        (table, tuple(sorted((c, repr(v)) for c, v in row.items() if c != "list_position")))
+        for table, table_rows in rows.items()
+        for row in table_rows
+    )
+
+
+def keys_are_unique(rows: dict[str, list[dict]]) -> bool:
+    for name, table_rows in rows.items():
+        table = TABLES[name]
+        if not table.unique:
+            continue
+        keyed = [r for r in table_rows if all(r[c] is not None for c in table.keyed_by)]
+        if len({tuple(r[c] for c in table.key) for r in keyed}) != len(keyed):
+            return False
+    return True
+
+
+def held_anywhere(rows: dict[str, list[dict]], original: Counter, value: Any) -> str | None:
+    """Where a value is: a column (typed) or `extra` of a row the original answer did not
+    make, or the entry an extract_errors row keeps."""
+    typed = {c(value)[0] for c in CONVERTERS if c(value)[1] is None} - {None} | {json_text(value)}
+    for table, table_rows in rows.items():
+        for row in table_rows:
+            if table == "extract_errors":
+                tail = row["message"].split(": ", 1)[-1]
+                if row["error_code"] == "repeated_key":
+                    tail = tail.split(" (the first is the row): ", 1)[1]
+                    entry = parse_json(tail)
+                    nested = parse_json(entry["extra"]) if entry.get("extra") else {}
+                    if typed & set(entry.values()) or holds(nested, value):
+                        return "the other entry, in extract_errors"
+                elif json_text(value)[:20] in row["message"]:
+                    return "extract_errors naming the item"
+                continue
+            if said({table: [row]}) & original:
+                continue
+            extra = parse_json(row["extra"]) if row.get("extra") else {}
+            if typed & set(row.values()) or holds(extra, value):
+                return f"a row of {table}"
+    return None
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_repeated_reordered_or_conflicting_entries_keep_one_row_per_key_and_every_value(
+    data: st.DataObject,
+) -> None:
+    name = data.draw(st.sampled_from(ANSWERS), label="example")
+    answer, endpoint = example(name), endpoint_of(name)
+    mutation = data.draw(list_mutations(answer), label="mutation")
+    assume(mutation is not None)
+    list_path = drift_path(endpoint, mutation.path) + "[]"
+    event(f"{mutation.kind} {'rows' if list_path in ROW_LISTS else 'kept whole'}")
+    original = RecordNormalizer(SNAPSHOT).normalize(
+        record_of(name, json.dumps(answer).encode(), answer)
+    )
+    normalizer = RecordNormalizer(SNAPSHOT)
+
+    rows = normalizer.normalize(
+        record_of(name, json.dumps(mutated(answer, mutation)).encode(), answer)
+    )
+
+    described, report = mutation.describe(), normalizer.report
+    assert keys_are_unique(rows), described
+    if mutation.kind != "conflicting":
+        if list_path in ROW_LISTS:
+            assert said(rows) == said(original), described
+            if mutation.kind == "repeated":
+                assert sum(report.repeats.values()) >= 1, described
+            assert report.conflicts == {}, described
+        else:
+            assert where_it_went(rows, mutation, endpoint, report) is not None, described
+        return
+    value = at(mutation.value, mutation.changed)
+    went = held_anywhere(rows, said(original), value)
+    if went is None and list_path not in ROW_LISTS:
+        went = where_it_went(rows, mutation, endpoint, report)
+    assert went is not None, f"{described}: {value!r} is nowhere"
+    event(f"conflicting: {went}")
+    errors = [e for e in rows.get("extract_errors", []) if e["error_code"] == "repeated_key"]
+    assert sum(report.conflicts.values()) == len(errors), described

@@ -1,11 +1,13 @@
 """Hypothesis strategies that mutate a vendor example the ways the vendor may, though no
 example shows it: a field of the wrong type or deleted, an unknown key at any depth, a list
-that is not a list or an item that is not an object, and odd values (unicode, empty
-strings, huge or negative numbers)."""
+that is not a list or an item that is not an object, odd values (unicode, empty strings,
+huge or negative numbers), and a list, at any depth, with an entry repeated, its entries
+reordered, or an entry repeated with one value changed."""
 
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 Path = tuple[str | int, ...]
 KINDS = ("wrong_type", "deleted", "unknown_key", "not_a_list", "item_not_object", "odd_value")
+LIST_KINDS = ("repeated", "reordered", "conflicting")
 
 ODD_VALUES = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF), max_size=12),
@@ -38,6 +41,8 @@ class Mutation:
     kind: str
     path: Path  # where, from the answer's top
     value: Any = None
+    # a list mutation: the path (below `path`) of the value a conflicting entry changed
+    changed: Path = ()
 
     def describe(self) -> str:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.path)
@@ -107,3 +112,51 @@ def _at(value: Any, path: Path) -> Any:
     for part in path:
         value = value[part]
     return value
+
+
+@st.composite
+def list_mutations(draw: st.DrawFn, answer: dict[str, Any]) -> Mutation | None:
+    """One list of an answer's `data`, at any depth, with an entry repeated (inserted at any
+    place), its entries reordered, or an entry repeated with one scalar in it changed; None
+    when the answer holds no list that can be so changed."""
+    lists = [(p, v) for p, v in nodes(answer["data"], ("data",)) if isinstance(v, list) and v]
+    kind = draw(st.sampled_from(LIST_KINDS))
+    if kind == "reordered":
+        lists = [(p, v) for p, v in lists if len({json_key(item) for item in v}) > 1]
+    if kind == "conflicting":
+        lists = [(p, v) for p, v in lists if any(_scalars(item) for item in v)]
+    if not lists:
+        return None
+    path, entries = draw(st.sampled_from(lists))
+    entries = copy.deepcopy(entries)
+    if kind == "reordered":
+        reordered = draw(st.permutations(entries).filter(lambda order: order != entries))
+        return Mutation(kind, path, reordered)
+    index = draw(st.sampled_from([i for i, item in enumerate(entries) if kind == "repeated"
+                                  or _scalars(item)]))  # fmt: skip
+    entry = copy.deepcopy(entries[index])
+    changed: Path = ()
+    if kind == "conflicting":
+        changed = draw(st.sampled_from(_scalars(entry)))
+        current = _at(entry, changed)
+        other = ODD_VALUES.filter(lambda v: not (type(v) is type(current) and v == current))
+        if changed:
+            _at(entry, changed[:-1])[changed[-1]] = draw(other)
+        else:
+            entry = draw(other)
+    at_place = draw(st.integers(0, len(entries)))
+    entries.insert(at_place, entry)
+    return Mutation(kind, path, entries, (at_place, *changed))
+
+
+def json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _scalars(value: Any, path: Path = ()) -> list[Path]:
+    """Paths of the non-null scalars in a value (the value itself when it is one)."""
+    if isinstance(value, dict):
+        return [p for key, child in value.items() for p in _scalars(child, (*path, key))]
+    if isinstance(value, list):
+        return [p for i, child in enumerate(value) for p in _scalars(child, (*path, i))]
+    return [] if value is None else [path]
