@@ -77,3 +77,28 @@ def test_drift_between_pages_is_detected_and_repaired_by_one_whole_list_request(
 def test_any_page_size_gives_the_whole_list(page_size):
     result = fetch_all(PagedSource(ITEMS), page_size)
     assert [e["badgeMetaId"] for e in result.entries] == ITEMS
+
+
+def test_an_entry_a_page_repeats_is_no_shifted_order_whether_the_total_counts_it_or_not():
+    source = PagedSource(["b0", "b1", "b0", "b2"])  # its pagination says total 4
+    result = fetch_all(source, 10)
+    assert result.mismatch is None and not result.refetched and source.calls == [(0, 10)]
+    assert [e["badgeMetaId"] for e in result.entries] == ["b0", "b1", "b2"]
+    paginator = PageNumberPaginator(10, LIST_ENDPOINT.paging)
+    assert paginator._verify(result.pages, total=3).mismatch is None  # total of distinct ones
+    assert paginator._verify(result.pages, total=5).mismatch is not None
+
+
+def test_an_entry_on_two_pages_is_fetched_again_whole_and_then_a_repeat_of_the_vendor():
+    source = PagedSource(["b0", "b1", "b0"])  # on pages 0 and 1 of size 2, total 3
+    result = fetch_all(source, 2)
+    assert result.refetched and result.mismatch is None
+    assert source.calls[-1] == (0, 3)
+    assert [e["badgeMetaId"] for e in result.entries] == ["b0", "b1"]
+
+
+def test_a_shift_that_repeats_an_entry_on_two_pages_is_still_a_mismatch():
+    source = PagedSource(ITEMS, shift=3)
+    paginator = PageNumberPaginator(10, LIST_ENDPOINT.paging)
+    pages = [(page, asyncio.run(source.fetch(page, 10))) for page in range(3)]
+    assert paginator._verify(pages, total=23).mismatch is not None
