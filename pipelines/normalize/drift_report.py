@@ -56,7 +56,9 @@ def merge_coverage(parts: list[CoverageEntries]) -> CoverageEntries:
 
 def describe_coverage(coverage: CoverageEntries) -> list[str]:
     """Lines naming each kind of object of which some filled no typed column: how many of
-    how many, and the keys they carried."""
+    how many, and the keys they carried (nothing when no object was counted)."""
+    if not coverage:
+        return []
     unmapped = {path: entry for path, entry in coverage.items() if entry["unmapped"]}
     if not unmapped:
         kinds = _plural(len(coverage), "kind")

@@ -77,3 +77,39 @@ def test_a_replay_prints_the_drift_its_lake_tables_recorded():
         f"    wrong type  {RANK}  in 2 rows, e.g. 1",
         "  check warned: lake/customer_badge_details no_new_keys: ...",
     ]
+
+
+def test_repeats_disagreements_and_coverage_go_into_the_metadata_and_the_summary():
+    claims, twin = "badge_meta.data.ownership.claims[]", "badge_meta.data.startOnISO"
+    earns = "customer_badge_detail.data.earnDetails.earns[]"
+    normalized = NormalizeReport(
+        DAY,
+        repeats=Counter({claims: 2}),
+        conflicts=Counter({claims: 1}),
+        disagreements=Counter({twin: 1}),
+        drift_samples={claims: '{"badge_id":"b1"}', twin: '"Ünïcødé"'},
+        objects=Counter({earns: 4, "badge_meta.data": 3}),
+        unmapped=Counter({earns: 4}),
+        unmapped_keys={earns: {"id": 4, "state": 3}},
+    )
+    metadata = summary_of(normalized).as_metadata()
+    assert metadata["repeats"] == {claims: {"count": 2, "sample": '{"badge_id":"b1"}'}}
+    assert metadata["disagreements"] == {twin: {"count": 1, "sample": '"Ünïcødé"'}}
+    assert metadata["coverage"][earns] == {
+        "objects": 4,
+        "unmapped": 4,
+        "keys": {"id": 4, "state": 3},
+    }
+    lines = NightSummary.from_metadata(metadata).describe()
+    assert lines[-7:] == [
+        "  drift: none (the vendor sent nothing the contract does not know)",
+        "  repeats and disagreements: 1 list with repeated entries (one row each), 1 list with "
+        "a key repeated with other values (the other in extract_errors), 1 field whose second "
+        "name or twin disagrees (kept in extra)",
+        f'    repeat      {claims}  in 2 rows, e.g. {{"badge_id":"b1"}}',
+        f'    conflict    {claims}  in 1 row, e.g. {{"badge_id":"b1"}}',
+        f'    disagrees   {twin}  in 1 row, e.g. "Ünïcødé"',
+        "  mapping coverage: 1 kind of object with objects that filled no typed column "
+        "(their keys are in extra; see docs/drift.md)",
+        f"    unmapped    {earns}  4 of 4 objects, keys: id 4, state 3",
+    ]
