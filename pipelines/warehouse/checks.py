@@ -43,14 +43,54 @@ def check_unique_key(con: duckdb.DuckDBPyConnection, table: Table) -> CheckOutco
     duplicated = _scalar(
         con, f"SELECT count(*) FROM (SELECT 1 FROM {rows_of} GROUP BY {key} HAVING count(*) > 1)"
     )
+    description = f"main.{table.name} has one row per ({', '.join(table.key)})"
+    if duplicated:
+        description += _repeated_rows(con, table, rows_of, key, duplicated)
     return CheckOutcome(
         name=f"unique_key_{table.name}",
         passed=duplicated == 0,
-        description=f"main.{table.name} has one row per ({', '.join(table.key)})",
+        description=description,
         metadata={
             "duplicated_keys": duplicated,
             "sample": [dict(zip([*table.key, "rows"], row, strict=True)) for row in rows],
         },
+    )
+
+
+# The answer a table's rows come from, named by the columns that say which one.
+ANSWER_OF = {
+    "customer_badges": ("customer_badges", ("customer_id", "identifier_type", "list_type")),
+    "customer_badge_details": ("customer_badge_detail", ("customer_id", "badge_id")),
+    "customer_badge_constraints": ("customer_badge_detail", ("customer_id", "badge_id")),
+    "badge_issuals": ("customer_badge_detail", ("customer_id", "badge_id")),
+    "badge_earns": ("customer_badge_detail", ("customer_id", "badge_id")),
+}
+META_ANSWER = (META_ENDPOINT.name, ("badge_id",))
+
+
+def _repeated_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, rows_of: str, key: str, duplicated: int
+) -> str:
+    """Which rows repeat a key, and the answer they came from: the vendor's repeats are
+    resolved before the load (pipelines/normalize/repeats.py), so this is a bug of ours."""
+    endpoint, columns = ANSWER_OF.get(table.name, META_ANSWER)
+    names = list(dict.fromkeys((*table.key, *columns)))
+    named = ", ".join(f"t.{quote(column)}" for column in names)
+    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM d.{quote(c)}" for c in table.key)
+    rows = con.execute(
+        f"SELECT DISTINCT {named} FROM (SELECT * FROM {rows_of}) AS t "
+        f"JOIN (SELECT {key} FROM {rows_of} GROUP BY {key} HAVING count(*) > 1) AS d ON {same} "
+        f"ORDER BY ALL LIMIT 3"
+    ).fetchall()
+    shown = "; ".join(
+        ", ".join(f"{name}={value}" for name, value in zip(names, row, strict=True))
+        + f" from the {endpoint} answer of "
+        + ", ".join(f"{c} {row[names.index(c)]}" for c in columns)
+        for row in rows
+    )
+    return (
+        f", but {duplicated:,} key(s) repeat (a bug of the normalizer, which resolves the "
+        f"vendor's repeats before the load): {shown}"
     )
 
 

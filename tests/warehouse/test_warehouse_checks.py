@@ -160,3 +160,17 @@ def test_run_all_checks_includes_totals_only_when_given(load) -> None:
     with_totals = run_all_checks(con, DAY, {("c1", "id", "EARNED"): 2})
     assert with_totals[-1].name == "list_totals_match_pagination"
     assert all(o.passed for o in with_totals)
+
+
+def test_a_repeated_key_names_its_rows_and_the_answer_they_came_from(load) -> None:
+    con = load(
+        GOOD | {"customer_badges": [*GOOD["customer_badges"], listed("c2", KNOWN, "AVAILABLE")]}
+    )
+    outcome = check_unique_key(con, TABLES["customer_badges"])
+    assert outcome.description == (
+        "main.customer_badges has one row per (customer_id, identifier_type, badge_id, "
+        "list_type), but 1 key(s) repeat (a bug of the normalizer, which resolves the vendor's "
+        f"repeats before the load): customer_id=c2, identifier_type=id, badge_id={KNOWN}, "
+        "list_type=AVAILABLE from the customer_badges answer of customer_id c2, "
+        "identifier_type id, list_type AVAILABLE"
+    )
