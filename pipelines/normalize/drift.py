@@ -8,13 +8,16 @@ there, row by row, after a record is flattened (and deduplicated):
 - a **wrong type**: a key of `extra` that feeds a column but whose value its converter
   refuses, or an object or list the flattener reads that came as something else (a list
   holding other items too). One of the right type that was not read (an alias after the
-  first, a window list of another kind of constraint) is known, not drift.
+  first, a window list of another kind of constraint) is known, not drift;
+- a **disagreement**: a second name of a column (an alias after the first, an ISO twin)
+  kept in `extra` beside a column that holds a value, because it says something else
+  (`pipelines.normalize.second_names`).
 
 A list page's own keys (beside `badges`, and in `pagination`) make no row: they are read
 from the page itself. Each finding is counted by its source path
 (`customer_badge_detail.data.issualDetails.issuals[].fooBar`) with one sample value, cut
-short. Rows with the same `extra` text classify the same, so each distinct text is
-classified once (bounded memo): a night pays one hash of the text per row with an `extra`.
+short; `pipelines.normalize.drift_tracker` counts them. Repeated entries are counted by
+`pipelines.normalize.repeats`, how well objects fit by `pipelines.normalize.coverage`.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 from pipelines.client.endpoints import DETAIL_ENDPOINT, LIST_ENDPOINT, META_ENDPOINT
 from pipelines.lake.tables import (
@@ -40,10 +41,8 @@ from pipelines.lake.tables import (
 )
 from pipelines.normalize import constraints as c
 from pipelines.normalize import mappings as m
-from pipelines.normalize.coverage import Coverage
 from pipelines.normalize.fields import Converted, Field, as_integer
-from pipelines.normalize.reader import parse_json, sample_of
-from pipelines.normalize.second_names import SECOND_NAMES, SecondName
+from pipelines.normalize.reader import sample_of
 
 NEW_KEY, WRONG_TYPE, DISAGREEMENT = "new key", "wrong type", "disagreement"
 
@@ -183,7 +182,8 @@ CONSTRAINT_SHAPES: dict[str, dict[str, ObjectShape]] = {
 PAGINATION = ObjectShape(
     f"{_LIST}.pagination", dict.fromkeys(("page", "size", "total", "totalPages"), as_integer)
 )
-_PAGE_KEYS = ("badges", "pagination")
+PAGE_KEYS = ("badges", "pagination")  # a list page's keys that are not drift
+LIST_PAGE_PATH = _LIST
 # The source path of the objects (or strings, or map entries) each table's rows come from.
 OBJECT_PATHS: dict[str, str] = {
     **{table: shape.path for table, shape in SHAPES.items()},
@@ -196,9 +196,6 @@ TABLE_OF_PATH: dict[str, str] = {
     **{s.path: table for table, shapes in CONSTRAINT_SHAPES.items() for s in shapes.values()},
 }
 
-Finding = tuple[str, str, str]  # kind, source path, sample
-_MEMO_ENTRIES = 8192
-
 
 def table_of_path(path: str) -> str | None:
     """The table whose rows come from the object at the start of `path`."""
@@ -208,129 +205,6 @@ def table_of_path(path: str) -> str | None:
     return TABLE_OF_PATH[best] if best else None
 
 
-class DriftTracker:
-    """Counts new keys, wrong types and disagreements into the report's Counters, with a
-    sample per path, and how well each kind of object fits the contract (`Coverage`)."""
-
-    def __init__(self, report: Any) -> None:
-        self.new_keys, self.wrong_types = report.new_keys, report.wrong_types
-        self.disagreements, self.samples = report.disagreements, report.drift_samples
-        self.coverage = Coverage(report)
-        self._memo: dict[str, dict[str, Classified]] = {}
-
-    def track(self, table: str, rows: list[dict[str, Any]]) -> None:
-        """Counts the drift of `rows` of `table` (tables without a shape are skipped)."""
-        shape = SHAPES.get(table)
-        by_level = CONSTRAINT_SHAPES.get(table)
-        if shape is None and by_level is None:
-            return
-        seconds = SECOND_NAMES.get(table, {})
-        coverage = self.coverage
-        if shape is not None:
-            coverage.count(shape.path, table, rows)
-        for row in rows:
-            if by_level is not None:
-                shape = by_level.get(row.get("constraint_level"))  # type: ignore[arg-type]
-                if shape is not None:
-                    coverage.count(shape.path, table, [row])
-            extra = row.get("extra")
-            if extra is None or shape is None:
-                continue
-            fixed, dependent = self._findings(shape, seconds, extra)
-            self._count(fixed)
-            if dependent:
-                self._count(_beside_columns(dependent, row))
-
-    def track_list_page(self, data: dict[str, Any]) -> None:
-        """Counts a list page's own keys beside `badges` and those of its `pagination`."""
-        findings = [
-            (NEW_KEY, f"{_LIST}.{key}", sample_of(value))
-            for key, value in data.items()
-            if key not in _PAGE_KEYS
-        ]
-        pagination = data.get("pagination")
-        if isinstance(pagination, dict):
-            findings += _classify_object(PAGINATION, pagination)
-        elif pagination is not None:
-            findings.append((WRONG_TYPE, PAGINATION.path, sample_of(pagination)))
-        self._count(findings)
-
-    def _findings(
-        self, shape: ObjectShape, seconds: dict[str, SecondName], extra: str
-    ) -> Classified:
-        memo = self._memo.setdefault(shape.path, {})
-        found = memo.get(extra)
-        if found is None:
-            if len(memo) >= _MEMO_ENTRIES:
-                memo.clear()
-            found = memo[extra] = _classify(shape, seconds, extra)
-        return found
-
-    def _count(self, findings: list[Finding]) -> None:
-        counters = {
-            NEW_KEY: self.new_keys,
-            WRONG_TYPE: self.wrong_types,
-            DISAGREEMENT: self.disagreements,
-        }
-        for kind, path, sample in findings:
-            counters[kind][path] += 1
-            self.samples.setdefault(path, sample)
-
-
-# A second name in extra: column, is a twin, converter, value, its kind were the column
-# null, path, sample
-Dependent = tuple[str, bool, Callable[[Any], Converted], Any, str | None, str, str]
-Classified = tuple[list[Finding], list[Dependent]]
-
-
-def _beside_columns(dependent: list[Dependent], row: dict[str, Any]) -> list[Finding]:
-    """Findings of second names: beside a column holding a value, a twin left in extra (one
-    of text) or an alias saying otherwise disagrees; beside a null column, each is what
-    the shape makes of it."""
-    found = []
-    for column, is_twin, convert, value, unread_kind, path, sample in dependent:
-        held = row.get(column)
-        kind = unread_kind
-        if held is not None:
-            if is_twin:
-                kind = DISAGREEMENT if type(value) is str and value else WRONG_TYPE
-            else:
-                converted, problem = convert(value)
-                if problem == WRONG_TYPE:
-                    kind = WRONG_TYPE
-                else:
-                    kind = None if problem is None and converted == held else DISAGREEMENT
-        if kind is not None:
-            found.append((kind, path, sample))
-    return found
-
-
-def _classify(shape: ObjectShape, seconds: dict[str, SecondName], extra: str) -> Classified:
-    try:
-        values = parse_json(extra)
-    except orjson.JSONDecodeError:
-        return [], []
-    if not isinstance(values, dict):
-        return [], []
-    if not seconds.keys() & values.keys():
-        return _classify_object(shape, values), []
-    fixed = _classify_object(shape, {k: v for k, v in values.items() if k not in seconds})
-    dependent = [
-        (*seconds[key], value, shape.classify(key, value), shape.source_path(key), sample_of(value))
-        for key, value in values.items()
-        if key in seconds and value is not None
-    ]
-    return fixed, dependent
-
-
-def _classify_object(shape: ObjectShape, values: dict[str, Any]) -> list[Finding]:
-    return [
-        (kind, shape.source_path(key), sample_of(value))
-        for key, value in values.items()
-        if (kind := shape.classify(key, value)) is not None
-    ]
-
-
 def object_path(table: str, row: dict[str, Any]) -> str:
     """The source path of the object `row` came from (a constraint's: its array's)."""
     by_level = CONSTRAINT_SHAPES.get(table)
@@ -338,3 +212,14 @@ def object_path(table: str, row: dict[str, Any]) -> str:
         shape = by_level.get(row.get("constraint_level"))  # type: ignore[arg-type]
         return shape.path if shape is not None else table
     return OBJECT_PATHS.get(table, table)
+
+
+Finding = tuple[str, str, str]  # kind, source path, sample
+
+
+def classify_object(shape: ObjectShape, values: dict[str, Any]) -> list[Finding]:
+    return [
+        (kind, shape.source_path(key), sample_of(value))
+        for key, value in values.items()
+        if (kind := shape.classify(key, value)) is not None
+    ]

@@ -23,7 +23,7 @@ from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import BADGES, CUSTOMER_BADGE_DETAILS, CUSTOMER_BADGES, EXTRACT_ERRORS
 from pipelines.normalize.badge_level import BadgeLevelRows
 from pipelines.normalize.dedup import DEDUP_KEYS, DIGEST_OF_TABLE
-from pipelines.normalize.drift import DriftTracker
+from pipelines.normalize.drift_tracker import DriftTracker
 from pipelines.normalize.flatten import (
     UNKEYED,
     Rows,
