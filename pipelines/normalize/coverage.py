@@ -45,6 +45,8 @@ class Coverage:
 
     def count(self, path: str, table: str, rows: list[dict[str, Any]]) -> None:
         """Counts `rows` of `table`, each from an object at `path`."""
+        if not rows:
+            return
         self.objects[path] += len(rows)
         for row in rows:
             extra = row["extra"]
