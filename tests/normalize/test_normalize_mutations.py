@@ -2,10 +2,17 @@
 strategies of `tests/vendor/mutations.py`; a sample goes through whole nights there).
 
 For every mutation it never raises and keys every row; the value it put in the answer is in
-a typed column, in `extra` under its source key, or the answer (or its item) is a row of
-`extract_errors`; and the drift report counts exactly what the mutation added: a new key
-at its path where the normalizer reads the object key by key, a wrong type only at the
+its own object's rows (the table the object at its path makes): in the column its key maps
+to, or in `extra` under its source key (an ISO twin left out only where it restates the
+column's instant), or the answer (or its item) is a row of `extract_errors`; a deleted
+key's column is null; and the drift report counts exactly what the mutation added: a new
+key at its path where the normalizer reads the object key by key, a wrong type only at the
 mutated field, and one whenever the normalizer refused a value.
+
+Lists, at every depth, with an entry repeated, reordered or repeated with another value:
+every table keeps one row per key; a repeat or a new order leaves the rows as they were
+(where an entry sat aside), a repeat counted; a changed value is in a row or in the
+`extract_errors` row that keeps the other entry, each conflict counted.
 """
 
 from __future__ import annotations
