@@ -43,17 +43,12 @@ class Coverage:
         self.objects, self.unmapped = report.objects, report.unmapped
         self.keys: dict[str, dict[str, int]] = report.unmapped_keys
 
-    def count(self, path: str, table: str, rows: list[dict[str, Any]]) -> None:
-        """Counts `rows` of `table`, each from an object at `path`."""
-        if not rows:
-            return
-        self.objects[path] += len(rows)
-        for row in rows:
-            extra = row["extra"]
-            if extra is not None:
-                typed = (TYPED_BUT_KEY if row.get("key_derived") else TYPED)[table]
-                if all(map(_is_none, map(row.__getitem__, typed))):
-                    self._unmapped(path, extra)
+    def check(self, path: str, table: str, row: dict[str, Any], extra: str) -> None:
+        """Counts a row (counted among its kind's objects already) that carries `extra` as
+        unmapped when it filled no typed column."""
+        typed = (TYPED_BUT_KEY if row.get("key_derived") else TYPED)[table]
+        if all(map(_is_none, map(row.__getitem__, typed))):
+            self._unmapped(path, extra)
 
     def _unmapped(self, path: str, extra: str) -> None:
         self.unmapped[path] += 1

@@ -52,18 +52,21 @@ class DriftTracker:
             return
         seconds = SECOND_NAMES.get(table, {})
         coverage = self.coverage
-        if shape is not None:
-            coverage.count(shape.path, table, rows)
+        if shape is not None and rows:
+            coverage.objects[shape.path] += len(rows)
         for row in rows:
             if by_level is not None:
-                shape = by_level.get(row.get("constraint_level"))  # type: ignore[arg-type]
-                if shape is not None:
-                    coverage.count(shape.path, table, [row])
-            extra = row.get("extra")
+                shape = by_level.get(row["constraint_level"])
+                if shape is None:
+                    continue
+                coverage.objects[shape.path] += 1
+            extra = row["extra"]
             if extra is None or shape is None:
                 continue
+            coverage.check(shape.path, table, row, extra)
             fixed, dependent = self._findings(shape, seconds, extra)
-            self._count(fixed)
+            if fixed:
+                self._count(fixed)
             if dependent:
                 self._count(_beside_columns(dependent, row))
 

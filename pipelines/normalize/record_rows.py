@@ -121,7 +121,7 @@ class RecordNormalizer:
             rows = self._keyed(record, self._flatten(record))
         except UnusableBody as problem:
             return flatten_error(record, self.snapshot_date, problem.error_code, str(problem))
-        self._repeats.resolve(rows, self._answer(record))
+        self._repeats.resolve(rows, record, self.snapshot_date)
         for error in rows.get(EXTRACT_ERRORS.name, ()):
             error["http_status"], error["attempts"] = record.http_status, record.attempts
         rows = self.badge_level.apply(record, self._deduplicated(record.endpoint, rows))
@@ -163,16 +163,6 @@ class RecordNormalizer:
                 record.reused_from,
             )
         raise UnusableBody(f"unknown endpoint {record.endpoint!r}", "unknown_endpoint")
-
-    def _answer(self, record: RawRecord) -> dict[str, Any]:
-        return {
-            "snapshot_date": self.snapshot_date,
-            "endpoint": record.endpoint,
-            "customer_id": record.customer_id,
-            "identifier_type": record.identifier_type,
-            "badge_id": record.badge_id,
-            "list_type": record.list_type,
-        }
 
     def _keyed(self, record: RawRecord, rows: Rows) -> Rows:
         """`rows`, unless the answer's own row has no badge id (its object none, and the

@@ -66,17 +66,26 @@ class RepeatResolver:
         self.warnings, self.repeats, self.conflicts = warnings, repeats, conflicts
         self.samples = samples
 
-    def resolve(self, rows: dict[str, list[dict[str, Any]]], answer: dict[str, Any]) -> None:
+    def resolve(
+        self, rows: dict[str, list[dict[str, Any]]], record: Any, snapshot_date: dt.date
+    ) -> None:
         """Drops repeats from `rows` in place; a conflicting one adds an extract_errors row
-        (`answer`: the answer's endpoint, customer, badge and list)."""
+        naming the answer (`record`: a RawRecord)."""
         errors: list[dict[str, Any]] = []
         for table, table_rows in rows.items():
             if len(table_rows) < 2 or table not in _KEY_OF:
                 continue
-            key_of = _KEY_OF[table]
-            keys = [key_of(row) for row in table_rows]
+            keys = list(map(_KEY_OF[table], table_rows))
             if len(set(keys)) == len(keys):
                 continue
+            answer = {
+                "snapshot_date": snapshot_date,
+                "endpoint": record.endpoint,
+                "customer_id": record.customer_id,
+                "identifier_type": record.identifier_type,
+                "badge_id": record.badge_id,
+                "list_type": record.list_type,
+            }
             rows[table] = self._first_of_each(table, table_rows, keys, answer, errors)
         if errors:
             rows.setdefault(EXTRACT_ERRORS.name, []).extend(errors)

@@ -173,10 +173,11 @@ def _in_range(micros: int) -> Parsed:
     return micros, None
 
 
-# twin text -> (its microseconds, how far from them an instant it restates may be); None
-# for a twin that restates any instant (the broken form), (None, 0) for one that restates none
+# twin text -> (its microseconds or None, how near an instant it restates lies); None for
+# the broken form, which restates any (bounded memo)
 _twins: dict[str, tuple[int | None, int] | None] = {}
 _TWIN_MEMO_ENTRIES = 65_536
+_FRACTION = re.compile(r"[.,](\d+)")
 
 
 def restates(micros: int, twin: str) -> bool:
@@ -191,14 +192,23 @@ def restates(micros: int, twin: str) -> bool:
         reading = _twins[twin] = _twin_reading(twin)
     if reading is None:
         return True
-    twin_micros, tolerance = reading
-    return twin_micros is not None and -tolerance < micros - twin_micros < tolerance
+    twin_micros, precision = reading
+    return twin_micros is not None and -precision < micros - twin_micros < precision
 
 
 def _twin_reading(twin: str) -> tuple[int | None, int] | None:
     twin_micros, problem = parse_timestamp(twin)
     if problem is not None:
         return None if problem == YEAR_TOO_LARGE else (None, 0)
-    iso = _ISO.fullmatch(twin)
-    digits = min(len(iso.group("fraction") or ""), 6) if iso else 6
-    return twin_micros, 10 ** (6 - digits)
+    return twin_micros, _precision(twin)
+
+
+def _precision(twin: str) -> int:
+    """Microseconds an instant written as `twin` stands for: 1 for a number, else a second
+    shortened by each fractional digit it writes."""
+    fraction = _FRACTION.match(twin, 19) or _FRACTION.search(twin, 10)
+    if fraction is None:
+        return 1 if _NUMERIC.fullmatch(twin) else MICROS_PER_SECOND
+    if _NUMERIC.fullmatch(twin):
+        return 1
+    return 10 ** (6 - min(len(fraction.group(1)), 6))

@@ -100,8 +100,10 @@ def same_instant(micros: int, twin: str) -> bool:
     twin_micros, problem = parse_timestamp(twin)
     if problem is not None:
         return problem == "year > 9999"
-    fraction = re.search(r"T[\d:]+[.,](\d+)", twin)
-    digits = min(len(fraction.group(1)), 6) if fraction else (0 if "T" in twin else 6)
+    if re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", twin):
+        return micros == twin_micros  # a number: to the microsecond
+    fraction = re.search(r"[.,](\d+)", twin[10:])
+    digits = min(len(fraction.group(1)), 6) if fraction else 0
     return abs(micros - twin_micros) < 10 ** (6 - digits)
 
 
