@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
+from pipelines.ops.runs import step_failure_message
+
 INTERNALS = ("Traceback", "dagster.", "Dagster", "_core", "Error:", "Error(")
 
 
@@ -21,12 +23,7 @@ def headlines(home: Path, run_id: str) -> list[str]:
     """What the UI shows as the failed run's headline: each failed step's own message."""
     with DagsterInstance.from_config(str(home)) as instance:
         failures = instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
-    return [
-        entry.get_dagster_event().step_failure_data.user_failure_data.description
-        if entry.get_dagster_event().step_failure_data.user_failure_data
-        else entry.get_dagster_event().step_failure_data.error.message
-        for entry in failures
-    ]
+    return [step_failure_message(entry) for entry in failures]
 
 
 def assert_stopped_in_our_words(
@@ -40,4 +37,4 @@ def assert_stopped_in_our_words(
         assert internal not in output, (internal, output)
     run_id = re.search(r"NOT published \(run ([0-9a-f-]+)\)", done.stdout)
     assert run_id, done.stdout
-    assert headlines(home, run_id.group(1)) == [message]
+    assert headlines(home, run_id.group(1)) == [f"{step}: {message}"]
