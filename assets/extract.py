@@ -30,6 +30,7 @@ from pipelines.normalize.carry import CarryForwardError
 from pipelines.ops.night_step import ArchiveMissing, NightStep
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
+from pipelines.ops.source import SourceConfigError
 
 progress_log = logging.getLogger("badges.progress")
 RAW = "raw_api_responses"
@@ -44,6 +45,7 @@ STOPPING = (
     DiskFull,
     DamagedFileError,
     ArchiveMissing,
+    SourceConfigError,
 )
 
 

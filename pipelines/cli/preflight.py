@@ -12,6 +12,7 @@ from pipelines.lake import Lake
 from pipelines.lake.mirror import mirror_of
 from pipelines.lake.objectstore import BucketAccess, BucketError
 from pipelines.night.retention import no_archive_message
+from pipelines.ops.source import NO_CUSTOMERS_FILE
 
 API_PREFIX = "CAPILLARY_"
 
@@ -26,7 +27,8 @@ def unknown_api_variables(environ: Mapping[str, str], known: set[str]) -> str | 
 
 
 def missing_credentials(environ: Mapping[str, str]) -> str | None:
-    """With an API named, a pair of credentials for it (the embedded sandbox needs none)."""
+    """With an API named, a pair of credentials for it and the customers file (the embedded
+    sandbox needs neither)."""
     base_url = environ.get(f"{API_PREFIX}BASE_URL")
     if not base_url:
         return None
@@ -40,6 +42,8 @@ def missing_credentials(environ: Mapping[str, str]) -> str | None:
         )
     except ValueError as error:
         return str(error)
+    if not environ.get(f"{API_PREFIX}CUSTOMERS"):
+        return NO_CUSTOMERS_FILE
     return None
 
 

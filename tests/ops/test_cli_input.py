@@ -64,6 +64,12 @@ API = {"CAPILLARY_BASE_URL": "https://eu.api.capillarytech.com"}
             "(OAuth)",
         ),
         (
+            ["run"],
+            {**API, "CAPILLARY_USERNAME": "ops", "CAPILLARY_PASSWORD": "x"},
+            "badges run: error: CAPILLARY_CUSTOMERS is not set: with a real API "
+            "(CAPILLARY_BASE_URL) the run needs the customers file to extract",
+        ),
+        (
             ["run", "--date", "2026-02-30"],
             {},
             "badges run: error: argument --date: not a date (YYYY-MM-DD): '2026-02-30'",
