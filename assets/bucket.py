@@ -4,7 +4,7 @@ night, and the published night is copied to it after."""
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
 from assets.night_config import NightConfig, night_request
-from assets.snapshot_dates import daily_snapshots, snapshot_date_of
+from assets.snapshot_dates import daily_snapshots, offer_nights, snapshot_date_of
 from pipelines.lake.objectstore import BucketError
 from pipelines.ops.night_step import restore_before_night
 from pipelines.ops.nightly import NIGHT_POOL
@@ -37,6 +37,7 @@ def bucket_restore(
         raise Failure(f"no API call made: {error}") from None
     for line in lines:
         context.log.info(line)
+    offer_nights(context.instance, lake.lake.raw_dates())  # the nights restored can be replayed
     return MaterializeResult(metadata={"bucket": mirror.bucket.url, "restored": "\n".join(lines)})
 
 

@@ -27,9 +27,10 @@ from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
-from pipelines.ops.night_step import ArchiveMissing, ExtractedNight, NightStep
+from pipelines.ops.night_step import ArchiveMissing, NightStep
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
+from pipelines.ops.source import SourceConfigError
 
 progress_log = logging.getLogger("badges.progress")
 RAW = "raw_api_responses"
@@ -44,6 +45,7 @@ STOPPING = (
     DiskFull,
     DamagedFileError,
     ArchiveMissing,
+    SourceConfigError,
 )
 
 
@@ -100,17 +102,21 @@ def raw_api_responses(
         metadata = {"replayed_from_archive": True, "path": str(here.raw_dir(request.snapshot_date))}
     else:
         metadata = summary_metadata(night.summary)
-    yield MaterializeResult(
-        asset_key=RAW, metadata=metadata, check_results=[_volume(context, night)]
-    )
+    if not night.volume.passed:
+        # Refused: the gate's verdict is recorded, then the step stops in its words; nothing
+        # is materialized, so no output (nor the lake tables' checks) is left half-declared.
+        yield _volume(night.volume)
+        raise Failure(
+            description=f"snapshot refused: {night.volume.description}",
+            metadata=metadata,
+            allow_retries=False,
+        )
+    yield MaterializeResult(asset_key=RAW, metadata=metadata, check_results=[_volume(night.volume)])
     if night.normalized is not None:
         yield from lake_results(context, night.normalized, here)
 
 
-def _volume(context: AssetExecutionContext, night: ExtractedNight) -> AssetCheckResult:
-    check: VolumeCheck = night.volume
-    if not check.passed:
-        context.log.error(f"snapshot refused: {check.description}")
+def _volume(check: VolumeCheck) -> AssetCheckResult:
     return AssetCheckResult(
         asset_key=RAW,
         check_name=VOLUME_CHECK,

@@ -11,7 +11,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from assets.snapshot_dates import daily_snapshots
+from assets.snapshot_dates import daily_snapshots, withdraw_nights
 from pipelines.night.retention import DEFAULT_KEEP_NIGHTS, retain
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, LakeResource
@@ -47,9 +47,12 @@ def local_retention(
         keep_nights = keep_nights_option(config.keep_nights)
     except ValueError as error:
         raise Failure(str(error), allow_retries=False) from None
-    retention = retain(lake.lake, keep_nights, bucket.mirror(lake.lake))
+    mirror = bucket.mirror(lake.lake)
+    retention = retain(lake.lake, keep_nights, mirror)
     if retention.pruned:
         context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
+    if mirror is None:  # nothing can replay a pruned night: the UI no longer offers it
+        withdraw_nights(context.instance, retention.pruned)
     return MaterializeResult(
         metadata={
             "keep_nights": keep_nights,

@@ -20,13 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from dagster import DagsterInstance, materialize
+from dagster import materialize
 
 from pipelines.definitions import defs
 from pipelines.lake import Lake
 from pipelines.lake.mirror import mirror_of
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.sandbox import SandboxApiError, SandboxCredentials, SandboxServer, generate_org
+from tests.nights import instance_offering
 from tests.services.s3 import started_s3
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -48,7 +49,7 @@ def night(server: SandboxServer, credentials, csv: Path, lake: Lake) -> dict:
             "lake": LakeResource(data_dir=str(lake.root), bucket_url=lake.bucket_url),
             "bucket": BucketResource(),
         },
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_offering(TODAY),
         raise_on_error=True,
     )
     copy = result.asset_materializations_for_node("bucket_copy")[0].metadata

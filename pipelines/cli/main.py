@@ -40,18 +40,14 @@ def _date(value: str) -> dt.date:
 
 
 def _snapshot_date(value: str) -> dt.date:
-    """A day the nightly job has a partition for: from the first snapshot day to today (UTC)."""
-    from assets.snapshot_dates import daily_snapshots
-
+    """A day a snapshot can be taken of: today (UTC) or before; whether a past day has the
+    archive it is rebuilt from is asked before the run (`preflight`)."""
     day = _date(value)
-    first = daily_snapshots.start.date()
     today = dt.datetime.now(dt.UTC).date()
     if day > today:
         raise argparse.ArgumentTypeError(
             f"{day} is in the future (today is {today}, UTC): a snapshot is taken on its own day"
         )
-    if day < first:
-        raise argparse.ArgumentTypeError(f"{day} is before the first snapshot day, {first}")
     return day
 
 
@@ -192,6 +188,22 @@ OPERATIONS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _refusal(replay: bool, snapshot_date: dt.date) -> str | None:
+    """Why the night asked for cannot succeed (no archive to rebuild it from, a misspelled
+    or missing credential), found before a run is recorded."""
+    from pipelines.cli.preflight import refusal
+    from pipelines.ops.resources import API_VARIABLES
+    from pipelines.ops.settings import bucket_access, data_directory
+
+    try:
+        lake, access = data_directory(), bucket_access()
+    except ValueError as error:
+        return str(error)
+    today = dt.datetime.now(dt.UTC).date()
+    known = set(API_VARIABLES.values())
+    return refusal(replay, snapshot_date, today, lake, access, os.environ, known)
+
+
 def _run_in_progress() -> str | None:
     """Why this run must not start: another one is extracting (the queue can't stop us)."""
     from dagster import DagsterInstance
@@ -236,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command in OPERATIONS:
         return OPERATIONS[args.command](args)
+    snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
+    if (refused := _refusal(args.command == "replay", snapshot_date)) is not None:
+        print(f"badges {args.command}: error: {refused}", file=sys.stderr)
+        return 2
     if (busy := _run_in_progress()) is not None:
         print(f"badges {args.command}: error: {busy}", file=sys.stderr)
         return 1
@@ -245,7 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     progress.propagate = False
     from pipelines.cli.run import run_snapshot
 
-    snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
     outcome = run_snapshot(
         snapshot_date,
         replay=args.command == "replay",

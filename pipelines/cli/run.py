@@ -8,8 +8,10 @@ from typing import Any
 
 from dagster import DagsterEventType, DagsterInstance, MetadataValue
 
+from assets.snapshot_dates import offer_nights
 from pipelines.night.summary import NightSummary
 from pipelines.normalize.drift_report import describe_drift, merge_coverage, merge_entries
+from pipelines.ops.settings import data_directory
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -115,6 +117,7 @@ def run_snapshot(
     ops = {step: {"config": config} for step in ("bucket_restore", "raw_api_responses")}
     job = defs.resolve_job_def(NIGHTLY_JOB)
     with DagsterInstance.get() as instance:
+        offer_nights(instance, [*data_directory().raw_dates(), snapshot_date])
         result = job.execute_in_process(
             instance=instance,
             partition_key=snapshot_date.isoformat(),
@@ -141,5 +144,16 @@ def run_snapshot(
                 )
         elif event.is_step_failure and not _is_check_failure(event):
             outcome.failures.append(f"{event.step_key}: {_failure_message(event)}")
+    outcome.failures = _without_repeats(outcome.failures)
     outcome.published = "published_warehouse" in outcome.metadata
     return outcome
+
+
+def _without_repeats(failures: list[str]) -> list[str]:
+    """A check's verdict that a step's failure repeats (the volume gate's, as the extract
+    step stops in its words) is said once, by the step, last."""
+    return [
+        line
+        for n, line in enumerate(failures)
+        if not any(line.split(": ", 1)[-1] in later for later in failures[n + 1 :])
+    ]

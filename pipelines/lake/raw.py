@@ -21,6 +21,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.lake.damage import reading
+
 
 @dataclass
 class RawRecord:
@@ -83,12 +85,17 @@ assert RAW_SCHEMA.names[: len(NEEDED_COLUMNS)] == NEEDED_COLUMNS
 def iter_records(raw_dir: Path, batch_size: int = BATCH_ROWS) -> Iterator[RawRecord]:
     """Every archived record of a snapshot directory, file by file, in archive order."""
     for path in sorted(raw_dir.glob("*.parquet")):
-        parquet = pq.ParquetFile(path)
-        if not set(NEEDED_COLUMNS) <= set(parquet.schema_arrow.names):
-            yield from _records_by_name(path, batch_size)
-            continue
-        for batch in parquet.iter_batches(batch_size=batch_size, columns=NEEDED_COLUMNS):
-            yield from records_of_table(batch)
+        with reading(path):  # a damaged file is named, with its remedy
+            yield from _records_of_file(path, batch_size)
+
+
+def _records_of_file(path: Path, batch_size: int) -> Iterator[RawRecord]:
+    parquet = pq.ParquetFile(path)
+    if not set(NEEDED_COLUMNS) <= set(parquet.schema_arrow.names):
+        yield from _records_by_name(path, batch_size)
+        return
+    for batch in parquet.iter_batches(batch_size=batch_size, columns=NEEDED_COLUMNS):
+        yield from records_of_table(batch)
 
 
 def _records_by_name(path: Path, batch_size: int) -> Iterator[RawRecord]:

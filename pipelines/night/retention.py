@@ -80,8 +80,19 @@ def retain(lake: Lake, keep_nights: int, mirror: Mirror | None) -> Retention:
     return Retention(keep_nights, sorted(protected & kept), removed)
 
 
+PAST_WITHOUT_ARCHIVE = (
+    "no raw archive for {date}: the Badges API serves only current state, so a past "
+    "snapshot can only be rebuilt from its archive, never fetched again"
+)
+
+
 def pruned_message(lake: Lake, snapshot_date: dt.date) -> str | None:
     """Why a date has no raw archive when retention pruned it; None otherwise."""
     if snapshot_date not in pruned_dates(lake):
         return None
     return PRUNED.format(date=snapshot_date, path=lake.raw_dir(snapshot_date))
+
+
+def no_archive_message(lake: Lake, snapshot_date: dt.date) -> str:
+    """Why a date cannot be rebuilt: its raw archive was pruned, or never written here."""
+    return pruned_message(lake, snapshot_date) or PAST_WITHOUT_ARCHIVE.format(date=snapshot_date)

@@ -31,6 +31,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
+from pipelines.lake.damage import reading
 from pipelines.lake.failpoints import KILL_AT_VARIABLE
 from pipelines.lake.partition_swap import SnapshotPartitions
 from pipelines.lake.raw import RawRecord, iter_records
@@ -77,7 +78,11 @@ def records_of_shard(
 
 def archive_records(raw_dir: Path) -> int:
     """Records of the archive, from the Parquet footers."""
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in raw_dir.glob("*.parquet"))
+    records = 0
+    for path in raw_dir.glob("*.parquet"):
+        with reading(path):  # a damaged file is named, with its remedy
+            records += pq.ParquetFile(path).metadata.num_rows
+    return records
 
 
 def normalize_workers(raw_dir: Path, configured: int) -> int:

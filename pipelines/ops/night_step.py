@@ -14,7 +14,7 @@ from pipelines.lake.mirror import Mirror
 from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NightOptions
-from pipelines.night.retention import pruned_message
+from pipelines.night.retention import no_archive_message
 from pipelines.night.summary import NightSummary
 from pipelines.night.tail import SealedTail, resume_sealed_tail, unpublished_night
 from pipelines.night.volume import VolumeCheck
@@ -23,11 +23,6 @@ from pipelines.normalize.report_record import record_streamed_normalization
 from pipelines.normalize.shards import normalize_archive
 from pipelines.ops.resources import CapillaryApiResource
 from pipelines.ops.source import prepare_source_night
-
-PAST_WITHOUT_ARCHIVE = (
-    "no raw archive for {date}: the Badges API serves only current state, so a past "
-    "snapshot can only be rebuilt from its archive, never fetched again"
-)
 
 
 class ArchiveMissing(FileNotFoundError):
@@ -98,8 +93,7 @@ class NightStep:
     def _rebuild(self, snapshot_date: dt.date) -> ExtractedNight:
         raw_dir = self.lake.raw_dir(snapshot_date)
         if not raw_dir.exists():
-            pruned = pruned_message(self.lake, snapshot_date)
-            raise ArchiveMissing(pruned or PAST_WITHOUT_ARCHIVE.format(date=snapshot_date))
+            raise ArchiveMissing(no_archive_message(self.lake, snapshot_date))
         self.log.info(f"rebuilding {snapshot_date} from its raw archive, no API call")
         with naming_damaged_files(self.lake):
             normalized = normalize_archive(raw_dir, self.lake, snapshot_date)

@@ -9,6 +9,7 @@ NIGHTLY_SCHEDULE = "nightly_snapshot_schedule"
 NIGHTLY_HOUR_UTC = 2
 NIGHTLY_MINUTE = 0
 RUN_RETRIES = 2  # the daemon retries a failed run this often (a launch tag may override it)
+DATA_DIR_TAG = "badges/data_dir"  # the data directory a run works on
 EXTRACT_TAG = "badges/extract"  # the run queue lets one run with this tag run at a time
 # Every asset of the night is in this Dagster concurrency pool, limited to 1 in dagster.yaml
 # (`concurrency: pools:`, granularity run): one night at a time, whatever launched it.

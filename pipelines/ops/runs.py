@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from dagster import (
     AssetKey,
@@ -26,7 +27,13 @@ from pipelines.normalize.drift_report import merge_coverage, merge_entries
 from pipelines.ops.dagster_private import InstigatorStatus, InstigatorType
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
-from pipelines.ops.nightly import EXTRACT_TAG, NIGHT_POOL, NIGHTLY_JOB, NIGHTLY_SCHEDULE
+from pipelines.ops.nightly import (
+    DATA_DIR_TAG,
+    EXTRACT_TAG,
+    NIGHT_POOL,
+    NIGHTLY_JOB,
+    NIGHTLY_SCHEDULE,
+)
 from pipelines.ops.settings import bucket_access, data_directory
 from pipelines.ops.status import RunSummary, StatusReport
 
@@ -125,6 +132,15 @@ def _runs_a_night(run: DagsterRun) -> bool:
     return run.tags.get(EXTRACT_TAG) == "1" or NIGHT_POOL in (pools or ())
 
 
+def is_nightly(record: RunRecord) -> bool:
+    """A nightly attempt: the night of the day it was started, not a replay of it. A run of
+    an earlier date (a replay, a backfill) rebuilds a past night instead."""
+    run = record.dagster_run
+    config = run.run_config.get("ops", {}).get("raw_api_responses", {}).get("config", {})
+    started = record.create_timestamp.astimezone(dt.UTC).date()
+    return run.tags.get(PARTITION_TAG) == started.isoformat() and not config.get("replay")
+
+
 def _summary(instance: DagsterInstance, record: RunRecord) -> RunSummary:
     run = record.dagster_run
 
@@ -143,20 +159,44 @@ def _summary(instance: DagsterInstance, record: RunRecord) -> RunSummary:
         moment(record.start_time),
         moment(record.end_time),
         reason,
+        nightly=is_nightly(record),
     )
 
 
-def last_runs(
-    instance: DagsterInstance, job_name: str = NIGHTLY_JOB
-) -> tuple[RunSummary | None, RunSummary | None]:
-    """The job's latest finished run and its latest run still queued or in progress."""
-    found = []
-    for statuses in (FINISHED, IN_PROGRESS):
-        records = instance.get_run_records(
-            RunsFilter(job_name=job_name, statuses=statuses), limit=1
-        )
-        found.append(_summary(instance, records[0]) if records else None)
-    return found[0], found[1]
+@dataclass(frozen=True)
+class DataDirRuns:
+    """The nightly job's runs over one data directory, as `badges status` judges them."""
+
+    last_nightly: RunSummary | None  # the latest finished nightly attempt
+    in_progress: RunSummary | None
+    failed_rebuilds: list[RunSummary]  # past nights whose latest rebuild failed
+
+
+def data_dir_runs(instance: DagsterInstance, lake: Lake, recent: int = 50) -> DataDirRuns:
+    """The runs tagged with this data directory: runs of another one sharing the Dagster
+    instance are not this warehouse's."""
+    own = {DATA_DIR_TAG: str(lake.root)}
+    finished = instance.get_run_records(
+        RunsFilter(job_name=NIGHTLY_JOB, statuses=FINISHED, tags=own), limit=recent
+    )
+    running = instance.get_run_records(
+        RunsFilter(job_name=NIGHTLY_JOB, statuses=IN_PROGRESS, tags=own), limit=1
+    )
+    nightly = next((record for record in finished if is_nightly(record)), None)
+    latest_rebuilds: dict[str, RunRecord] = {}
+    for record in finished:  # newest first: the first of a partition is its latest
+        if not is_nightly(record):
+            latest_rebuilds.setdefault(record.dagster_run.tags.get(PARTITION_TAG) or "", record)
+    failed = [
+        _summary(instance, record)
+        for record in latest_rebuilds.values()
+        if record.dagster_run.status == DagsterRunStatus.FAILURE
+    ]
+    return DataDirRuns(
+        _summary(instance, nightly) if nightly else None,
+        _summary(instance, running[0]) if running else None,
+        failed,
+    )
 
 
 def schedule_note(instance: DagsterInstance, now: float | None = None) -> str | None:
@@ -203,15 +243,16 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         published = read_published(lake.warehouse_path)
     except WarehouseUnreadable as error:
         unreadable = str(error)
-    finished, running = last_runs(instance)
+    runs = data_dir_runs(instance, lake)
     drift = snapshot_drift(instance, published.snapshot_date.isoformat()) if published else None
     return StatusReport(
         now=now,
         warehouse=lake.warehouse_path,
         published=published,
         stale_after_hours=stale_after_hours(),
-        last_finished=finished,
-        in_progress=running,
+        last_finished=runs.last_nightly,
+        in_progress=runs.in_progress,
+        failed_rebuilds=runs.failed_rebuilds,
         schedule_note=schedule_note(instance, now.timestamp()),
         unreadable=unreadable,
         bucket=bucket_state(lake, bucket_access()),

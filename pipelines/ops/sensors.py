@@ -19,6 +19,7 @@ from dagster import (
     sensor,
 )
 
+from assets.snapshot_dates import offer_nights
 from pipelines.ops.alerts import FailedRun, failure_text, post_alert
 from pipelines.ops.freshness import (
     WarehouseUnreadable,
@@ -31,6 +32,7 @@ from pipelines.ops.resources import LakeResource
 from pipelines.ops.runs import PARTITION_TAG, attempt_number, retry_follows, run_failure_reason
 
 FRESHNESS_INTERVAL_SECONDS = 300
+ARCHIVE_INTERVAL_SECONDS = 60
 
 
 @run_failure_sensor(
@@ -82,3 +84,17 @@ def warehouse_freshness_alert(context: SensorEvaluationContext, lake: LakeResour
         post_alert(decision.alert, log=context.log)
     context.update_cursor(decision.cursor)
     return SkipReason(decision.summary)
+
+
+@sensor(
+    name="archived_nights",
+    minimum_interval_seconds=ARCHIVE_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "Offers each night archived in the data directory (one copied in by hand too) as a "
+        "snapshot date, so a backfill can rebuild it from its archive."
+    ),
+)
+def archived_nights(context: SensorEvaluationContext, lake: LakeResource) -> SkipReason:
+    new = offer_nights(context.instance, lake.lake.raw_dates())
+    return SkipReason(f"offered {', '.join(map(str, new))}" if new else "nothing new archived")

@@ -55,22 +55,32 @@ def _settings(config: SourceConfig, base_url: str, **credentials: str | None) ->
     return ApiSettings(base_url=base_url, tuning=config.tuning, **credentials)
 
 
+class SourceConfigError(ValueError):
+    """The API is named without what a night against it needs (credentials, customers)."""
+
+
+NO_CUSTOMERS_FILE = (
+    "CAPILLARY_CUSTOMERS is not set: with a real API (CAPILLARY_BASE_URL) the run needs the "
+    "customers file to extract"
+)
+
+
 @contextmanager
 def open_source(config: SourceConfig) -> Iterator[Source]:
     if config.base_url:
         if not config.customers_file:
-            raise ValueError(
-                "CAPILLARY_CUSTOMERS is not set: with a real API (CAPILLARY_BASE_URL) the run "
-                "needs the customers file to extract"
+            raise SourceConfigError(NO_CUSTOMERS_FILE)
+        try:
+            settings = _settings(
+                config,
+                config.base_url,
+                username=config.username,
+                password=config.password,
+                client_key=config.client_key,
+                client_secret=config.client_secret,
             )
-        settings = _settings(
-            config,
-            config.base_url,
-            username=config.username,
-            password=config.password,
-            client_key=config.client_key,
-            client_secret=config.client_secret,
-        )
+        except ValueError as error:
+            raise SourceConfigError(str(error)) from None
         customers = load_customers(Path(config.customers_file))
         yield Source(settings, customers, is_sandbox=False, active_customers=_active(config))
         return

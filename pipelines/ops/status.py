@@ -1,16 +1,18 @@
 """`badges status`: the published snapshot, the last run and the next one, in a few lines.
 
-Exit code 0 when the last finished run succeeded and the snapshot is fresh, 1 when the last
-run failed, the snapshot is stale (older than `BADGES_STALE_AFTER_HOURS`, default 26 h) or
-the data directory has less free space than the next night needs, so cron or a monitor can
-act on it. Reading the Dagster instance lives in `runs`; this
-module only decides and formats.
+Exit code 0 when the published snapshot is the last due night's (today's, once the
+schedule has fired) and the last nightly attempt succeeded; 1 when that attempt failed, the
+published snapshot is behind the due night or stale (older than `BADGES_STALE_AFTER_HOURS`,
+default 26 h), or the data directory has less free space than the next night needs, so
+cron or a monitor can act on it. A failed replay or backfill of a past night is a warning:
+the published warehouse is not its. Only the runs of this data directory count. Reading
+the Dagster instance lives in `runs`; this module only decides and formats.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,13 @@ class RunSummary:
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     reason: str | None = None  # why it failed
+    nightly: bool = True  # the night of its own day; else a replay or backfill of a past one
 
     def describe(self) -> str:
         when = self.ended_at or self.started_at
+        if not self.nightly:
+            at = f" at {when:%Y-%m-%d %H:%M} UTC" if when else ""
+            return f"the rebuild of {self.partition} failed (run {self.run_id}{at})"
         at = f", {when:%Y-%m-%d %H:%M} UTC" if when else ""
         partition = self.partition or "(no partition)"
         return f"{NIGHTLY_JOB} {partition}: {self.status} (run {self.run_id}{at})"
@@ -52,6 +58,19 @@ class StatusReport:
     disk: DiskSpace | None = None  # the data directory's free space against a night's need
     # the published snapshot's drift report (`runs.snapshot_drift`); None: none recorded
     drift: tuple | None = None  # as `describe_drift` takes it
+    failed_rebuilds: list[RunSummary] = field(default_factory=list)  # past nights: warnings
+
+    @property
+    def due_night(self) -> dt.date:
+        """The night the schedule last fired for: today from 02:00 UTC, else yesterday."""
+        return (next_nightly_run(self.now) - dt.timedelta(days=1)).date()
+
+    @property
+    def behind(self) -> bool:
+        """The published snapshot is older than the due night, and no run is at it."""
+        if self.published is None or self.in_progress is not None:
+            return False
+        return self.published.snapshot_date < self.due_night
 
     @property
     def stale(self) -> bool:
@@ -63,7 +82,13 @@ class StatusReport:
 
     @property
     def exit_code(self) -> int:
-        problems = self.stale or self.last_run_failed or self.disk_short or self.bucket_behind
+        problems = (
+            self.stale
+            or self.behind
+            or self.last_run_failed
+            or self.disk_short
+            or self.bucket_behind
+        )
         return 1 if problems else 0
 
     @property
@@ -79,6 +104,7 @@ class StatusReport:
             *self._published_lines(),
             *self._drift_lines(),
             *self._run_lines(),
+            *[f"warning     {run.describe()}: {run.reason}" for run in self.failed_rebuilds],
             *self._schedule_lines(),
             *([f"bucket      {self.bucket[1]}"] if self.bucket else []),
             *([f"disk        {self.disk.describe()}"] if self.disk else []),
@@ -131,7 +157,7 @@ class StatusReport:
     def _verdict(self) -> str:
         problems = []
         if self.last_run_failed:
-            problems.append("FAILED: the last run failed")
+            problems.append("FAILED: the last nightly run failed")
         if self.bucket_behind:
             problems.append("BUCKET: " + self.bucket[1])
         if self.unreadable:
@@ -145,13 +171,18 @@ class StatusReport:
             problems.append(
                 f"STALE: the published snapshot {age} (limit {self.stale_after_hours:g} h)"
             )
+        if self.behind and not self.stale:
+            problems.append(
+                f"BEHIND: the published snapshot is of {self.published.snapshot_date}, the "
+                f"night of {self.due_night} is due"
+            )
         if self.disk_short:
             problems.append("SHORT: the next night needs more disk space than is free")
         if problems:
             return "; ".join(problems)
         assert self.published is not None
         age = describe_age(self.published.age(self.now))
-        ran = ", the last run succeeded" if self.last_finished else ""
+        ran = ", the last nightly run succeeded" if self.last_finished else ""
         return f"OK: the published snapshot is {age} old (limit {self.stale_after_hours:g} h){ran}"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import materialize
 
 from assets.bucket import bucket_copy, bucket_restore
 from assets.extract import raw_api_responses
@@ -25,6 +25,7 @@ from pipelines.sandbox import (
     SandboxStats,
     generate_org,
 )
+from tests.nights import instance_offering
 
 ALL_ASSETS = [
     bucket_restore,
@@ -71,7 +72,7 @@ class Pipeline:
                 "lake": LakeResource(data_dir=str(self.lake.root), bucket_url=self.lake.bucket_url),
                 "bucket": BucketResource(),
             },
-            instance=DagsterInstance.ephemeral(),
+            instance=instance_offering(snapshot_date),
             raise_on_error=False,
         )
 

@@ -29,6 +29,7 @@ from pipelines.sandbox import generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
 from tests.e2e.test_faults import _differences
 from tests.e2e.test_live_readers import add_one_earn
+from tests.nights import instance_offering
 from tests.services.s3 import S3Server, started_s3
 
 
@@ -233,7 +234,7 @@ def test_a_replay_of_a_date_this_host_never_had_restores_it_from_the_bucket(
             "bucket": BucketResource(),
         },
         run_config={"ops": {"raw_api_responses": {"config": {"replay": True}}}},
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_offering(TODAY),
         raise_on_error=False,
     )
     assert result.success

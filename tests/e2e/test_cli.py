@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from tests.e2e.conftest import TODAY, Pipeline
+from tests.e2e.stopping import assert_stopped_in_our_words, last_line
 
 CAPILLARY_VARIABLES = [v for v in os.environ if v.startswith(("CAPILLARY_", "BADGES_"))]
 
@@ -51,11 +52,32 @@ def test_wrong_password_fails_clearly_without_traceback_or_secret(tmp_path, pipe
     )
     output = done.stdout + done.stderr
     assert done.returncode != 0
-    assert "authentication failed" in output
     assert "NOT published" in output
-    assert "Traceback" not in output
+    assert last_line(done).startswith("  raw_api_responses: authentication failed"), output
+    message = last_line(done).removeprefix("  raw_api_responses: ")
+    assert_stopped_in_our_words(done, tmp_path / "dagster", "raw_api_responses", message)
     assert wrong not in output
     assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+
+
+def test_a_bad_customers_file_stops_the_night_naming_its_line(tmp_path, pipeline: Pipeline):
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,identifier_type\n1001,id\n1002,phone\n")
+    done = run_cli(
+        tmp_path,
+        "run",
+        CAPILLARY_BASE_URL=pipeline.server.base_url,
+        CAPILLARY_USERNAME=pipeline.credentials.username,
+        CAPILLARY_PASSWORD=pipeline.credentials.password,
+        CAPILLARY_CUSTOMERS=str(customers),
+    )
+
+    message = (
+        f"{customers}:3: unknown identifier_type 'phone' (expected one of id, email, mobile, "
+        "externalId, cardNumber)"
+    )
+    assert_stopped_in_our_words(done, tmp_path / "dagster", "raw_api_responses", message)
+    assert pipeline.server.stats.total_requests == 0
 
 
 def test_default_run_syncs_the_embedded_sandbox(tmp_path):

@@ -26,6 +26,7 @@ from pipelines.normalize.streaming import PARENT_CHECK_SECONDS
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.stopping import assert_stopped_in_our_words, last_line
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import add_one_earn, api_environment, published_answer
 
@@ -106,9 +107,10 @@ def failed_night(tmp_path: Path, pipeline: Pipeline, damaged: Path) -> str:
     truncate(damaged)
     refused = run_cli(tmp_path, "run", **api_environment(pipeline))
     output = refused.stdout + refused.stderr
-    assert refused.returncode == 1, output
     assert f"snapshot {TODAY} NOT published" in output
-    assert "Traceback" not in output
+    message = last_line(refused).removeprefix("  raw_api_responses: ")
+    assert message.startswith(f"{damaged} cannot be read ("), output
+    assert_stopped_in_our_words(refused, tmp_path / "dagster", "raw_api_responses", message)
     return output
 
 

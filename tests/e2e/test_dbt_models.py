@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
+from dagster import AssetCheckSeverity, AssetKey, materialize
 
 from assets.analytics import analytics_key, analytics_models, dbt_model_assets
 from pipelines.lake import Lake
@@ -25,6 +25,7 @@ from pipelines.sandbox import generate_org
 from pipelines.warehouse.dbt_project import PROJECT_DIR, model_names
 from pipelines.warehouse.publish import published_snapshot
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
+from tests.nights import instance_offering
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "night"
 BEFORE = json.loads((FIXTURE / "models_before_dbt.json").read_text())
@@ -56,7 +57,7 @@ def replay_night(pipeline: Pipeline, root: Path, assets=ALL_ASSETS):
             "bucket": BucketResource(),
         },
         run_config=REPLAY,
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_offering(NIGHT),
         raise_on_error=False,
     )
     return lake, result

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import materialize
 
 from assets.bucket import bucket_restore
 from assets.extract import raw_api_responses
@@ -23,6 +23,7 @@ from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import Org
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
 from tests.e2e.test_replay import failure_descriptions
+from tests.nights import instance_offering
 from tests.tmpfs import small_disk
 
 MIB = 1024 * 1024
@@ -46,7 +47,7 @@ def materialize_steps(pipeline: Pipeline, assets: list) -> object:
             "lake": LakeResource(data_dir=str(pipeline.lake.root)),
             "bucket": BucketResource(),
         },
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_offering(TODAY),
         raise_on_error=False,
     )
 

@@ -24,6 +24,7 @@ from pipelines.sandbox import (
 )
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES
 from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.stopping import assert_stopped_in_our_words, last_line
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import api_environment, published_answer
 
@@ -92,9 +93,11 @@ def test_api_down_fails_naming_the_host_and_the_next_good_run_publishes(
 
     assert failed.returncode == 1, output_of(failed)
     assert "NOT published" in failed.stdout
-    assert f"API unreachable: cannot connect to http://127.0.0.1:{port}" in failed.stdout
+    unreachable = f"API unreachable: cannot connect to http://127.0.0.1:{port}"
+    assert last_line(failed).startswith(f"  raw_api_responses: {unreachable}"), failed.stdout
+    message = last_line(failed).removeprefix("  raw_api_responses: ")
+    assert_stopped_in_our_words(failed, tmp_path / "dagster", "raw_api_responses", message)
     assert "customers," not in failed.stderr  # stopped before the first customer
-    assert "Traceback" not in output_of(failed)
     assert published_state(data_dir) == before
 
     recovered = run_cli(tmp_path, "run", **api_environment(gate_pipeline))
@@ -165,6 +168,16 @@ def test_a_collapsed_volume_is_refused_with_both_counts_and_published_when_accep
     refused = run_cli(tmp_path, "run", **environment)
 
     assert refused.returncode == 1, output_of(refused)
+    collapsed = re.fullmatch(
+        r"  raw_api_responses: (snapshot refused: volume collapsed against the published "
+        r"snapshot, more than the allowed 20%: customers \d+ .*\. If this is expected, run "
+        r"again with --accept-drop\.)",
+        last_line(refused),
+    )
+    assert collapsed, refused.stdout
+    message = collapsed.group(1)
+    assert_stopped_in_our_words(refused, tmp_path / "dagster", "raw_api_responses", message)
+    assert refused.stdout.count("volume collapsed") == 1  # the gate's verdict said once
     counts = re.search(r"customers (\d+) \(published (\d+), -(\d+)%\)", refused.stdout)
     assert counts, refused.stdout
     kept_keys = {(row["customer_id"], row["identifier_type"]) for row in rows[: len(rows) * 2 // 5]}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import DagsterInstance, materialize
+from dagster import materialize
 
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxServer, generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY
+from tests.nights import instance_offering
 
 
 def test_tokens_expiring_mid_run_are_renewed_without_failures(tmp_path: Path):
@@ -31,7 +32,7 @@ def test_tokens_expiring_mid_run_are_renewed_without_failures(tmp_path: Path):
                 "lake": LakeResource(data_dir=str(tmp_path / "data")),
                 "bucket": BucketResource(),
             },
-            instance=DagsterInstance.ephemeral(),
+            instance=instance_offering(TODAY),
         )
         stats = server.stats
     assert result.success

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import materialize
 
 from pipelines.lake import Lake
 from pipelines.normalize import flatten
@@ -19,6 +19,7 @@ from pipelines.normalize.fields import Converted, Field
 from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import generate_org
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
+from tests.nights import instance_offering
 
 ARCHIVED_DATES = [TODAY - dt.timedelta(days=2), TODAY - dt.timedelta(days=1), TODAY]
 REPLAY_CONFIG = {"ops": {"raw_api_responses": {"config": {"replay": True}}}}
@@ -36,7 +37,7 @@ def materialize_date(
             "bucket": BucketResource(),
         },
         run_config=run_config,
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_offering(snapshot_date),
         raise_on_error=False,
     )
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import DagsterInstance, EnvVar, materialize
+from dagster import EnvVar, materialize
 
 from pipelines.client.auth import basic_auth_header
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline
+from tests.nights import instance_offering
 
 
 def test_no_secret_is_stored_or_logged(tmp_path: Path, pipeline: Pipeline, monkeypatch):
     password = pipeline.credentials.password
     monkeypatch.setenv("TEST_CAPILLARY_PASSWORD", password)
-    instance = DagsterInstance.ephemeral()
+    instance = instance_offering(TODAY)
     result = materialize(
         ALL_ASSETS,
         partition_key=TODAY.isoformat(),

@@ -32,6 +32,7 @@ from pipelines.ops.nightly import NIGHTLY_JOB
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.ops.sensors import nightly_failure_alert, warehouse_freshness_alert
 from pipelines.warehouse.loader import write_snapshot_info
+from tests.nights import instance_offering
 from tests.ops.conftest import TODAY
 from tests.ops.receiver import Receiver, webhook_receiver
 
@@ -62,7 +63,9 @@ def failed_nightly_run(data_dir: Path, instance: DagsterInstance):
     )
     job = definitions.resolve_job_def(NIGHTLY_JOB)
     result = job.execute_in_process(
-        instance=instance, partition_key=PAST.isoformat(), raise_on_error=False
+        instance=instance_offering(PAST, instance=instance),
+        partition_key=PAST.isoformat(),
+        raise_on_error=False,
     )
     assert not result.success
     return result

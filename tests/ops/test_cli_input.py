@@ -14,31 +14,74 @@ from tests.ops.processes import run_badges
 TOMORROW = TODAY + dt.timedelta(days=1)
 
 
+NO_ARCHIVE = (
+    "no raw archive for {date}: the Badges API serves only current state, so a past "
+    "snapshot can only be rebuilt from its archive, never fetched again (no night is "
+    "archived yet)"
+)
+API = {"CAPILLARY_BASE_URL": "https://eu.api.capillarytech.com"}
+
+
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "variables", "message"),
     [
         (
             ["run", "--date", "2030-01-01"],
+            {},
             f"badges run: error: argument --date: 2030-01-01 is in the future (today is {TODAY}",
         ),
         (
             ["run", "--date", TOMORROW.isoformat()],
+            {},
             f"badges run: error: argument --date: {TOMORROW} is in the future",
         ),
         (
             ["replay", "--date", "2025-12-31"],
-            "badges replay: error: argument --date: 2025-12-31 is before the first snapshot "
-            "day, 2026-01-01",
+            {},
+            "badges replay: error: " + NO_ARCHIVE.format(date="2025-12-31"),
+        ),
+        (
+            ["replay", "--date", TODAY.isoformat()],
+            {},
+            "badges replay: error: " + NO_ARCHIVE.format(date=TODAY),
+        ),
+        (
+            ["run", "--date", (TODAY - dt.timedelta(days=3)).isoformat()],
+            {},
+            "badges run: error: " + NO_ARCHIVE.format(date=TODAY - dt.timedelta(days=3)),
+        ),
+        (
+            ["run"],
+            {**API, "CAPILLARY_USERNAME": "ops", "CAPILLARY_PASWORD": "x"},
+            "badges run: error: CAPILLARY_PASWORD is not a variable badges reads: did you "
+            "mean CAPILLARY_PASSWORD?",
+        ),
+        (
+            ["run"],
+            {**API, "CAPILLARY_CLIENT_KEY": "k"},
+            "badges run: error: no API credentials: set CAPILLARY_USERNAME and "
+            "CAPILLARY_PASSWORD (Basic) or CAPILLARY_CLIENT_KEY and CAPILLARY_CLIENT_SECRET "
+            "(OAuth)",
+        ),
+        (
+            ["run"],
+            {**API, "CAPILLARY_USERNAME": "ops", "CAPILLARY_PASSWORD": "x"},
+            "badges run: error: CAPILLARY_CUSTOMERS is not set: with a real API "
+            "(CAPILLARY_BASE_URL) the run needs the customers file to extract",
         ),
         (
             ["run", "--date", "2026-02-30"],
+            {},
             "badges run: error: argument --date: not a date (YYYY-MM-DD): '2026-02-30'",
         ),
-        (["frobnicate"], "badges: error: argument command: invalid choice: 'frobnicate'"),
+        (["frobnicate"], {}, "badges: error: argument command: invalid choice: 'frobnicate'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, args: list[str], message: str):
-    environment = {**os.environ, "BADGES_DATA_DIR": str(tmp_path / "data")}
+def test_bad_input_is_one_line_and_exit_code_2(
+    tmp_path: Path, args: list[str], variables: dict[str, str], message: str
+):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CAPILLARY_")}
+    environment |= {"BADGES_DATA_DIR": str(tmp_path / "data"), **variables}
     environment["DAGSTER_HOME"] = str(tmp_path)
 
     done = run_badges(*args, environment=environment)
@@ -48,3 +91,4 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, args: list[str], 
     assert done.stderr.count("\n") == 1 and done.stderr.endswith("\n"), done.stderr
     assert done.stderr.startswith(message), done.stderr
     assert not (tmp_path / "data").exists()  # nothing ran
+    assert not (tmp_path / "storage").exists()  # no run was recorded

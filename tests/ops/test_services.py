@@ -34,12 +34,14 @@ from dagster import (
 
 from assets.bucket import bucket_restore
 from assets.extract import raw_api_responses
+from assets.snapshot_dates import offer_nights
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.ops.runs import worker_pid
 from pipelines.sandbox import Faults
+from tests.nights import instance_offering
 from tests.ops.conftest import TODAY, Api, started_api
 from tests.ops.processes import (
     PROJECT_ROOT,
@@ -204,7 +206,7 @@ def archive_today(night: Night) -> None:
             "lake": LakeResource(data_dir=str(night.lake.root)),
             "bucket": BucketResource(),
         },
-        instance=DagsterInstance.ephemeral(),
+        instance=instance_offering(TODAY),
         raise_on_error=False,
     )
     assert result.success
@@ -240,6 +242,7 @@ def test_a_backfill_launched_as_the_ui_does_rebuilds_archived_dates_without_api_
         shutil.rmtree(night.lake.raw_dir(day), ignore_errors=True)
         shutil.copytree(night.lake.raw_dir(TODAY), night.lake.raw_dir(day))
         rename_badges_in_archive(night.lake.raw_dir(day), sorted(set(names.values())))
+    offer_nights(night.instance, past)  # as the snapshot dates sensor finds them
     requests_before = night.api.server.stats.total_requests
 
     backfill_id = launch_backfill(night.services, NIGHTLY_JOB, [d.isoformat() for d in past])

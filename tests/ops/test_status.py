@@ -10,19 +10,26 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import DagsterInstance
 
 from pipelines.lake import Lake
+from pipelines.ops.nightly import DATA_DIR_TAG
 from tests.ops.conftest import TODAY, Api
-from tests.ops.processes import instance_yaml, prepare_home, run_badges
+from tests.ops.processes import free_port, instance_yaml, prepare_home, run_badges
 from tests.tmpfs import small_disk
 
 
-def copy_night(template: Path, target: Path) -> tuple[Lake, Path]:
-    """The data directory and Dagster instance of the good night, in `target`."""
-    shutil.copytree(template / "data", target / "data")
+def copy_night(template: Path, target: Path, data: Path | None = None) -> tuple[Lake, Path]:
+    """The data directory and Dagster instance of the good night, in `target`: the runs
+    moved with their data directory (to `data`, when given) carry its new path."""
+    data = data or target / "data"
+    shutil.copytree(template / "data", data)
     shutil.copytree(template / "home", target / "home")
     (target / "home" / "dagster.yaml").write_text(instance_yaml(target / "home"))
-    return Lake(target / "data"), target / "home"
+    with DagsterInstance.from_config(str(target / "home")) as instance:
+        for run in instance.get_runs():
+            instance.add_run_tags(run.run_id, {DATA_DIR_TAG: str(data.resolve())})
+    return Lake(data), target / "home"
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +66,7 @@ def test_a_fresh_snapshot_after_a_good_run_is_ok(tmp_path: Path, api: Api, good_
         assert any(line.split() and line.split()[0] == column for line in lines), column
     assert any(line.split() == ["badges_rows", f"{badges:,}"] for line in lines)
     assert lines[-1].startswith("OK: the published snapshot is ")
-    assert lines[-1].endswith("old (limit 26 h), the last run succeeded")
+    assert lines[-1].endswith("old (limit 26 h), the last nightly run succeeded")
 
 
 def test_a_stale_snapshot_exits_non_zero(tmp_path: Path, api: Api, good_night: Path):
@@ -82,9 +89,7 @@ def test_a_disk_short_of_the_next_nights_need_exits_non_zero(
     data = good_night / "data"
     used = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
     with small_disk(tmp_path / "disk", size_mib=used // 2**20 + 3) as disk:
-        shutil.copytree(data, disk / "data")
-        _, home = copy_night(good_night, tmp_path / "copy")
-        lake = Lake(disk / "data")
+        lake, home = copy_night(good_night, tmp_path / "copy", disk / "data")
 
         done = status(api, lake, home)
 
@@ -96,19 +101,57 @@ def test_a_disk_short_of_the_next_nights_need_exits_non_zero(
     )
 
 
-def test_a_failed_last_run_exits_non_zero_with_its_reason(
+def runs_recorded(home: Path) -> int:
+    with DagsterInstance.from_config(str(home)) as instance:
+        return instance.get_runs_count()
+
+
+def test_status_judges_its_own_nightly_attempts_and_warns_of_failed_rebuilds(
     tmp_path: Path, api: Api, good_night: Path
 ):
     lake, home = copy_night(good_night, tmp_path)
-    past = TODAY - dt.timedelta(days=5)
     environment = api.environment(lake.root, DAGSTER_HOME=str(home))
-    failed = run_badges("run", "--date", past.isoformat(), environment=environment)
-    assert failed.returncode == 1
+    api_down = f"http://127.0.0.1:{free_port()}"
+    past = TODAY - dt.timedelta(days=5)
+    recorded = runs_recorded(home)
+
+    refused = run_badges("replay", "--date", past.isoformat(), environment=environment)
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr == (
+        f"badges replay: error: no raw archive for {past}: the Badges API serves only current "
+        "state, so a past snapshot can only be rebuilt from its archive, never fetched again "
+        f"(the archived night is {TODAY})\n"
+    )
+    assert runs_recorded(home) == recorded  # refused before a run: nothing turns red
+
+    shutil.copytree(lake.raw_dir(TODAY), lake.raw_dir(past))
+    damaged = lake.raw_files(past)[0]
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    rebuild = run_badges("replay", "--date", past.isoformat(), environment=environment)
+    assert rebuild.returncode == 1, rebuild.stdout + rebuild.stderr
+    elsewhere = api.environment(tmp_path / "other", DAGSTER_HOME=str(home))
+    other = run_badges("run", environment={**elsewhere, "CAPILLARY_BASE_URL": api_down})
+    assert other.returncode == 1, other.stdout + other.stderr
+
+    done = status(api, lake, home)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"last run    nightly_snapshot {TODAY}: SUCCESS" in done.stdout
+    warning = next(line for line in done.stdout.splitlines() if line.startswith("warning "))
+    assert warning.startswith(f"warning     the rebuild of {past} failed (run "), warning
+    assert f"raw_api_responses: {damaged} cannot be read (" in warning
+    assert "FAILED" not in done.stdout and "unreachable" not in done.stdout  # not ours
+
+    failed = run_badges("run", environment={**environment, "CAPILLARY_BASE_URL": api_down})
+    assert failed.returncode == 1, failed.stdout + failed.stderr
 
     done = status(api, lake, home)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"last run    nightly_snapshot {past}: FAILURE" in done.stdout
-    assert f"  reason    raw_api_responses: no raw archive for {past}" in done.stdout
-    assert done.stdout.splitlines()[-1] == "FAILED: the last run failed"
+    assert f"last run    nightly_snapshot {TODAY}: FAILURE" in done.stdout
+    assert f"  reason    raw_api_responses: API unreachable: cannot connect to {api_down}" in (
+        done.stdout
+    )
+    assert done.stdout.splitlines()[-1] == "FAILED: the last nightly run failed"
     assert "Traceback" not in done.stdout + done.stderr
