@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 
 from assets.night_config import NightConfig, night_request
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
+from pipelines.lake.datadir import DataDirUnusable, ensure_data_dir
 from pipelines.lake.objectstore import BucketError
 from pipelines.ops.night_step import restore_before_night
 from pipelines.ops.nightly import NIGHT_POOL
@@ -28,6 +29,10 @@ def bucket_restore(
     context: AssetExecutionContext, config: NightConfig, lake: LakeResource, bucket: BucketResource
 ) -> MaterializeResult:
     request = night_request(context, config)
+    try:
+        ensure_data_dir(lake.lake.root)
+    except DataDirUnusable as error:
+        raise Failure(str(error), allow_retries=False) from None
     mirror = bucket.mirror(lake.lake)
     if mirror is None:
         return MaterializeResult(metadata=NO_BUCKET)

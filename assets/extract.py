@@ -23,6 +23,7 @@ from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.damage import DamagedFileError
+from pipelines.lake.datadir import DataDirUnusable
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VOLUME_CHECK, VolumeCheck
@@ -44,6 +45,7 @@ STOPPING = (
     DiskFull,
     DamagedFileError,
     ArchiveMissing,
+    DataDirUnusable,
 )
 
 

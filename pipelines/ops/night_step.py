@@ -10,6 +10,7 @@ from typing import Protocol
 
 from pipelines.lake import Lake
 from pipelines.lake.damage import naming_damaged_files
+from pipelines.lake.datadir import ensure_data_dir
 from pipelines.lake.mirror import Mirror
 from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night
@@ -86,6 +87,7 @@ class NightStep:
     def extract_and_normalize(self, request: NightRequest) -> ExtractedNight:
         """The night's raw archive and lake tables: rebuilt from the archive, published
         from a sealed tail, or extracted and normalized tonight."""
+        ensure_data_dir(self.lake.root)
         if request.from_archive:
             return self._rebuild(request.snapshot_date)
         with naming_damaged_files(self.lake):
