@@ -24,6 +24,7 @@ from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.damage import DamagedFileError
 from pipelines.lake.datadir import DataDirUnusable
+from pipelines.lake.source_record import OtherSource
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VOLUME_CHECK, VolumeCheck
@@ -46,6 +47,7 @@ STOPPING = (
     DamagedFileError,
     ArchiveMissing,
     DataDirUnusable,
+    OtherSource,
 )
 
 

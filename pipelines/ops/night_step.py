@@ -12,6 +12,7 @@ from pipelines.lake import Lake
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.datadir import ensure_data_dir
 from pipelines.lake.mirror import Mirror
+from pipelines.lake.source_record import claim_for_source
 from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NightOptions
@@ -124,6 +125,7 @@ class NightStep:
         for warning in warnings:
             log.warning(warning)
         with naming_damaged_files(lake), self.api.open(request.rate_limit) as source:
+            claim_for_source(lake, source.identity)
             night = prepare_source_night(lake, snapshot_date, source, options)
             for warning in night.resumed.warnings:
                 log.warning(warning)
