@@ -51,8 +51,8 @@ class Source:
     settings: ApiSettings
     customers: list[CustomerRef]
     is_sandbox: bool
+    identity: SourceIdentity  # whose nights these are (`lake.source_record`)
     active_customers: list[CustomerRef] = field(default_factory=list)
-    identity: SourceIdentity = SourceIdentity("", "")
 
 
 def api_identity(settings: ApiSettings) -> SourceIdentity:
