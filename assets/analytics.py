@@ -35,6 +35,7 @@ from dagster_dbt import (
 )
 
 from assets.catalog import COLUMN_SCHEMA, model_metadata, model_schema
+from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
 from pipelines.ops.dagster_private import known_dbt_version
@@ -142,7 +143,10 @@ def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
         staging = staging_path(lake.lake, snapshot_date)
         env = {**QUIET_DBT, **dbt_environment(staging, lake.lake)}
         target = lake.lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
-        with building_staging(lake.lake, snapshot_date, "building the analytics models"):
+        with (
+            step_progress(context, "models"),
+            building_staging(lake.lake, snapshot_date, "building the analytics models"),
+        ):
             try:
                 with _environment(env):
                     invocation = cli.cli(

@@ -11,6 +11,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots
 from pipelines.night.retention import DEFAULT_KEEP_NIGHTS, retain
 from pipelines.ops.nightly import NIGHT_POOL
@@ -47,7 +48,8 @@ def local_retention(
         keep_nights = keep_nights_option(config.keep_nights)
     except ValueError as error:
         raise Failure(str(error), allow_retries=False) from None
-    retention = retain(lake.lake, keep_nights, bucket.mirror(lake.lake))
+    with step_progress(context, "retention"):
+        retention = retain(lake.lake, keep_nights, bucket.mirror(lake.lake))
     if retention.pruned:
         context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
     return MaterializeResult(

@@ -23,6 +23,7 @@ from assets.catalog import (
     warehouse_summary,
 )
 from assets.normalize import lake_key
+from assets.progress import step_progress
 from assets.report import earn_report
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
@@ -98,9 +99,10 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
     with building_staging(lake.lake, snapshot_date, "loading the staging warehouse"):
-        report = load_snapshot(lake.lake, snapshot_date)
+        with step_progress(context, "load"):
+            report = load_snapshot(lake.lake, snapshot_date)
         raw_files = lake.lake.raw_files(snapshot_date)
-        with open_staging(lake.lake, snapshot_date) as con:
+        with step_progress(context, "checks"), open_staging(lake.lake, snapshot_date) as con:
             unique = {o.name.removeprefix("unique_key_"): o for o in check_unique_keys(con)}
             listed = [check_listed_badges_have_meta(con), check_archive_list_totals(con, raw_files)]
     for name in TABLES:
@@ -133,6 +135,7 @@ def warehouse_history(
     through = snapshot_date_of(context)
     here, mirror = lake.lake, bucket.mirror(lake.lake)
     with (
+        step_progress(context, "history"),
         naming_damaged_files(here),
         building_staging(here, through, "building the history"),
         open_staging(here, through) as con,
@@ -177,7 +180,10 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
             metadata={"published": False, "kept_snapshot": str(newest)},
             check_results=[check_result(AssetKey("published_warehouse"), kept)],
         )
-    with building_staging(lake.lake, snapshot_date, "publishing the warehouse"):
+    with (
+        step_progress(context, "publish"),
+        building_staging(lake.lake, snapshot_date, "publishing the warehouse"),
+    ):
         publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)

@@ -137,10 +137,54 @@ def assert_lines_in_order(shown: list[str], real: list[str]) -> None:
         assert real_keys == [line_key(line) for line in shown], "\n".join(real)
 
 
+NIGHT_STEPS = (
+    "restore",
+    "extract+normalize",
+    "load",
+    "checks",
+    "models",
+    "history",
+    "publish",
+    "bucket",
+    "report",
+    "retention",
+)
+
+
 def check_night(command: DocumentedCommand, org: Org) -> None:
     assert org.night.returncode == 0, org.night.stdout + org.night.stderr
     assert re.search(r"snapshot \d{4}-\d\d-\d\d published", org.night.stdout)
     assert (org.workdir / "data" / "warehouse.duckdb").is_file()  # ./data, the default
+    check_steps_said(org.night.stderr)
+    check_summary_units(org.night.stdout, org.workdir / "data" / "warehouse.duckdb")
+
+
+def check_steps_said(progress: str) -> None:
+    """Each step of the night said when it started and when it ended, with its time."""
+    lines = progress.splitlines()
+    for step in NIGHT_STEPS:
+        assert f"{step}: started" in lines, progress
+        ended = [
+            line for line in lines if re.fullmatch(rf"{re.escape(step)}: done in \d+\.\d s", line)
+        ]
+        assert len(ended) == 1, progress
+        assert lines.index(f"{step}: started") < lines.index(ended[0])
+
+
+def check_summary_units(summary: str, warehouse: Path) -> None:
+    """Every count of the summary names its unit, and its rows are the tables' rows."""
+    assert re.search(r"^  calls per API: badge_meta [\d,]+, ", summary, re.MULTILINE), summary
+    assert re.search(
+        r"^  failed calls 0; vendor answers \(rows in extract_errors\) 0$", summary, re.MULTILINE
+    )
+    assert "{}" not in summary and "badges " not in summary.split("rows per table")[0], summary
+    shown = dict(
+        (table, int(rows.replace(",", "")))
+        for table, rows in re.findall(r"^    (\w+) +([\d,]+)$", summary, re.MULTILINE)
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        real = {t: con.execute(f"SELECT count(*) FROM main.{t}").fetchone()[0] for t in shown}
+    assert shown == real and "badges" in shown, summary
 
 
 def check_duckdb_query(command: DocumentedCommand, org: Org) -> None:
@@ -155,7 +199,7 @@ def check_duckdb_query(command: DocumentedCommand, org: Org) -> None:
         rows = con.sql(sql).fetchall()
     assert 0 < len(rows) <= 10
     header, *table = [line for line in done.stdout.splitlines() if "│" in line]
-    assert header.split("│")[1:3] == [" badge_name ", " earns "], done.stdout
+    assert [cell.strip() for cell in header.split("│")[1:3]] == ["badge_name", "earns"]
     shown = [line.split("│")[1].strip() for line in table[2:]]  # after the type row
     assert shown == [name for name, _ in rows], done.stdout
 
@@ -181,8 +225,7 @@ def real_api_night(org: Org, served: dict[str, str]) -> RealApiNight:
     """The README's real-API block against the served sandbox: the variables it exports,
     each given the value the sandbox printed for it, then its command, from a directory of
     its own (the data directory of one source is not another's)."""
-    (first,) = [c for c in COMMANDS if c.page == "README.md" and real_api_block(c)][:1]
-    block = real_api_block(first)
+    block = next(real_api_block(c) for c in COMMANDS if c.page == "README.md" and real_api_block(c))
     names = [
         word.split("=", 1)[0]
         for c in block
@@ -355,6 +398,10 @@ CHECKS: dict[str, Callable[..., None]] = {
 
 
 def check_of(command: DocumentedCommand) -> Callable[..., None] | None:
+    """How a test runs the command; None when its block's `needs` says why none can
+    (`badges run` of the README's first block is run: only the suite beside it is not)."""
+    if command.needs and command.command != "uv run badges run":
+        return None
     words = shlex.split(command.command)
     if command.page == "README.md" and real_api_block(command):
         return check_real_api_block
