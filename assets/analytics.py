@@ -18,6 +18,7 @@ import duckdb
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckResult,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -51,6 +52,7 @@ from pipelines.warehouse.dbt_project import (
     night_vars,
 )
 from pipelines.warehouse.dbt_sources import SNAPSHOT_INFO
+from pipelines.warehouse.dbt_tests import test_description
 from pipelines.warehouse.loader import staging_path
 
 SNAPSHOT_INFO_KEY = AssetKey(["warehouse", SNAPSHOT_INFO])
@@ -88,6 +90,18 @@ class WarehouseTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         deps = [dep for dep in spec.deps if dep.asset_key != SNAPSHOT_INFO_KEY]
         return spec.replace_attributes(deps=deps)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=test_description(manifest["nodes"][unique_id]))
 
 
 @contextmanager

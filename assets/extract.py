@@ -67,7 +67,19 @@ STOPPING = (
         ),
         *LAKE_SPECS,
     ],
-    check_specs=[AssetCheckSpec(VOLUME_CHECK, asset=RAW, blocking=True), *LAKE_CHECKS],
+    check_specs=[
+        AssetCheckSpec(
+            VOLUME_CHECK,
+            asset=RAW,
+            blocking=True,
+            description=(
+                "Customers, badges, customer-badge pairs and earns have not collapsed against "
+                "the published snapshot (run again with --accept-drop when they truly did); "
+                "a failure blocks the publish."
+            ),
+        ),
+        *LAKE_CHECKS,
+    ],
 )
 def raw_api_responses(
     context: AssetExecutionContext,

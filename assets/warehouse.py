@@ -58,12 +58,36 @@ def warehouse_key(table: str) -> AssetKey:
 CUSTOMER_BADGES = warehouse_key("customer_badges")
 CHECK_SPECS = [
     *(
-        AssetCheckSpec(f"unique_key_{name}", asset=warehouse_key(name), blocking=True)
+        AssetCheckSpec(
+            f"unique_key_{name}",
+            asset=warehouse_key(name),
+            blocking=True,
+            description=(
+                f"No two rows of main.{name} share ({', '.join(table.key)}); "
+                "a failure blocks the publish."
+            ),
+        )
         for name, table in TABLES.items()
         if table.unique
     ),
-    AssetCheckSpec("listed_badges_have_meta", asset=CUSTOMER_BADGES, blocking=True),
-    AssetCheckSpec("list_totals_match_pagination", asset=CUSTOMER_BADGES, blocking=True),
+    AssetCheckSpec(
+        "listed_badges_have_meta",
+        asset=CUSTOMER_BADGES,
+        blocking=True,
+        description=(
+            "Every badge the customer lists name has its meta row in main.badges, or an "
+            "extract_errors row saying why not; a failure blocks the publish."
+        ),
+    ),
+    AssetCheckSpec(
+        "list_totals_match_pagination",
+        asset=CUSTOMER_BADGES,
+        blocking=True,
+        description=(
+            "Each customer list holds as many entries as the API's pagination total said; "
+            "a failure blocks the publish."
+        ),
+    ),
 ]
 
 
@@ -158,7 +182,13 @@ def warehouse_history(
         *(analytics_key(m) for m in model_names()),
         AssetKey(["history", "snapshots"]),
     ],
-    check_specs=[AssetCheckSpec("snapshot_date", asset="published_warehouse")],
+    check_specs=[
+        AssetCheckSpec(
+            "snapshot_date",
+            asset="published_warehouse",
+            description="The published warehouse holds the snapshot of the run's date.",
+        )
+    ],
     description=(
         "The staging warehouse swapped in atomically as warehouse.duckdb. Publishing only "
         "moves forward: rebuilding an older date leaves the newer published snapshot in place."
@@ -180,10 +210,8 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
             metadata={"published": False, "kept_snapshot": str(newest)},
             check_results=[check_result(AssetKey("published_warehouse"), kept)],
         )
-    with (
-        step_progress(context, "publish"),
-        building_staging(lake.lake, snapshot_date, "publishing the warehouse"),
-    ):
+    publishing = building_staging(lake.lake, snapshot_date, "publishing the warehouse")
+    with step_progress(context, "publish"), publishing:
         publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)
