@@ -45,6 +45,10 @@ def _is_the_night(column: str, kwargs: Mapping[str, Any]) -> str:
     return f"every {column} is the night being built"
 
 
+def _at_most(column: str, kwargs: Mapping[str, Any]) -> str:
+    return f"{column} is at most {kwargs.get('than')}: a later stage never counts more"
+
+
 SAYS: dict[str, Callable[[str, Mapping[str, Any]], str]] = {
     "unique": _unique,
     "not_null": _not_null,
@@ -52,6 +56,7 @@ SAYS: dict[str, Callable[[str, Mapping[str, Any]], str]] = {
     "relationships": _relationships,
     "unique_key": _unique_key,
     "is_the_night": _is_the_night,
+    "at_most": _at_most,
 }
 
 
