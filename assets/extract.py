@@ -26,7 +26,7 @@ from pipelines.lake.datadir import DataDirUnusable
 from pipelines.lake.source_record import OtherSource
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
-from pipelines.night.volume import VOLUME_CHECK, VolumeCheck
+from pipelines.night.volume import METRICS, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.ops.night_step import ArchiveMissing, ExtractedNight, NightStep
 from pipelines.ops.nightly import NIGHT_POOL
@@ -73,9 +73,9 @@ STOPPING = (
             asset=RAW,
             blocking=True,
             description=(
-                "Customers, badges, customer-badge pairs and earns have not collapsed against "
-                "the published snapshot (run again with --accept-drop when they truly did); "
-                "a failure blocks the publish."
+                f"The snapshot's {', '.join(METRICS)} have not collapsed against the "
+                "published one (run again with --accept-drop when they truly did); a failure "
+                "blocks the publish."
             ),
         ),
         *LAKE_CHECKS,
