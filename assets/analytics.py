@@ -18,6 +18,7 @@ import duckdb
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckResult,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -35,6 +36,7 @@ from dagster_dbt import (
 )
 
 from assets.catalog import COLUMN_SCHEMA, model_metadata, model_schema
+from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
 from pipelines.ops.dagster_private import known_dbt_version
@@ -50,6 +52,7 @@ from pipelines.warehouse.dbt_project import (
     night_vars,
 )
 from pipelines.warehouse.dbt_sources import SNAPSHOT_INFO
+from pipelines.warehouse.dbt_tests import test_description
 from pipelines.warehouse.loader import staging_path
 
 SNAPSHOT_INFO_KEY = AssetKey(["warehouse", SNAPSHOT_INFO])
@@ -87,6 +90,18 @@ class WarehouseTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         deps = [dep for dep in spec.deps if dep.asset_key != SNAPSHOT_INFO_KEY]
         return spec.replace_attributes(deps=deps)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=test_description(manifest["nodes"][unique_id]))
 
 
 @contextmanager
@@ -142,7 +157,10 @@ def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
         staging = staging_path(lake.lake, snapshot_date)
         env = {**QUIET_DBT, **dbt_environment(staging, lake.lake)}
         target = lake.lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
-        with building_staging(lake.lake, snapshot_date, "building the analytics models"):
+        with (
+            step_progress(context, "models"),
+            building_staging(lake.lake, snapshot_date, "building the analytics models"),
+        ):
             try:
                 with _environment(env):
                     invocation = cli.cli(

@@ -4,7 +4,9 @@ night, and the published night is copied to it after."""
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
 from assets.night_config import NightConfig, night_request
+from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots, offer_nights, snapshot_date_of
+from pipelines.lake.datadir import DataDirUnusable, ensure_data_dir
 from pipelines.lake.objectstore import BucketError
 from pipelines.ops.night_step import restore_before_night
 from pipelines.ops.nightly import NIGHT_POOL
@@ -28,16 +30,22 @@ def bucket_restore(
     context: AssetExecutionContext, config: NightConfig, lake: LakeResource, bucket: BucketResource
 ) -> MaterializeResult:
     request = night_request(context, config)
-    mirror = bucket.mirror(lake.lake)
-    if mirror is None:
-        return MaterializeResult(metadata=NO_BUCKET)
-    try:
-        lines = restore_before_night(request, lake.lake, mirror)
-    except BucketError as error:
-        raise Failure(f"no API call made: {error}") from None
-    for line in lines:
-        context.log.info(line)
-    offer_nights(context.instance, lake.lake.raw_dates())  # the nights restored can be replayed
+    with step_progress(context, "restore") as log:
+        try:
+            ensure_data_dir(lake.lake.root)
+        except DataDirUnusable as error:
+            raise Failure(str(error), allow_retries=False) from None
+        mirror = bucket.mirror(lake.lake)
+        if mirror is None:
+            log.info("restore: nothing to restore, BADGES_BUCKET_URL is unset")
+            return MaterializeResult(metadata=NO_BUCKET)
+        try:
+            lines = restore_before_night(request, lake.lake, mirror)
+        except BucketError as error:
+            raise Failure(f"no API call made: {error}") from None
+        for line in lines:
+            log.info(line)
+        offer_nights(context.instance, lake.lake.raw_dates())  # the nights restored can be replayed
     return MaterializeResult(metadata={"bucket": mirror.bucket.url, "restored": "\n".join(lines)})
 
 
@@ -55,17 +63,19 @@ def bucket_restore(
 def bucket_copy(
     context: AssetExecutionContext, lake: LakeResource, bucket: BucketResource
 ) -> MaterializeResult:
-    mirror = bucket.mirror(lake.lake)
-    if mirror is None:
-        return MaterializeResult(metadata=NO_BUCKET)
-    try:
-        transfer = mirror.upload_pending()
-    except BucketError as error:
-        raise Failure(
-            f"{snapshot_date_of(context)} is published here but not in the bucket: {error}; "
-            "the next run uploads it first"
-        ) from None
-    context.log.info(transfer.describe("uploaded"))
+    with step_progress(context, "bucket") as log:
+        mirror = bucket.mirror(lake.lake)
+        if mirror is None:
+            log.info("bucket: nothing to copy, BADGES_BUCKET_URL is unset")
+            return MaterializeResult(metadata=NO_BUCKET)
+        try:
+            transfer = mirror.upload_pending()
+        except BucketError as error:
+            raise Failure(
+                f"{snapshot_date_of(context)} is published here but not in the bucket: "
+                f"{error}; the next run uploads it first"
+            ) from None
+        log.info(transfer.describe("uploaded"))
     return MaterializeResult(
         metadata={
             "bucket": mirror.bucket.url,

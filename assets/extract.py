@@ -1,8 +1,6 @@
 """Extract and normalize, one step: every API response of the day, archived raw, and the
 lake tables flattened from them while they arrive, published past the gates."""
 
-import logging
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -17,22 +15,24 @@ from dagster import (
 
 from assets.night_config import NightConfig, night_request
 from assets.normalize import LAKE_CHECKS, LAKE_SPECS, lake_results
+from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots
 from pipelines.client.errors import ApiUnavailable, AuthenticationFailed
 from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.damage import DamagedFileError
+from pipelines.lake.datadir import DataDirUnusable
+from pipelines.lake.source_record import OtherSource
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
-from pipelines.night.volume import VOLUME_CHECK, VolumeCheck
+from pipelines.night.volume import METRICS, VOLUME_CHECK, VolumeCheck
 from pipelines.normalize.carry import CarryForwardError
 from pipelines.ops.night_step import ArchiveMissing, NightStep
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.ops.source import SourceConfigError
 
-progress_log = logging.getLogger("badges.progress")
 RAW = "raw_api_responses"
 STOPPING = (
     AuthenticationFailed,
@@ -46,22 +46,9 @@ STOPPING = (
     DamagedFileError,
     ArchiveMissing,
     SourceConfigError,
+    DataDirUnusable,
+    OtherSource,
 )
-
-
-class ProgressLog:
-    """The step's log lines, in Dagster's log and on the console of `badges run`."""
-
-    def __init__(self, context: AssetExecutionContext) -> None:
-        self.context = context
-
-    def info(self, line: str) -> None:
-        self.context.log.info(line)
-        progress_log.info(line)
-
-    def warning(self, line: str) -> None:
-        self.context.log.warning(line)
-        progress_log.warning(f"warning: {line}")
 
 
 @multi_asset(
@@ -82,7 +69,19 @@ class ProgressLog:
         ),
         *LAKE_SPECS,
     ],
-    check_specs=[AssetCheckSpec(VOLUME_CHECK, asset=RAW, blocking=True), *LAKE_CHECKS],
+    check_specs=[
+        AssetCheckSpec(
+            VOLUME_CHECK,
+            asset=RAW,
+            blocking=True,
+            description=(
+                f"The snapshot's {', '.join(METRICS)} have not collapsed against the "
+                "published one (run again with --accept-drop when they truly did); a failure "
+                "blocks the publish."
+            ),
+        ),
+        *LAKE_CHECKS,
+    ],
 )
 def raw_api_responses(
     context: AssetExecutionContext,
@@ -94,8 +93,9 @@ def raw_api_responses(
     request = night_request(context, config)
     here = lake.lake
     try:
-        step = NightStep(here, bucket.mirror(here), capillary_api, ProgressLog(context))
-        night = step.extract_and_normalize(request)
+        with step_progress(context, "extract+normalize") as log:
+            step = NightStep(here, bucket.mirror(here), capillary_api, log)
+            night = step.extract_and_normalize(request)
     except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
     if night.summary is None:

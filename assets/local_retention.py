@@ -11,6 +11,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots, withdraw_nights
 from pipelines.night.retention import DEFAULT_KEEP_NIGHTS, retain
 from pipelines.ops.nightly import NIGHT_POOL
@@ -48,7 +49,8 @@ def local_retention(
     except ValueError as error:
         raise Failure(str(error), allow_retries=False) from None
     mirror = bucket.mirror(lake.lake)
-    retention = retain(lake.lake, keep_nights, mirror)
+    with step_progress(context, "retention"):
+        retention = retain(lake.lake, keep_nights, mirror)
     if retention.pruned:
         context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
     if mirror is None:  # nothing can replay a pruned night: the UI no longer offers it

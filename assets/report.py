@@ -3,6 +3,7 @@
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
@@ -31,7 +32,10 @@ def earn_report(context: AssetExecutionContext, lake: LakeResource) -> Materiali
     # location (webserver, daemon, every run) need not pay.
     from pipelines.report.page import write_earn_report
 
-    with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
+    with (
+        step_progress(context, "report"),
+        duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con,
+    ):
         report = write_earn_report(con, lake.lake.root, snapshot_date)
     return MaterializeResult(
         metadata={

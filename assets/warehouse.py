@@ -23,6 +23,7 @@ from assets.catalog import (
     warehouse_summary,
 )
 from assets.normalize import lake_key
+from assets.progress import step_progress
 from assets.report import earn_report
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
@@ -57,12 +58,36 @@ def warehouse_key(table: str) -> AssetKey:
 CUSTOMER_BADGES = warehouse_key("customer_badges")
 CHECK_SPECS = [
     *(
-        AssetCheckSpec(f"unique_key_{name}", asset=warehouse_key(name), blocking=True)
+        AssetCheckSpec(
+            f"unique_key_{name}",
+            asset=warehouse_key(name),
+            blocking=True,
+            description=(
+                f"No two rows of main.{name} share ({', '.join(table.key)}); "
+                "a failure blocks the publish."
+            ),
+        )
         for name, table in TABLES.items()
         if table.unique
     ),
-    AssetCheckSpec("listed_badges_have_meta", asset=CUSTOMER_BADGES, blocking=True),
-    AssetCheckSpec("list_totals_match_pagination", asset=CUSTOMER_BADGES, blocking=True),
+    AssetCheckSpec(
+        "listed_badges_have_meta",
+        asset=CUSTOMER_BADGES,
+        blocking=True,
+        description=(
+            "Every badge the customer lists name has its meta row in main.badges, or an "
+            "extract_errors row saying why not; a failure blocks the publish."
+        ),
+    ),
+    AssetCheckSpec(
+        "list_totals_match_pagination",
+        asset=CUSTOMER_BADGES,
+        blocking=True,
+        description=(
+            "Each customer list holds as many entries as the API's pagination total said; "
+            "a failure blocks the publish."
+        ),
+    ),
 ]
 
 
@@ -98,9 +123,10 @@ def check_result(asset_key: AssetKey, outcome: CheckOutcome) -> AssetCheckResult
 def warehouse_tables(context: AssetExecutionContext, lake: LakeResource):
     snapshot_date = snapshot_date_of(context)
     with building_staging(lake.lake, snapshot_date, "loading the staging warehouse"):
-        report = load_snapshot(lake.lake, snapshot_date)
+        with step_progress(context, "load"):
+            report = load_snapshot(lake.lake, snapshot_date)
         raw_files = lake.lake.raw_files(snapshot_date)
-        with open_staging(lake.lake, snapshot_date) as con:
+        with step_progress(context, "checks"), open_staging(lake.lake, snapshot_date) as con:
             unique = {o.name.removeprefix("unique_key_"): o for o in check_unique_keys(con)}
             listed = [check_listed_badges_have_meta(con), check_archive_list_totals(con, raw_files)]
     for name in TABLES:
@@ -133,6 +159,7 @@ def warehouse_history(
     through = snapshot_date_of(context)
     here, mirror = lake.lake, bucket.mirror(lake.lake)
     with (
+        step_progress(context, "history"),
         naming_damaged_files(here),
         building_staging(here, through, "building the history"),
         open_staging(here, through) as con,
@@ -155,7 +182,13 @@ def warehouse_history(
         *(analytics_key(m) for m in model_names()),
         AssetKey(["history", "snapshots"]),
     ],
-    check_specs=[AssetCheckSpec("snapshot_date", asset="published_warehouse")],
+    check_specs=[
+        AssetCheckSpec(
+            "snapshot_date",
+            asset="published_warehouse",
+            description="The published warehouse holds the snapshot of the run's date.",
+        )
+    ],
     description=(
         "The staging warehouse swapped in atomically as warehouse.duckdb. Publishing only "
         "moves forward: rebuilding an older date leaves the newer published snapshot in place."
@@ -177,7 +210,8 @@ def published_warehouse(context: AssetExecutionContext, lake: LakeResource) -> M
             metadata={"published": False, "kept_snapshot": str(newest)},
             check_results=[check_result(AssetKey("published_warehouse"), kept)],
         )
-    with building_staging(lake.lake, snapshot_date, "publishing the warehouse"):
+    publishing = building_staging(lake.lake, snapshot_date, "publishing the warehouse")
+    with step_progress(context, "publish"), publishing:
         publish(lake.lake, snapshot_date)
     with duckdb.connect(str(lake.lake.warehouse_path), read_only=True) as con:
         outcome = check_snapshot_date(con, snapshot_date)

@@ -22,6 +22,19 @@ issued_counts AS (
         AND e.identifier_type IS NOT DISTINCT FROM i.identifier_type
     GROUP BY i.badge_id
 ),
+-- Every customer the badge reached: in one of their lists (any type), issued it or earned
+-- it. Each later stage counts a subset of these customers, so none exceeds it.
+reached AS (
+    SELECT badge_id, count(DISTINCT (customer_id, identifier_type)) AS customers_reached
+    FROM (
+        SELECT badge_id, customer_id, identifier_type FROM {{ source('main', 'customer_badges') }}
+        UNION ALL
+        SELECT badge_id, customer_id, identifier_type FROM issued
+        UNION ALL
+        SELECT badge_id, customer_id, identifier_type FROM earned
+    )
+    GROUP BY badge_id
+),
 earned_counts AS (
     SELECT badge_id, count(*) AS customers_earned FROM earned GROUP BY badge_id
 ),
@@ -34,6 +47,7 @@ revoked AS (
 SELECT
     c.badge_id,
     c.badge_name,
+    coalesce(rc.customers_reached, 0) AS customers_reached,
     coalesce(a.customers_available, 0) AS customers_available,
     coalesce(ic.customers_issued, 0) AS customers_issued,
     coalesce(ec.customers_earned, 0) AS customers_earned,
@@ -41,6 +55,7 @@ SELECT
     coalesce(r.issuals_revoked, 0) AS issuals_revoked,
     ic.customers_issued_and_earned / nullif(ic.customers_issued, 0) AS issue_to_earn_rate
 FROM {{ ref('badge_catalog') }} AS c
+LEFT JOIN reached AS rc ON rc.badge_id = c.badge_id
 LEFT JOIN available AS a ON a.badge_id = c.badge_id
 LEFT JOIN issued_counts AS ic ON ic.badge_id = c.badge_id
 LEFT JOIN earned_counts AS ec ON ec.badge_id = c.badge_id

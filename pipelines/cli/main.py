@@ -226,7 +226,8 @@ class _ProgressLine(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         stream = sys.stderr
         if stream.isatty():
-            stream.write("\r\033[K" + record.getMessage())
+            end = "\n" if getattr(record, "step", False) else ""
+            stream.write("\r\033[K" + record.getMessage() + end)
         else:
             stream.write(record.getMessage() + "\n")
         stream.flush()

@@ -42,7 +42,7 @@ class RunOutcome:
         else:
             lines += NightSummary.from_metadata(extract[NightSummary.METADATA_KEY]).describe()
         lines += [f"  check warned: {warning}" for warning in self.check_warnings]
-        lines.append("  rows:")
+        lines.append("  rows per table (the published warehouse):")
         for key, values in sorted(self.metadata.items()):
             if key.startswith("warehouse/"):
                 table = key.removeprefix("warehouse/")

@@ -8,12 +8,22 @@ machine runs out. Set on purpose instead, a query past the limit spills to
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from pipelines.lake.dbfiles import copy_database, remove_database
 from pipelines.lake.layout import Lake
+
+# The storage format of every file the build creates, and so of the published warehouse:
+# DuckDB 1.4's (file version 67), which DuckDB 1.4, 1.5 and 2.0 read, so the DuckDB CLI
+# on PyPI (`duckdb-cli`, 1.5) and the Python packages analysts pin open it. DuckDB 2.0's
+# own format is readable by 2.0 only. See docs/warehouse.md.
+STORAGE_VERSION = "v1.4.0"
+STORAGE_VERSION_NUMBER = 67
+_HEADER = struct.Struct("<8s4sQ")  # checksum, b"DUCK", the file's version number
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class EngineSettings:
             "memory_limit": self.memory_limit,
             "threads": str(self.threads),
             "temp_directory": str(self.temp_directory),
+            "storage_compatibility_version": STORAGE_VERSION,
         }
 
 
@@ -43,3 +54,26 @@ def connect(
     settings.temp_directory.mkdir(parents=True, exist_ok=True)
     target = ":memory:" if database is None else str(database)
     return duckdb.connect(target, read_only=read_only, config=settings.config())
+
+
+def storage_version_number(database: Path) -> int:
+    """The version number in a DuckDB file's header (DuckDB 2.0's own format: 999)."""
+    with database.open("rb") as file:
+        _, magic, number = _HEADER.unpack(file.read(_HEADER.size))
+    if magic != b"DUCK":
+        raise ValueError(f"{database} is not a DuckDB database file")
+    return number
+
+
+def copy_in_storage_version(source: Path, target: Path) -> None:
+    """Copies the closed database `source` to `target` in `STORAGE_VERSION`: a plain copy
+    when it is in that format already, else its every schema and table rewritten once."""
+    if storage_version_number(source) == STORAGE_VERSION_NUMBER:
+        copy_database(source, target)
+        return
+    remove_database(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute("ATTACH ? AS source (READ_ONLY)", [str(source)])
+        con.execute(f"ATTACH ? AS target (STORAGE_VERSION '{STORAGE_VERSION}')", [str(target)])
+        con.execute("COPY FROM DATABASE source TO target")

@@ -105,5 +105,10 @@ class Lake:
         return self.lake_dir / "history_base.duckdb"
 
     @property
+    def source_record_path(self) -> Path:
+        """Which API and org this data directory's nights come from (`lake.source_record`)."""
+        return self.lake_dir / "source.json"
+
+    @property
     def retention_record_path(self) -> Path:
         return self.lake_dir / "retention.json"

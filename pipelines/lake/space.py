@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.lake.datadir import nearest_existing
 from pipelines.lake.dbfiles import wal_path
 from pipelines.lake.layout import Lake
 from pipelines.lake.nightrecord import read_night_note
@@ -91,10 +92,7 @@ class DiskFull(RuntimeError):
 
 def free_bytes(lake: Lake) -> int:
     """Free space of the file system holding the data directory (or where it will be)."""
-    existing = lake.root
-    while not existing.exists():
-        existing = existing.parent
-    return shutil.disk_usage(existing).free
+    return shutil.disk_usage(nearest_existing(lake.root)).free
 
 
 def directory_bytes(path: Path) -> int:

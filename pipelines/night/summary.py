@@ -140,16 +140,17 @@ class NightSummary:
         calls = ", ".join(f"{k} {v:,}" for k, v in sorted(report.calls.items())) or "none"
         planned = self.plan.get("plan_total_calls")
         lines = [
-            f"{self._customers()}, badges {report.badges:,}, customer-badge pairs {report.pairs:,}",
-            f"  calls: {calls}" + (f" (planned {planned:,})" if planned is not None else ""),
+            self._customers(),
+            f"  calls per API: {calls}"
+            + (f" (planned {planned:,})" if planned is not None else ""),
             f"  requests {report.requests:,} ({round(report.requests_per_second, 1):,}/s in "
             f"{report.seconds}s), retries {report.retries:,}, "
             f"throttled (429) {report.throttled_429:,}",
             f"  details reused from the last snapshot {report.details_reused:,} (kept after a "
             f"failed call {report.details_kept:,}), lists fetched again after drift "
             f"{report.lists_refetched:,}",
-            f"  failed calls {report.failed_calls:,} {dict(report.failures_by_kind)}; "
-            f"vendor answers (extract_errors) {report.vendor_answers:,}",
+            f"  failed calls {report.failed_calls:,}{_by_kind(report.failures_by_kind)}; "
+            f"vendor answers (rows in extract_errors) {report.vendor_answers:,}",
         ]
         if report.calls_resumed:
             lines.append(
@@ -168,3 +169,9 @@ class NightSummary:
             )
             lines += [f"  {line}" for line in drift]
         return lines
+
+
+def _by_kind(failures: Mapping[str, int]) -> str:
+    """Failed calls by kind, e.g. " (http_5xx 3, timeout 1)"; nothing when none failed."""
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(failures.items()) if count)
+    return f" ({kinds})" if kinds else ""

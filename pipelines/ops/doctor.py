@@ -10,7 +10,6 @@ Exit code 0 only when every check passed. No secret is printed: every line goes 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import replace
@@ -19,6 +18,7 @@ from pathlib import Path
 from pipelines.client.settings import ApiSettings
 from pipelines.extract.customers import CustomerRef, load_customers
 from pipelines.lake import Lake
+from pipelines.lake.datadir import data_dir_problem
 from pipelines.lake.dbfiles import WarehouseBusyError, shared_lock
 from pipelines.lake.engine import engine_settings
 from pipelines.lake.mirror import bucket_state
@@ -55,25 +55,19 @@ def customers_file(path: str | None, for_sandbox: bool) -> tuple[Check, list[Cus
     return Check(True, f"customers file: {path} ({len(customers):,} customers)"), customers
 
 
-def data_dir_writable(lake: Lake) -> Check:
-    existing = lake.root
-    while not existing.exists():
-        existing = existing.parent
-    label = f"data dir writable: {lake.root}"
-    if existing != lake.root:
-        if os.access(existing, os.W_OK):
-            return Check(True, f"{label} (will be created in {existing})")
-        return Check(False, f"{label}: cannot create it, {existing} is not writable")
-    try:
-        with tempfile.NamedTemporaryFile(dir=lake.root, prefix=".doctor-"):
-            pass
-    except OSError as error:
-        return Check(False, f"{label}: {error.strerror}")
-    return Check(True, label)
+def data_dir_usable(lake: Lake) -> Check:
+    """The same check a night makes before anything else (`lake.datadir`)."""
+    problem = data_dir_problem(lake.root)
+    if problem is not None:
+        return Check(False, f"data dir writable: {problem}")
+    return Check(True, f"data dir writable: {lake.root}")
 
 
 def free_space(lake: Lake, customers: list[CustomerRef]) -> Check:
-    """The data directory's free space against the next night's need."""
+    """The data directory's free space against the next night's need, measured on the file
+    system it lives on, or will."""
+    if data_dir_problem(lake.root) is not None:
+        return Check(None, f"disk space: {lake.root} cannot be used (see above)")
     space = disk_space(lake, estimate_need(lake, len(customers) or None))
     if space.short:
         return Check(False, f"disk space: only {space.describe()}")
@@ -150,7 +144,7 @@ def checks(environ: Mapping[str, str] = os.environ) -> Iterator[Check]:
     """Every check in turn, each yielded as soon as it is done."""
     lake = data_directory(environ)
     yield dagster_instance()
-    yield data_dir_writable(lake)
+    yield data_dir_usable(lake)
     yield warehouse_not_held(lake)
     yield warehouse_build_settings(lake, environ)
     yield bucket_reachable(lake, environ)

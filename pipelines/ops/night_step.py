@@ -10,7 +10,9 @@ from typing import Protocol
 
 from pipelines.lake import Lake
 from pipelines.lake.damage import naming_damaged_files
+from pipelines.lake.datadir import ensure_data_dir
 from pipelines.lake.mirror import Mirror
+from pipelines.lake.source_record import claim_for_source
 from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NightOptions
@@ -81,6 +83,7 @@ class NightStep:
     def extract_and_normalize(self, request: NightRequest) -> ExtractedNight:
         """The night's raw archive and lake tables: rebuilt from the archive, published
         from a sealed tail, or extracted and normalized tonight."""
+        ensure_data_dir(self.lake.root)
         if request.from_archive:
             return self._rebuild(request.snapshot_date)
         with naming_damaged_files(self.lake):
@@ -116,6 +119,7 @@ class NightStep:
         for warning in warnings:
             log.warning(warning)
         with naming_damaged_files(lake), self.api.open(request.rate_limit) as source:
+            claim_for_source(lake, source.identity)
             night = prepare_source_night(lake, snapshot_date, source, options)
             for warning in night.resumed.warnings:
                 log.warning(warning)

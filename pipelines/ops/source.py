@@ -8,16 +8,19 @@ run, and stopped afterwards.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipelines.client.settings import ApiSettings, ClientTuning
 from pipelines.extract.customers import load_customers
 from pipelines.lake import Lake
 from pipelines.lake.keys import CustomerRef
+from pipelines.lake.source_record import SourceIdentity
 from pipelines.night.options import NightOptions
 from pipelines.night.planner import Population
 from pipelines.night.prepare import PreparedNight, prepare_night
@@ -48,7 +51,25 @@ class Source:
     settings: ApiSettings
     customers: list[CustomerRef]
     is_sandbox: bool
+    identity: SourceIdentity  # whose nights these are (`lake.source_record`)
     active_customers: list[CustomerRef] = field(default_factory=list)
+
+
+def api_identity(settings: ApiSettings) -> SourceIdentity:
+    """A configured API by its host and the org its credentials name: the Basic user, or
+    a fingerprint of the OAuth client key (the key itself is kept out of files)."""
+    host = urlsplit(settings.base_url).hostname or settings.base_url
+    if settings.username:
+        return SourceIdentity(host, f"user {settings.username}")
+    digest = hashlib.sha256((settings.client_key or "").encode()).hexdigest()[:12]
+    return SourceIdentity(host, f"OAuth client key sha256 {digest}")
+
+
+def sandbox_identity(size: SandboxSize) -> SourceIdentity:
+    return SourceIdentity(
+        "the embedded sandbox",
+        f"seed {size.seed}, {size.customers} customers, {size.badges} badges",
+    )
 
 
 def _settings(config: SourceConfig, base_url: str, **credentials: str | None) -> ApiSettings:
@@ -82,7 +103,13 @@ def open_source(config: SourceConfig) -> Iterator[Source]:
         except ValueError as error:
             raise SourceConfigError(str(error)) from None
         customers = load_customers(Path(config.customers_file))
-        yield Source(settings, customers, is_sandbox=False, active_customers=_active(config))
+        yield Source(
+            settings,
+            customers,
+            is_sandbox=False,
+            active_customers=_active(config),
+            identity=api_identity(settings),
+        )
         return
     with _embedded_sandbox(config) as source:
         yield source
@@ -110,7 +137,13 @@ def _embedded_sandbox(config: SourceConfig) -> Iterator[Source]:
                 client_secret=credentials.client_secret,
             )
             customers = load_customers(customers_csv)
-            yield Source(settings, customers, is_sandbox=True, active_customers=_active(config))
+            yield Source(
+                settings,
+                customers,
+                is_sandbox=True,
+                active_customers=_active(config),
+                identity=sandbox_identity(size),
+            )
 
 
 def _active(config: SourceConfig) -> list[CustomerRef]:

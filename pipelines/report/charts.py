@@ -44,7 +44,7 @@ WIDTH_INCHES = 9.0
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 FUNNEL_STAGES = (
-    ("customers_available", "available to", "#bdd7e7"),
+    ("customers_reached", "reached", "#bdd7e7"),
     ("customers_issued", "issued to", "#6baed6"),
     ("customers_earned", "earned by", "#08519c"),
 )
@@ -90,7 +90,7 @@ def earns_over_time_png(earns: pd.DataFrame, top: pd.DataFrame, bucket: str) -> 
 
 
 def funnel_png(funnel: pd.DataFrame) -> bytes:
-    """Per badge, customers it was available to, issued to and earned by (`badge` + counts)."""
+    """Per badge, customers it reached, was issued to and earned by (`badge` + counts)."""
     with _style():
         figure = Figure(figsize=(WIDTH_INCHES, 0.55 * len(funnel) + 1.4), layout="constrained")
         ax = figure.subplots()

@@ -70,10 +70,10 @@ def read_funnel(con: duckdb.DuckDBPyConnection, limit: int = FUNNEL_BADGES) -> p
     """The funnel of the `limit` badges most customers earned."""
     funnel = con.execute(
         """
-        SELECT badge_id, badge_name, customers_available, customers_issued, customers_earned,
-               issue_to_earn_rate
+        SELECT badge_id, badge_name, customers_reached, customers_available, customers_issued,
+               customers_earned, customers_issued_and_earned, issue_to_earn_rate
         FROM analytics.badge_funnel
-        ORDER BY customers_earned DESC, customers_available DESC, badge_id
+        ORDER BY customers_earned DESC, customers_reached DESC, badge_id
         LIMIT ?
         """,
         [limit],

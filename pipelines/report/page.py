@@ -27,6 +27,15 @@ from pipelines.report.data import TOP_BADGES
 __all__ = ["TOP_BADGES", "Chart", "EarnReport", "report_path", "write_earn_report"]
 
 NO_DATA = "No data"
+FUNNEL_EXPLAINED = (
+    "Customers (customer_id and identifier type) per stage, for the badges most customers "
+    "earned (analytics.badge_funnel). Reached, the top: the badge is in one of their lists, "
+    "or they were issued or earned it; every other stage counts some of these customers. "
+    "Issued to: at least one issual (any status). Earned by: at least one earn (any status); "
+    "it may exceed issued to, as an EARN badge is earned without an issual. Issued and earned: "
+    "both. Available now: in their AVAILABLE or AVAILABLE_TO_ISSUE list today (an earned "
+    "badge leaves it). Issue to earn: issued and earned / issued to."
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class Chart:
     png: bytes | None  # None when the model has nothing to draw
     note: str  # "No data: ..." in place of the image when there is none
     table: pd.DataFrame  # the numbers behind the chart, as shown under it
+    explains: str = ""  # what the chart's numbers are, shown under its title
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ class EarnReport:
         """The file's path, then every chart as an inline PNG (or its no-data note)."""
         lines = [f"**Earn report {self.snapshot_date}**: `{self.path}`"]
         for chart in self.charts.values():
-            lines += ["", f"#### {chart.title}", ""]
+            lines += ["", f"#### {chart.title}", "", chart.explains, ""]
             if chart.png is None:
                 lines.append(f"_{chart.note}_")
             else:
@@ -93,22 +103,29 @@ def earns_chart(con: duckdb.DuckDBPyConnection, top: pd.DataFrame) -> Chart:
     )
     png = charts.earns_over_time_png(earns, top, bucket) if len(top) else None
     title = f"Earns per {bucket}, top {len(top) or TOP_BADGES} badges by earns"
-    return Chart(title, png, f"{NO_DATA}: no earns in this snapshot.", table)
+    explains = (
+        f"Earns (badge_earns rows, any status) per {bucket} of the day they were earned "
+        f"(UTC, analytics.earns_daily), for the {len(top) or TOP_BADGES} badges with the most "
+        "earns in the snapshot; the table gives each one's total and first and last day."
+    )
+    return Chart(title, png, f"{NO_DATA}: no earns in this snapshot.", table, explains)
 
 
 def funnel_chart(funnel: pd.DataFrame) -> Chart:
     table = pd.DataFrame(
         {
             "badge": funnel["badge"],
-            "available to": funnel["customers_available"],
+            "reached": funnel["customers_reached"],
             "issued to": funnel["customers_issued"],
             "earned by": funnel["customers_earned"],
+            "issued and earned": funnel["customers_issued_and_earned"],
+            "available now": funnel["customers_available"],
             "issue to earn": [_percent(rate) for rate in funnel["issue_to_earn_rate"]],
         }
     )
     png = charts.funnel_png(funnel) if len(funnel) else None
-    title = "Badge funnel: customers available to, issued to, earned by"
-    return Chart(title, png, f"{NO_DATA}: no badges in this snapshot.", table)
+    title = "Badge funnel: customers reached, issued to, earned by"
+    return Chart(title, png, f"{NO_DATA}: no badges in this snapshot.", table, FUNNEL_EXPLAINED)
 
 
 def time_to_earn_chart(times: pd.DataFrame, unit: str) -> Chart:
@@ -123,7 +140,12 @@ def time_to_earn_chart(times: pd.DataFrame, unit: str) -> Chart:
     )
     png = charts.time_to_earn_png(times, unit) if len(times) else None
     note = f"{NO_DATA}: no customer earned a badge after being issued it."
-    return Chart("Time from first issual to first earn", png, note, table)
+    explains = (
+        f"Per badge, the {unit} from a customer's first issual to their first earn after it "
+        "(analytics.time_to_earn): the median and the 90th percentile over the customers "
+        "measured. Earns before a customer's first issual (EARN badges) are not measured."
+    )
+    return Chart("Time from first issual to first earn", png, note, table, explains)
 
 
 def expiring_chart(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> Chart:
@@ -140,7 +162,12 @@ def expiring_chart(con: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> Ch
     png = charts.expiring_png(per_day, snapshot_date) if per_day["earns"].sum() else None
     days = data.EXPIRY_WINDOW_DAYS
     note = f"{NO_DATA}: no active earn expires in the {days} days from {snapshot_date}."
-    return Chart(f"Active earns expiring in the next {days} days", png, note, table)
+    explains = (
+        f"Active earns whose expiry falls in the {days} days from {snapshot_date} 00:00 UTC, "
+        "per day (analytics.expiring_badges); earns without an expiry never expire. The "
+        "table lists the badges with the most of them."
+    )
+    return Chart(f"Active earns expiring in the next {days} days", png, note, table, explains)
 
 
 def render_html(report: EarnReport) -> str:
@@ -187,7 +214,8 @@ def _section(key: str, chart: Chart) -> str:
             f'<img src="{png_data_uri(chart.png)}" alt="{title}" width="{width}" height="{height}">'
         )
     table = _html_table(chart.table) if len(chart.table) else ""
-    return f'<section id="{key}"><h2>{title}</h2>\n{body}\n{table}</section>'
+    explains = f'<p class="explains">{html.escape(chart.explains)}</p>\n'
+    return f'<section id="{key}"><h2>{title}</h2>\n{explains}{body}\n{table}</section>'
 
 
 def _html_table(frame: pd.DataFrame) -> str:

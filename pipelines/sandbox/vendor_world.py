@@ -182,6 +182,7 @@ class VendorWorld:
     def write_customers_csv(self, path: Path) -> None:
         rows = [(c.value, c.identifier_type) for c in CUSTOMERS]
         rows += [*UNKNOWN_CUSTOMERS, CARD_CUSTOMER]
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(["customer_id", "identifier_type"])

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake import Lake
+from pipelines.lake.engine import STORAGE_VERSION, STORAGE_VERSION_NUMBER
 from pipelines.lake.tables import TABLES, Table
 from pipelines.warehouse.dbt_project import MODEL_SCHEMA, model_docs, model_reads
 from pipelines.warehouse.ddl import column_types, create_table_sql, duckdb_type
@@ -91,7 +92,16 @@ def _intro() -> str:
         "publish (atomic rename). Open it with `duckdb.connect(path, read_only=True)`: an open\n"
         "connection keeps the snapshot it opened; close every connection to the file in a\n"
         "process and reconnect to see a newer one (DuckDB reuses an open database of the same\n"
-        "path within one process). Timestamps are `TIMESTAMPTZ` in UTC.\n"
+        "path within one process). Timestamps are `TIMESTAMPTZ` in UTC.\n\n"
+        f"The file is written in DuckDB's storage version `{STORAGE_VERSION}` (file version\n"
+        f"{STORAGE_VERSION_NUMBER}), not in the newest one of the DuckDB that builds it (2.0): "
+        "DuckDB 1.4, 1.5\nand 2.0 open it, so the DuckDB CLI on PyPI (`duckdb-cli`, 1.5) and "
+        "the Python packages\nof the last two minor lines, as notebooks and BI tools pin "
+        "them, read it. A file in\n2.0's own format opens in 2.0 only (`Trying to read a "
+        "database file with version number\n69, but we can only read versions between 64 "
+        "and 68`). The CLI, in one command:\n"
+        "`uvx --from duckdb-cli duckdb -readonly data/warehouse.duckdb` (or `uv tool install\n"
+        "duckdb-cli` once, then `duckdb`).\n"
     )
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake import Lake
-from pipelines.lake.dbfiles import copy_database, read_snapshot_date, remove_database
-from pipelines.lake.engine import connect
+from pipelines.lake.dbfiles import read_snapshot_date, remove_database
+from pipelines.lake.engine import connect, copy_in_storage_version
 from pipelines.lake.failpoints import failpoint
 from pipelines.lake.nightrecord import NightNote, read_night_note
 from pipelines.lake.sql import parquet_source, quote
@@ -115,7 +115,7 @@ def open_staging(lake: Lake, snapshot_date: dt.date) -> duckdb.DuckDBPyConnectio
                 f"no staging warehouse for {snapshot_date} at {staging} and the published "
                 f"warehouse holds {published}; load the snapshot first"
             )
-        copy_database(lake.warehouse_path, staging)
+        copy_in_storage_version(lake.warehouse_path, staging)
     return connect(lake, staging)
 
 
@@ -123,7 +123,7 @@ def _start_staging(lake: Lake, staging: Path) -> bool:
     remove_database(staging)
     staging.parent.mkdir(parents=True, exist_ok=True)
     if lake.warehouse_path.exists():
-        copy_database(lake.warehouse_path, staging)
+        copy_in_storage_version(lake.warehouse_path, staging)
         return True
     return False
 

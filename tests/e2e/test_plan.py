@@ -17,7 +17,7 @@ def planned_calls(output: str) -> int:
 
 
 def calls_made(output: str) -> int:
-    found = re.search(r"^  calls: (.*?) \(planned", output, re.MULTILINE)
+    found = re.search(r"^  calls per API: (.*?) \(planned", output, re.MULTILINE)
     assert found, output
     return sum(int(n.replace(",", "")) for n in re.findall(r" ([\d,]+)", " " + found.group(1)))
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pyarrow.parquet as pq
 
 from pipelines.lake import Lake
+from pipelines.lake.source_record import SourceIdentity, recorded_source
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.normalizer import normalize_snapshot
 from pipelines.normalize.report_record import streamed_normalization
@@ -88,6 +89,11 @@ def test_sample_rows_equal_the_sandbox_field_by_field(pipeline: Pipeline):
 def test_second_run_of_the_same_date_replaces_the_snapshot(pipeline: Pipeline):
     assert pipeline.run().success
     first = pipeline.row_counts()
+    # The first night claimed the data directory for its source, by host and user only.
+    assert recorded_source(pipeline.lake) == SourceIdentity(
+        "127.0.0.1", f"user {pipeline.credentials.username}"
+    )
+    assert pipeline.credentials.password not in pipeline.lake.source_record_path.read_text()
     assert pipeline.run().success
     assert pipeline.row_counts() == first
     parts = list(pipeline.lake.table_dir("customer_badges", TODAY).glob("*.parquet"))

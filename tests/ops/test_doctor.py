@@ -144,3 +144,40 @@ def test_a_malformed_duckdb_memory_limit_fails_naming_the_variable(
         "FAIL warehouse build: BADGES_DUCKDB_MEMORY_LIMIT must be a size such as 2GiB or "
         "1500MB, got 'plenty'"
     ], done.stdout
+
+
+@pytest.mark.parametrize("where", ["under a plain file", "in /proc"])
+def test_a_data_dir_that_cannot_exist_fails_once_naming_it(
+    tmp_path: Path, api: Api, home: Path, where: str
+):
+    if where == "in /proc":
+        data_dir = Path("/proc/nope")
+        cause = "cannot be created in /proc: "
+    else:
+        (tmp_path / "plain").write_text("a file, not a directory\n")
+        data_dir = tmp_path / "plain" / "data"
+        cause = f"cannot be created: {tmp_path / 'plain'} is a file, not a directory"
+    done = doctor(api, data_dir, home)
+
+    assert done.returncode == 1
+    failed = lines_of(done, "FAIL")
+    assert len(failed) == 1, done.stdout
+    assert failed[0].startswith(f"FAIL data dir writable: BADGES_DATA_DIR {data_dir} {cause}")
+    assert lines_of(done, "ok   disk space") == []
+    assert f"skip disk space: {data_dir} cannot be used (see above)" in done.stdout
+    assert not data_dir.exists()
+
+
+def test_the_run_stops_on_the_same_line_the_doctor_prints(tmp_path: Path, api: Api, home: Path):
+    (tmp_path / "plain").write_text("a file, not a directory\n")
+    data_dir = tmp_path / "plain" / "data"
+    environment = api.environment(data_dir, DAGSTER_HOME=str(home))
+    doctor_line = lines_of(run_badges("doctor", environment=environment), "FAIL")[0]
+
+    done = run_badges("run", environment=environment)
+
+    assert done.returncode == 1
+    problem = doctor_line.removeprefix("FAIL data dir writable: ")
+    assert problem in done.stdout, done.stdout
+    assert "NotADirectoryError" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from pathlib import Path
 
 import duckdb
@@ -146,3 +148,32 @@ def test_charts_are_pngs_sized_as_the_page_declares(connect, tmp_path: Path):
         assert f'width="{width}" height="{height}"' in sections(page)[key]
     assert report.charts["earns"].title.startswith("Earns per week")
     assert markdown_images(report.summary_markdown()) == list(images.values())
+
+
+def test_each_chart_says_what_its_numbers_are_and_the_funnel_is_monotone(connect, tmp_path):
+    """A badge earned by customers who no longer list it as available: its funnel's top,
+    reached, still counts them, and each stage is defined on the page."""
+    day = dt.date(2026, 3, 2)
+    rows = Rows(
+        badges={"b1": "Walker", "b2": "Saver"},
+        available=[("c9", "b1"), ("c1", "b2")],
+        issuals=[("c1", "b2", "i1", at(day))],
+        earns=earns_on("b1", [day, day, day], expires=at(SNAPSHOT, 48)),
+    )
+    with connect(rows) as con:
+        report = write_earn_report(con, tmp_path, SNAPSHOT)
+
+    page = report.path.read_text()
+    for key, body in sections(page).items():
+        explains = re.search(r'<p class="explains">([^<]+)</p>', body)
+        assert explains is not None and len(explains.group(1)) > 80, key
+    funnel = sections(page)["funnel"]
+    for stage in ("Reached", "Issued to", "Earned by", "Issued and earned", "Available now"):
+        assert f"{stage}: " in html.unescape(funnel) or f"{stage}, the top" in funnel, stage
+    header = re.findall(r"<th>([^<]+)</th>", funnel)
+    assert header[:4] == ["badge", "reached", "issued to", "earned by"]
+    by_badge = {row[0]: [int(n) for n in row[1:6]] for row in section_rows(page, "funnel")}
+    # reached, issued to, earned by, issued and earned, available now
+    assert by_badge == {"Walker": [4, 0, 3, 0, 1], "Saver": [1, 1, 0, 0, 1]}
+    for reached, issued, earned, both, available in by_badge.values():
+        assert reached >= max(issued, earned, available) and both <= min(issued, earned)

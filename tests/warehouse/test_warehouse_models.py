@@ -166,11 +166,18 @@ def test_earns_daily_counts_per_utc_day(warehouse) -> None:
 
 
 def test_badge_funnel(warehouse) -> None:
+    # Steps was earned by C1 and C2 but is available only to C3: it reached all three.
     assert rows(warehouse, "badge_funnel") == [
-        (B1, "Steps", 1, 0, 2, 0, 0, None),
-        (B2, "Streak", 3, 3, 2, 2, 1, pytest.approx(2 / 3)),
-        (B3, "Ghost", 1, 0, 1, 0, 0, None),
+        (B1, "Steps", 3, 1, 0, 2, 0, 0, None),
+        (B2, "Streak", 3, 3, 3, 2, 2, 1, pytest.approx(2 / 3)),
+        (B3, "Ghost", 1, 1, 0, 1, 0, 0, None),
     ]
+    stages = warehouse.execute(
+        "SELECT customers_reached, customers_available, customers_issued, customers_earned, "
+        "customers_issued_and_earned FROM analytics.badge_funnel"
+    ).fetchall()
+    for reached, available, issued, earned, both in stages:
+        assert reached >= max(available, issued, earned) and both <= min(issued, earned)
 
 
 def test_constraint_utilization(warehouse) -> None:

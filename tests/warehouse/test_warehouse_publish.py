@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from pipelines.lake import Lake
-from pipelines.lake.dbfiles import WarehouseBusyError, wal_path
+from pipelines.lake.dbfiles import WarehouseBusyError, remove_database, wal_path
+from pipelines.lake.engine import STORAGE_VERSION_NUMBER, storage_version_number
 from pipelines.warehouse.loader import load_snapshot, open_staging, staging_path
 from pipelines.warehouse.publish import StagingStillOpenError, publish, published_snapshot
 
@@ -232,3 +233,23 @@ def test_publish_refuses_while_the_staging_file_is_still_open(lake: Lake, write_
 
     assert published_snapshot(lake) is None
     assert publish(lake, OLD_DAY).snapshot_date == OLD_DAY
+
+
+def test_the_published_file_is_in_the_storage_version_older_clients_read(
+    lake: Lake, write_snapshot
+) -> None:
+    load_and_publish(lake, write_snapshot, OLD_DAY, 3, "a")
+    assert storage_version_number(lake.warehouse_path) == STORAGE_VERSION_NUMBER == 67
+
+    # A warehouse published before, in DuckDB 2.0's own format, is rewritten once.
+    remove_database(lake.warehouse_path)
+    with duckdb.connect(str(lake.warehouse_path)) as con:
+        con.execute("CREATE SCHEMA history")
+        con.execute("CREATE TABLE history.kept AS SELECT 42 AS answer")
+    assert storage_version_number(lake.warehouse_path) > STORAGE_VERSION_NUMBER
+
+    load_and_publish(lake, write_snapshot, NEW_DAY, 5, "b")
+
+    assert storage_version_number(lake.warehouse_path) == STORAGE_VERSION_NUMBER
+    assert query_in_new_process(lake.warehouse_path, "SELECT * FROM history.kept") == "[(42,)]"
+    assert query_in_new_process(lake.warehouse_path, "SELECT count(*) FROM badges") == "[(5,)]"
