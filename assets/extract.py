@@ -23,6 +23,7 @@ from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.damage import DamagedFileError
+from pipelines.lake.iceberg import CatalogUnavailable
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VOLUME_CHECK, VolumeCheck
@@ -30,6 +31,7 @@ from pipelines.normalize.carry import CarryForwardError
 from pipelines.ops.night_step import ArchiveMissing, ExtractedNight, NightStep
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
+from pipelines.ops.settings import iceberg_catalog
 
 progress_log = logging.getLogger("badges.progress")
 RAW = "raw_api_responses"
@@ -44,6 +46,7 @@ STOPPING = (
     DiskFull,
     DamagedFileError,
     ArchiveMissing,
+    CatalogUnavailable,
 )
 
 
@@ -92,7 +95,8 @@ def raw_api_responses(
     request = night_request(context, config)
     here = lake.lake
     try:
-        step = NightStep(here, bucket.mirror(here), capillary_api, ProgressLog(context))
+        catalog = iceberg_catalog(here, bucket.access())
+        step = NightStep(here, bucket.mirror(here), capillary_api, ProgressLog(context), catalog)
         night = step.extract_and_normalize(request)
     except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
@@ -104,7 +108,7 @@ def raw_api_responses(
         asset_key=RAW, metadata=metadata, check_results=[_volume(context, night)]
     )
     if night.normalized is not None:
-        yield from lake_results(context, night.normalized, here)
+        yield from lake_results(context, night.normalized, here, night.iceberg)
 
 
 def _volume(context: AssetExecutionContext, night: ExtractedNight) -> AssetCheckResult:

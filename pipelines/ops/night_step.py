@@ -10,7 +10,15 @@ from typing import Protocol
 
 from pipelines.lake import Lake
 from pipelines.lake.damage import naming_damaged_files
+from pipelines.lake.iceberg import (
+    CatalogConfig,
+    LakeCatalog,
+    NightCommit,
+    answering,
+    restore_catalog,
+)
 from pipelines.lake.mirror import Mirror
+from pipelines.lake.nightrecord import read_night_note
 from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night
 from pipelines.night.options import NightOptions
@@ -58,6 +66,7 @@ class ExtractedNight:
     normalized: NormalizeReport | None
     volume: VolumeCheck
     summary: NightSummary | None = None
+    iceberg: NightCommit | None = None  # the tables' snapshots, once committed
 
 
 def restore_before_night(request: NightRequest, lake: Lake, mirror: Mirror) -> list[str]:
@@ -82,10 +91,34 @@ class NightStep:
     mirror: Mirror | None
     api: CapillaryApiResource
     log: StepLog
+    catalog: CatalogConfig
 
     def extract_and_normalize(self, request: NightRequest) -> ExtractedNight:
-        """The night's raw archive and lake tables: rebuilt from the archive, published
-        from a sealed tail, or extracted and normalized tonight."""
+        """The night's raw archive and lake tables (rebuilt from the archive, published
+        from a sealed tail, or extracted and normalized tonight), committed to the Iceberg
+        catalog once they passed the gates."""
+        night = self._lake_tables(request)
+        if night.normalized is not None and night.volume.passed:
+            night.iceberg = self.commit(request.snapshot_date, replace=request.from_archive)
+        return night
+
+    def commit(self, snapshot_date: dt.date, replace: bool) -> NightCommit:
+        """The date's partitions as one snapshot per Iceberg table; raises
+        CatalogUnavailable, naming the catalog, when it does not answer."""
+        note = read_night_note(self.lake.raw_dir(snapshot_date))
+        night_id = (note.night_id if note else None) or f"archive-{snapshot_date}"
+        bucket = self.mirror.bucket if self.mirror is not None else None
+        with answering(self.catalog):
+            if bucket is not None:
+                restore_catalog(self.catalog, self.lake, bucket)
+            catalog = LakeCatalog(self.catalog)
+            commit = catalog.commit_night(self.lake, snapshot_date, night_id, replace)
+            if bucket is not None:
+                catalog.upload_catalog(self.lake, bucket)
+        self.log.info(commit.describe(self.catalog))
+        return commit
+
+    def _lake_tables(self, request: NightRequest) -> ExtractedNight:
         if request.from_archive:
             return self._rebuild(request.snapshot_date)
         with naming_damaged_files(self.lake):
