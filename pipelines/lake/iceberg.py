@@ -78,6 +78,10 @@ class CatalogConfig:
     def open(self) -> Catalog:
         """The pyiceberg catalog from these properties alone (no configuration file read)."""
         properties = {k: v for k, v in self.properties.items() if v is not None}
+        if self.embedded:  # created on first use: it needs no set-up
+            Path(properties["uri"].removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
         kind = infer_catalog_type(self.name, properties)
         if kind is None:
             raise CatalogUnavailable(f"{self.describe()}: no catalog type in its configuration")
