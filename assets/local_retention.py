@@ -15,7 +15,7 @@ from assets.snapshot_dates import daily_snapshots
 from pipelines.night.retention import DEFAULT_KEEP_NIGHTS, retain
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, LakeResource
-from pipelines.ops.settings import KEEP_NIGHTS_VARIABLE, keep_nights_option
+from pipelines.ops.settings import KEEP_NIGHTS_VARIABLE, iceberg_catalog, keep_nights_option
 
 
 class RetentionConfig(Config):
@@ -47,13 +47,16 @@ def local_retention(
         keep_nights = keep_nights_option(config.keep_nights)
     except ValueError as error:
         raise Failure(str(error), allow_retries=False) from None
-    retention = retain(lake.lake, keep_nights, bucket.mirror(lake.lake))
+    catalog = iceberg_catalog(lake.lake, bucket.access())
+    retention = retain(lake.lake, keep_nights, bucket.mirror(lake.lake), catalog)
     if retention.pruned:
         context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
+    context.log.info(retention.iceberg)
     return MaterializeResult(
         metadata={
             "keep_nights": keep_nights,
             "pruned": MetadataValue.json([str(d) for d in retention.pruned]),
             "protected": MetadataValue.json([str(d) for d in retention.protected]),
+            "iceberg": retention.iceberg,
         }
     )

@@ -69,6 +69,11 @@ class CatalogConfig:
     embedded: bool = False  # the SQLite catalog of the data directory
     local_warehouse: bool = True  # the tables' files on this disk (hard links, retention)
 
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded catalog's file."""
+        return Path(self.properties["uri"].removeprefix("sqlite:///"))
+
     def describe(self) -> str:
         """The catalog in words, without its secrets: kind, name and where it is."""
         kind = self.properties.get("type") or "sql"
@@ -79,9 +84,7 @@ class CatalogConfig:
         """The pyiceberg catalog from these properties alone (no configuration file read)."""
         properties = {k: v for k, v in self.properties.items() if v is not None}
         if self.embedded:  # created on first use: it needs no set-up
-            Path(properties["uri"].removeprefix("sqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         kind = infer_catalog_type(self.name, properties)
         if kind is None:
             raise CatalogUnavailable(f"{self.describe()}: no catalog type in its configuration")
@@ -273,6 +276,17 @@ class LakeCatalog:
             bucket.upload(copy, CATALOG_KEY)
         finally:
             copy.unlink(missing_ok=True)
+
+
+def catalog_state(config: CatalogConfig) -> tuple[bool, str, list[TableSnapshot] | None]:
+    """Whether the catalog answers, it in words, and each table's current snapshot."""
+    if config.embedded and not config.sqlite_path.exists():
+        return True, f"{config.describe()}: none yet, the first night creates it", None
+    try:
+        with answering(config):
+            return True, config.describe(), LakeCatalog(config).current()
+    except CatalogUnavailable as error:
+        return False, f"UNREACHABLE: {error}", None
 
 
 def restore_catalog(config: CatalogConfig, lake: Lake, bucket: Bucket) -> bool:

@@ -19,6 +19,7 @@ from dagster import (
 )
 
 from pipelines.lake import Lake
+from pipelines.lake.iceberg import catalog_state
 from pipelines.lake.mirror import bucket_state
 from pipelines.lake.space import disk_space, estimate_need
 from pipelines.lake.tables import TABLES
@@ -27,7 +28,7 @@ from pipelines.ops.dagster_private import InstigatorStatus, InstigatorType
 from pipelines.ops.freshness import WarehouseUnreadable, read_published, stale_after_hours
 from pipelines.ops.liveness import process_alive
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHT_POOL, NIGHTLY_JOB, NIGHTLY_SCHEDULE
-from pipelines.ops.settings import bucket_access, data_directory
+from pipelines.ops.settings import bucket_access, data_directory, iceberg_catalog
 from pipelines.ops.status import RunSummary, StatusReport
 
 PARTITION_TAG = "dagster/partition"
@@ -215,6 +216,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         bucket=bucket_state(lake, bucket_access()),
         disk=disk_space(lake, estimate_need(lake)),
         drift=drift,
+        iceberg=catalog_state(iceberg_catalog(lake, bucket_access()))[1:],
     )
 
 

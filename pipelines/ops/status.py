@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines.lake.iceberg import TableSnapshot
 from pipelines.lake.space import DiskSpace
 from pipelines.normalize.drift_report import DriftEntries, describe_drift
 from pipelines.ops.freshness import PublishedSnapshot, describe_age, is_stale
@@ -52,6 +53,8 @@ class StatusReport:
     disk: DiskSpace | None = None  # the data directory's free space against a night's need
     # the published snapshot's drift report (new keys, wrong types); None: none recorded
     drift: tuple[DriftEntries, DriftEntries] | None = None
+    # the Iceberg catalog in words, and each table's current snapshot (None: no answer)
+    iceberg: tuple[str, list[TableSnapshot] | None] | None = None
 
     @property
     def stale(self) -> bool:
@@ -80,6 +83,7 @@ class StatusReport:
             *self._drift_lines(),
             *self._run_lines(),
             *self._schedule_lines(),
+            *self._iceberg_lines(),
             *([f"bucket      {self.bucket[1]}"] if self.bucket else []),
             *([f"disk        {self.disk.describe()}"] if self.disk else []),
             self._verdict(),
@@ -105,6 +109,22 @@ class StatusReport:
             return []
         first, *rest = describe_drift(*self.drift)
         return [f"drift       {first.removeprefix('drift: ')}", *rest]
+
+    def _iceberg_lines(self) -> list[str]:
+        if self.iceberg is None:
+            return []
+        catalog, snapshots = self.iceberg
+        if snapshots is None:
+            return [f"iceberg     {catalog}"]
+        lines = [f"iceberg     {catalog}"]
+        width = max((len(s.table) for s in snapshots), default=0)
+        for s in snapshots:
+            if s.snapshot_id is None:
+                lines.append(f"  {s.table:<{width}}  no snapshot yet")
+                continue
+            at = f", committed {_value(s.committed_at)}" if s.committed_at else ""
+            lines.append(f"  {s.table:<{width}}  snapshot {s.snapshot_id} of {s.snapshot_date}{at}")
+        return lines
 
     def _run_lines(self) -> list[str]:
         if self.last_finished is None and self.in_progress is None:
