@@ -33,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyiceberg.catalog import AVAILABLE_CATALOGS, Catalog, infer_catalog_type
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import EqualTo, In
@@ -210,9 +211,11 @@ class LakeCatalog:
         self, iceberg: IcebergTable, lake: Lake, name: str, snapshot_date: dt.date, night_id: str
     ) -> TableSnapshot:
         date = snapshot_date.isoformat()
+        # An empty file has no statistics to tell its partition from: it is left out.
         paths = [
             self._place(iceberg, path, f"{PARTITION}{date}/{night_id}-{path.name}")
             for path in lake.table_files(name, snapshot_date)
+            if pq.ParquetFile(path).metadata.num_rows
         ]
         old = [
             task.file for task in iceberg.scan(row_filter=EqualTo(SNAPSHOT.name, date)).plan_files()

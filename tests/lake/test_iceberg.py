@@ -95,12 +95,17 @@ def test_a_night_is_one_snapshot_per_table_and_a_rerun_replaces_its_date(lake: L
     catalog.commit_night(lake, NEXT, "night-c")
     assert rows_of(catalog, DAY) == [f"b-{i}" for i in range(5)]
     assert rows_of(catalog, NEXT) == ["c-0", "c-1"]
+    write_night(lake, NEXT, "e", 0)  # an empty partition: no file, the date's rows gone
+    catalog.commit_night(lake, NEXT, "night-e")
+    assert rows_of(catalog, NEXT) == []
+    assert all(task.file.partition[0] for task in earns.refresh().scan().plan_files())
     earns = earns.refresh()
-    assert len(earns.metadata.snapshots) == 3  # one per night and table
+    assert len(earns.metadata.snapshots) == 4  # one per night and table
     assert [s.summary.operation.value for s in earns.metadata.snapshots] == [
         "append",
         "overwrite",
         "append",
+        "overwrite",
     ]
     # Time travel: the first night's snapshot holds exactly its partition as it was,
     # though the lake's directory was replaced since.
