@@ -49,7 +49,9 @@ from pipelines.lake.tables import SNAPSHOT, TABLES, Table
 CATALOG_NAME = "badges"
 NAMESPACE = "badges"
 CATALOG_FILE = "catalog.sqlite"
-CATALOG_KEY = f"lake/{CATALOG_FILE}"  # the embedded catalog's copy in the bucket
+# In the bucket, beside the mirror's own keys (whose nights' manifests list `lake/`).
+BUCKET_PREFIX = "iceberg"
+CATALOG_KEY = f"{BUCKET_PREFIX}/{CATALOG_FILE}"  # the embedded catalog's copy in the bucket
 NIGHT_ID = "badges.night-id"
 SNAPSHOT_DATE = "badges.snapshot-date"
 ROWS = "badges.rows"
@@ -99,12 +101,12 @@ class CatalogConfig:
 
 def embedded_catalog(lake: Lake, access: BucketAccess | None = None) -> CatalogConfig:
     """The default catalog: SQLite at `lake/catalog.sqlite`, its tables' files under
-    `lake/iceberg/` or, with a bucket, under `<bucket>/lake/iceberg/`."""
+    `lake/iceberg/` or, with a bucket, under `<bucket>/iceberg/`."""
     properties = {"type": "sql", "uri": f"sqlite:///{lake.lake_dir / CATALOG_FILE}"}
     if lake.bucket_url is None:
         properties["warehouse"] = (lake.lake_dir / "iceberg").as_uri()
         return CatalogConfig(CATALOG_NAME, properties, embedded=True)
-    properties["warehouse"] = f"{lake.bucket_url.rstrip('/')}/lake/iceberg"
+    properties["warehouse"] = f"{lake.bucket_url.rstrip('/')}/{BUCKET_PREFIX}"
     if access is not None:
         properties |= s3_properties(access)
     return CatalogConfig(CATALOG_NAME, properties, embedded=True, local_warehouse=False)
@@ -269,7 +271,7 @@ class LakeCatalog:
 
     def upload_catalog(self, lake: Lake, bucket: Bucket) -> None:
         """The embedded catalog's file, copied consistently and uploaded (a bucket's
-        `lake/catalog.sqlite`), for a fresh host and other engines."""
+        `iceberg/catalog.sqlite`), for a fresh host and other engines."""
         if not self.config.embedded or lake.bucket_url is None:
             return
         source = lake.lake_dir / CATALOG_FILE

@@ -129,6 +129,34 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
         assert set(from_bucket.column("snapshot_date").to_pylist()) == {TODAY.isoformat()}
 
 
+def test_a_fresh_hosts_reader_finds_the_nights_through_the_catalog_in_the_bucket(
+    first_night: tuple[Pipeline, int], bucket: StoreBucket, tmp_path: Path
+):
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.expressions import EqualTo
+
+    pipeline_with_bucket, _ = first_night
+    objects = bucket.objects()
+    assert "iceberg/catalog.sqlite" in objects
+    (tmp_path / "catalog.sqlite").write_bytes(bucket.read("iceberg/catalog.sqlite"))
+    server = bucket.server
+    catalog = SqlCatalog(
+        "badges",
+        uri=f"sqlite:///{tmp_path / 'catalog.sqlite'}",
+        **{"s3.endpoint": server.endpoint_url, "s3.region": server.region},
+    )
+    assert len(catalog.list_tables("badges")) == len(TABLES)
+    for name in TABLES:
+        table = catalog.load_table(("badges", name))
+        assert table.location().startswith(f"{bucket.url}/iceberg/")
+        files = [t.file.file_path for t in table.scan().plan_files()]
+        assert all(f.startswith(f"{bucket.url}/iceberg/") for f in files)  # all uploaded
+        assert all(f.removeprefix(f"s3://{bucket.name}/nightly/") in objects for f in files)
+        rows = table.scan(row_filter=EqualTo("snapshot_date", TODAY.isoformat())).to_arrow()
+        (count,) = pipeline_with_bucket.query(f"SELECT count(*) FROM main.{name}")[0]
+        assert rows.num_rows == count, name
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

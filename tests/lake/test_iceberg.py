@@ -269,7 +269,7 @@ def test_over_a_bucket_the_files_are_uploaded_before_the_snapshot_names_them(
     write_night(lake, DAY, "a", 3)
     LakeCatalog(config).commit_night(lake, DAY, "night-a")
     earns = LakeCatalog(config).catalog.load_table((NAMESPACE, "badge_earns"))
-    assert earns.location().startswith(f"s3://{bucket}/nightly/lake/iceberg/")
+    assert earns.location().startswith(f"s3://{bucket}/nightly/iceberg/")
     (task,) = earns.scan().plan_files()
     assert task.file.file_path.startswith("s3://")
 
