@@ -26,6 +26,7 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -142,6 +143,7 @@ class NightCommit:
     night_id: str
     snapshots: dict[str, TableSnapshot] = field(default_factory=dict)
     committed: list[str] = field(default_factory=list)  # the others were committed already
+    seconds: float = 0.0
 
     def describe(self, catalog: CatalogConfig) -> str:
         done = len(self.committed)
@@ -149,7 +151,7 @@ class NightCommit:
         already = f", {kept} committed already" if kept else ""
         return (
             f"iceberg: {self.snapshot_date} committed to {done} tables of "
-            f"{catalog.describe()}{already}"
+            f"{catalog.describe()}{already}, in {self.seconds:.2f} s"
         )
 
 
@@ -199,6 +201,7 @@ class LakeCatalog:
         """One snapshot per table holding the date's lake partitions in place of what the
         date held; a table whose newest snapshot of the date is this night's is left as
         it is, unless `replace` (a replay's new files)."""
+        started = time.monotonic()
         commit = NightCommit(snapshot_date, night_id)
         for name, iceberg in self.tables().items():
             done = None if replace else _committed(iceberg, snapshot_date, night_id)
@@ -207,6 +210,7 @@ class LakeCatalog:
                 commit.committed.append(name)
                 failpoint("commit")  # one table committed, the others not yet
             commit.snapshots[name] = done
+        commit.seconds = time.monotonic() - started
         return commit
 
     def _commit_table(
