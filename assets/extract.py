@@ -23,7 +23,7 @@ from pipelines.client.rates import RateSpecError
 from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.damage import DamagedFileError
-from pipelines.lake.iceberg import CatalogUnavailable
+from pipelines.lake.iceberg_catalog import CatalogUnavailable
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
 from pipelines.night.volume import VOLUME_CHECK, VolumeCheck

@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from benchmarks.archive import RESULTS_DIR, ArchiveSpec, cached_archive
 from benchmarks.tail import linked_data_dir, replay
-from pipelines.lake.iceberg import CATALOG_FILE, LakeCatalog, embedded_catalog
+from pipelines.lake.iceberg import LakeCatalog
+from pipelines.lake.iceberg_catalog import CATALOG_FILE, embedded_catalog
 
 COMMITTED = re.compile(r"iceberg: \S+ committed to (\d+) tables .* in ([0-9.]+) s")
 

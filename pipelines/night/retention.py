@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from pipelines.extract.incremental import previous_snapshot
 from pipelines.lake import Lake
-from pipelines.lake.iceberg import CatalogConfig, CatalogUnavailable, LakeCatalog, answering
+from pipelines.lake.iceberg import LakeCatalog
+from pipelines.lake.iceberg_catalog import CatalogConfig, CatalogUnavailable, answering
 from pipelines.lake.mirror import Mirror
 from pipelines.lake.nightrecord import fingerprint_nights, read_night_note
 from pipelines.lake.objectstore import BucketError

@@ -5,18 +5,14 @@ the archive, or the publish of a sealed tail)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from pipelines.extract.incremental import previous_snapshot
 from pipelines.lake import Lake
 from pipelines.lake.damage import naming_damaged_files
-from pipelines.lake.iceberg import (
-    CatalogConfig,
-    LakeCatalog,
-    NightCommit,
-    answering,
-    restore_catalog,
-)
+from pipelines.lake.iceberg import LakeCatalog, NightCommit
+from pipelines.lake.iceberg_catalog import CatalogConfig, answering, restore_catalog
 from pipelines.lake.mirror import Mirror
 from pipelines.lake.nightrecord import read_night_note
 from pipelines.night.heal import heal_last_night
@@ -67,6 +63,7 @@ class ExtractedNight:
     volume: VolumeCheck
     summary: NightSummary | None = None
     iceberg: NightCommit | None = None  # the tables' snapshots, once committed
+    rebuilt: list[dt.date] = field(default_factory=list)  # partitions rebuilt from archives
 
 
 def restore_before_night(request: NightRequest, lake: Lake, mirror: Mirror) -> list[str]:
@@ -99,7 +96,11 @@ class NightStep:
         catalog once they passed the gates."""
         night = self._lake_tables(request)
         if night.normalized is not None and night.volume.passed:
-            night.iceberg = self.commit(request.snapshot_date, replace=request.from_archive)
+            date = request.snapshot_date
+            for healed in sorted(set(night.rebuilt) - {date}):  # their files were replaced
+                self.commit(healed, replace=True)
+            replace = request.from_archive or date in night.rebuilt
+            night.iceberg = self.commit(date, replace=replace)
         return night
 
     def commit(self, snapshot_date: dt.date, replace: bool) -> NightCommit:
@@ -151,7 +152,9 @@ class NightStep:
         lake, log = self.lake, self.log
         snapshot_date, options = request.snapshot_date, request.options
         with naming_damaged_files(lake):
+            previous = previous_snapshot(lake, snapshot_date)
             warnings = heal_last_night(lake, snapshot_date)
+        healed = [previous.snapshot_date] if warnings and previous is not None else []
         for warning in warnings:
             log.warning(warning)
         with naming_damaged_files(lake), self.api.open(request.rate_limit) as source:
@@ -171,4 +174,4 @@ class NightStep:
         raw_dir = lake.raw_dir(snapshot_date)
         record_streamed_normalization(raw_dir, request.run_id, outcome.normalized)
         outcome.summary.file_warnings = warnings
-        return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary)
+        return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary, rebuilt=healed)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.extract.gate import DEFAULT_MAX_FAILED_SHARE, parse_share
-from pipelines.lake.iceberg import CATALOG_NAME, CatalogConfig, embedded_catalog
+from pipelines.lake.iceberg_catalog import CATALOG_NAME, CatalogConfig, embedded_catalog
 from pipelines.lake.layout import (
     DEFAULT_DATA_DIR,
     DEFAULT_MEMORY_LIMIT,

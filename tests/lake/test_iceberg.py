@@ -22,17 +22,13 @@ import pytest
 from pyiceberg.expressions import EqualTo
 
 from pipelines.lake import Lake
-from pipelines.lake.iceberg import (
+from pipelines.lake.iceberg import NIGHT_ID, ROWS, SNAPSHOT_DATE, LakeCatalog, evolve_schema
+from pipelines.lake.iceberg_catalog import (
     NAMESPACE,
-    NIGHT_ID,
-    ROWS,
-    SNAPSHOT_DATE,
     CatalogConfig,
     CatalogUnavailable,
-    LakeCatalog,
     answering,
     embedded_catalog,
-    evolve_schema,
 )
 from pipelines.lake.objectstore import BucketAccess
 from pipelines.lake.tables import BADGE_EARNS, TABLES
@@ -124,7 +120,8 @@ def test_a_commit_killed_halfway_leaves_each_table_whole_and_the_next_run_comple
     write_night(lake, DAY, "b", 4)
     script = (
         "import datetime as dt, sys; from pathlib import Path; from pipelines.lake import Lake; "
-        "from pipelines.lake.iceberg import LakeCatalog, embedded_catalog; "
+        "from pipelines.lake.iceberg import LakeCatalog; "
+        "from pipelines.lake.iceberg_catalog import embedded_catalog; "
         "lake = Lake(Path(sys.argv[1])); "
         "LakeCatalog(embedded_catalog(lake)).commit_night(lake, dt.date(2026, 12, 1), 'night-b')"
     )
