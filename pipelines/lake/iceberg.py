@@ -4,8 +4,9 @@ Every contract table (`tables.py`) is an Iceberg table (format v2) of namespace 
 partitioned by `snapshot_date` (identity), with the schema of its lake files: the same
 columns, `snapshot_date` as the text of its Hive path. A night's commit adds the files of
 its partitions as they are (no rewrite): each is placed under the table's own location,
-named after the night (`data/snapshot_date=D/<night_id>-part-0.parquet`), hard-linked from
-the lake where the table lives on this disk, uploaded first where it lives in a bucket. The
+named after the night and the commit (`data/snapshot_date=D/<night_id>-<commit>-part-0
+.parquet`), hard-linked from the lake where the table lives on this disk, uploaded first
+where it lives in a bucket. The
 lake may then replace or prune its partition directories freely: a snapshot's files never
 change. The commit replaces the date's partition in one snapshot (an overwrite of the files
 it held), so a rerun, a replay or a healed partition never duplicates a day; a reader sees
@@ -26,6 +27,7 @@ import datetime as dt
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -151,8 +153,9 @@ class LakeCatalog:
     ) -> TableSnapshot:
         date = snapshot_date.isoformat()
         # An empty file has no statistics to tell its partition from: it is left out.
+        commit = uuid.uuid4().hex[:8]  # a replay of the same night writes other files
         paths = [
-            self._place(iceberg, path, f"{PARTITION}{date}/{night_id}-{path.name}")
+            self._place(iceberg, path, f"{PARTITION}{date}/{night_id}-{commit}-{path.name}")
             for path in lake.table_files(name, snapshot_date)
             if pq.ParquetFile(path).metadata.num_rows
         ]
@@ -179,11 +182,12 @@ class LakeCatalog:
         if self.config.local_warehouse and location.startswith("file:"):
             target = Path(urlsplit(location).path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                try:
-                    os.link(path, target)
-                except OSError:
-                    shutil.copyfile(path, target)
+            try:
+                os.link(path, target)
+            except FileExistsError:
+                raise
+            except OSError:  # another device, or no hard links there
+                shutil.copyfile(path, target)
             return location
         output = iceberg.io.new_output(location)
         with path.open("rb") as source, output.create(overwrite=True) as sink:
