@@ -286,3 +286,42 @@ def test_over_a_bucket_the_files_are_uploaded_before_the_snapshot_names_them(
     assert rows_of(LakeCatalog(config), DAY) == ["a-0", "a-1", "a-2"]  # the previous snapshot
     LakeCatalog(config).commit_night(lake, DAY, "night-b")
     assert rows_of(LakeCatalog(config), DAY) == [f"b-{i}" for i in range(4)]
+
+
+def test_status_and_doctor_read_each_tables_snapshot_or_say_the_catalog_does_not_answer(
+    lake: Lake,
+):
+    from pipelines.lake.iceberg import catalog_state
+    from pipelines.ops.status import StatusReport
+
+    config = embedded_catalog(lake)
+    answers, said, snapshots = catalog_state(config)
+    assert (answers, snapshots) == (True, None)
+    assert said.endswith("none yet, the first night creates it")
+    assert not config.sqlite_path.exists()  # reading the state creates nothing
+    write_night(lake, DAY, "a", 2)
+    commit = LakeCatalog(config).commit_night(lake, DAY, "night-a")
+    answers, said, snapshots = catalog_state(config)
+    assert answers and said == config.describe()
+    assert {s.table: s.snapshot_id for s in snapshots} == {
+        name: snapshot.snapshot_id for name, snapshot in commit.snapshots.items()
+    }
+    report = StatusReport(
+        now=dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
+        warehouse=lake.warehouse_path,
+        published=None,
+        stale_after_hours=26,
+        iceberg=(said, snapshots),
+    )
+    lines = report.lines()
+    earns = commit.snapshots["badge_earns"].snapshot_id
+    assert any(
+        line.split()[:5] == ["badge_earns", "snapshot", str(earns), "of", "2026-12-01,"]
+        for line in lines
+    ), lines
+    down = CatalogConfig(
+        "badges", {"type": "sql", "uri": "postgresql+psycopg2://u:p@127.0.0.1:9/x"}
+    )
+    answers, said, snapshots = catalog_state(down)
+    assert (answers, snapshots) == (False, None)
+    assert said.startswith("UNREACHABLE: the Iceberg catalog 'badges'")
