@@ -23,6 +23,7 @@ from pipelines.extract.customers import CustomerFileError
 from pipelines.extract.gate import SnapshotRefused
 from pipelines.lake.damage import DamagedFileError
 from pipelines.lake.datadir import DataDirUnusable
+from pipelines.lake.iceberg_catalog import CatalogUnavailable
 from pipelines.lake.source_record import OtherSource
 from pipelines.lake.space import DiskFull, NotEnoughSpace
 from pipelines.night.summary import NightSummary
@@ -31,6 +32,7 @@ from pipelines.normalize.carry import CarryForwardError
 from pipelines.ops.night_step import ArchiveMissing, NightStep
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
+from pipelines.ops.settings import iceberg_catalog
 from pipelines.ops.source import SourceConfigError
 
 RAW = "raw_api_responses"
@@ -48,6 +50,7 @@ STOPPING = (
     SourceConfigError,
     DataDirUnusable,
     OtherSource,
+    CatalogUnavailable,
 )
 
 
@@ -93,8 +96,9 @@ def raw_api_responses(
     request = night_request(context, config)
     here = lake.lake
     try:
+        catalog = iceberg_catalog(here, bucket.access())
         with step_progress(context, "extract+normalize") as log:
-            step = NightStep(here, bucket.mirror(here), capillary_api, log)
+            step = NightStep(here, bucket.mirror(here), capillary_api, log, catalog)
             night = step.extract_and_normalize(request)
     except STOPPING as exc:
         raise Failure(str(exc), allow_retries=False) from None
@@ -113,7 +117,7 @@ def raw_api_responses(
         )
     yield MaterializeResult(asset_key=RAW, metadata=metadata, check_results=[_volume(night.volume)])
     if night.normalized is not None:
-        yield from lake_results(context, night.normalized, here)
+        yield from lake_results(context, night.normalized, here, night.iceberg)
 
 
 def _volume(check: VolumeCheck) -> AssetCheckResult:

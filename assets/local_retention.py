@@ -16,7 +16,7 @@ from assets.snapshot_dates import daily_snapshots, withdraw_nights
 from pipelines.night.retention import DEFAULT_KEEP_NIGHTS, retain
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import BucketResource, LakeResource
-from pipelines.ops.settings import KEEP_NIGHTS_VARIABLE, keep_nights_option
+from pipelines.ops.settings import KEEP_NIGHTS_VARIABLE, iceberg_catalog, keep_nights_option
 
 
 class RetentionConfig(Config):
@@ -49,10 +49,12 @@ def local_retention(
     except ValueError as error:
         raise Failure(str(error), allow_retries=False) from None
     mirror = bucket.mirror(lake.lake)
+    catalog = iceberg_catalog(lake.lake, bucket.access())
     with step_progress(context, "retention"):
-        retention = retain(lake.lake, keep_nights, mirror)
+        retention = retain(lake.lake, keep_nights, mirror, catalog)
     if retention.pruned:
         context.log.info(f"local retention pruned {', '.join(map(str, retention.pruned))}")
+    context.log.info(retention.iceberg)
     if mirror is None:  # nothing can replay a pruned night: the UI no longer offers it
         withdraw_nights(context.instance, retention.pruned)
     return MaterializeResult(
@@ -60,5 +62,6 @@ def local_retention(
             "keep_nights": keep_nights,
             "pruned": MetadataValue.json([str(d) for d in retention.pruned]),
             "protected": MetadataValue.json([str(d) for d in retention.protected]),
+            "iceberg": retention.iceberg,
         }
     )

@@ -16,6 +16,7 @@ from dagster import (
 
 from assets.catalog import COLUMN_SCHEMA, lake_schema, lake_table_metadata
 from pipelines.lake import Lake
+from pipelines.lake.iceberg import NightCommit
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.coverage import mostly_unmapped
 from pipelines.normalize.drift_report import (
@@ -44,7 +45,10 @@ LAKE_SPECS = [
         group_name="normalize",
         deps=[RAW_KEY],  # written in the extract step, from its answers as they arrive
         skippable=True,
-        description=f"Parquet, one row per {table.grain}, one partition per snapshot date.",
+        description=(
+            f"Parquet, one row per {table.grain}, one partition per snapshot date; an Iceberg "
+            f"table of namespace badges, one snapshot per night (docs/lake.md)."
+        ),
         metadata={COLUMN_SCHEMA: lake_schema(table)},
     )
     for name, table in TABLES.items()
@@ -69,10 +73,13 @@ LAKE_CHECKS = [
 
 
 def lake_results(
-    context: AssetExecutionContext, report: NormalizeReport, lake: Lake
+    context: AssetExecutionContext,
+    report: NormalizeReport,
+    lake: Lake,
+    iceberg: NightCommit | None = None,
 ) -> Iterator[MaterializeResult]:
-    """One materialization per lake table, with its rows, warnings and drift, and the
-    `no_new_keys` check of the tables built from API objects."""
+    """One materialization per lake table, with its rows, warnings, drift and Iceberg
+    snapshot, and the `no_new_keys` check of the tables built from API objects."""
     if report.warnings:
         context.log.warning(f"normalizer warnings: {dict(report.warnings)}")
     if report.new_keys or report.wrong_types:
@@ -98,6 +105,7 @@ def lake_results(
                 },
                 "coverage": MetadataValue.json(coverage),
                 "path": str(lake.table_dir(name, report.snapshot_date)),
+                **iceberg_metadata(iceberg, name),
             },
             check_results=(
                 [_new_keys_result(name, new_keys), _coverage_result(name, coverage)]
@@ -105,6 +113,18 @@ def lake_results(
                 else []
             ),
         )
+
+
+def iceberg_metadata(iceberg: NightCommit | None, table: str) -> dict[str, object]:
+    """The table's Iceberg snapshot of the night, when it was committed."""
+    snapshot = iceberg.snapshots.get(table) if iceberg is not None else None
+    if snapshot is None or snapshot.snapshot_id is None:
+        return {}
+    return {
+        "iceberg_snapshot_id": str(snapshot.snapshot_id),
+        "iceberg_table": f"badges.{table}",
+        "iceberg_night_id": snapshot.night_id or "",
+    }
 
 
 def _of_table(warning: str, table: str) -> bool:

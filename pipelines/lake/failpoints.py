@@ -3,7 +3,8 @@
 `failpoint("load")` does nothing unless the environment variable `BADGES_KILL_AT`
 equals "load"; then the process kills itself with SIGKILL on the spot, so no
 `finally`, `atexit` or buffered write runs, exactly like a machine losing power or
-the OOM killer. Names in use: "normalize", "sealed", "load", "publish".
+the OOM killer. Names in use: "normalize", "sealed", "commit" (after the first Iceberg
+table of a night is committed), "load", "publish".
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from pipelines.extract.incremental import previous_snapshot
 from pipelines.lake import Lake
+from pipelines.lake.iceberg import LakeCatalog
+from pipelines.lake.iceberg_catalog import CatalogConfig, CatalogUnavailable, answering
 from pipelines.lake.mirror import Mirror
 from pipelines.lake.nightrecord import fingerprint_nights, read_night_note
 from pipelines.lake.objectstore import BucketError
@@ -35,6 +37,7 @@ class Retention:
     keep_nights: int
     protected: list[dt.date]
     pruned: list[dt.date]
+    iceberg: str = ""  # what local retention did to the Iceberg tables, or why not
 
 
 def protected_dates(lake: Lake, mirror: Mirror | None = None) -> set[dt.date]:
@@ -66,18 +69,38 @@ def not_in_bucket(mirror: Mirror | None, dates: list[dt.date]) -> set[dt.date]:
         return set(dates)
 
 
-def retain(lake: Lake, keep_nights: int, mirror: Mirror | None) -> Retention:
+def retain(
+    lake: Lake, keep_nights: int, mirror: Mirror | None, catalog: CatalogConfig | None = None
+) -> Retention:
     """Prunes the nights past the newest `keep_nights` that no run needs any more, once the
-    history base covers them; returns what was kept and removed."""
+    history base covers them, and expires the local Iceberg catalog's nights before the
+    window; returns what was kept and removed."""
     if keep_nights == 0:
         return Retention(keep_nights, [], [])
+    window = snapshot_dates(lake)[-keep_nights:]
     protected = protected_dates(lake, mirror)
     expired = expired_dates(lake, keep_nights, protected)
     if expired:
         roll_history_base(lake, max(expired))
     removed = prune(lake, keep_nights, protected)
     kept = set(snapshot_dates(lake))
-    return Retention(keep_nights, sorted(protected & kept), removed)
+    iceberg = expire_iceberg(catalog, window[0]) if catalog and window else ""
+    return Retention(keep_nights, sorted(protected & kept), removed, iceberg)
+
+
+def expire_iceberg(catalog: CatalogConfig, oldest_kept: dt.date) -> str:
+    """A catalog whose files are on this disk drops the nights before `oldest_kept` and
+    expires their snapshots; one in a bucket (or a shared catalog) keeps every night."""
+    if not catalog.local_warehouse:
+        return f"{catalog.describe()} keeps every night"
+    try:
+        with answering(catalog):
+            changed = LakeCatalog(catalog).expire_before(oldest_kept)
+    except CatalogUnavailable as error:
+        return f"not expired: {error}"
+    if not changed:
+        return f"iceberg: nothing before {oldest_kept} to expire"
+    return f"iceberg: nights before {oldest_kept} expired from {len(changed)} tables"
 
 
 PAST_WITHOUT_ARCHIVE = (

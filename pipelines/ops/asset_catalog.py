@@ -10,18 +10,19 @@ from collections.abc import Iterable
 from dagster import AssetsDefinition, AssetSpec, map_asset_specs
 
 OWNER = "team:data-platform"
-# The storage each asset writes to: the raw archive and the lake are Parquet files, the
-# warehouse and its models DuckDB, the bucket S3 (the report is HTML read from DuckDB).
+# The storage each asset writes to: the raw archive and the lake are Parquet files (the
+# lake's tables Iceberg tables too), the warehouse and its models DuckDB, the bucket S3
+# (the report is HTML read from DuckDB).
 KINDS_BY_ASSET = {
     "raw_api_responses": {"parquet"},
     "published_warehouse": {"duckdb"},
     "bucket_restore": {"s3"},
     "bucket_copy": {"s3"},
-    "local_retention": {"parquet"},
+    "local_retention": {"parquet", "iceberg"},
     "earn_report": {"duckdb", "html"},
 }
 KINDS_BY_PREFIX = {
-    "lake": {"parquet"},
+    "lake": {"parquet", "iceberg"},
     "warehouse": {"duckdb"},
     "analytics": {"duckdb"},
     "history": {"duckdb"},

@@ -21,12 +21,13 @@ from pipelines.lake import Lake
 from pipelines.lake.datadir import data_dir_problem
 from pipelines.lake.dbfiles import WarehouseBusyError, shared_lock
 from pipelines.lake.engine import engine_settings
+from pipelines.lake.iceberg import catalog_state
 from pipelines.lake.mirror import bucket_state
 from pipelines.lake.space import disk_space, estimate_need
 from pipelines.ops.alerts import WEBHOOK_VARIABLE, redact, webhook_host
 from pipelines.ops.freshness import stale_after_hours
 from pipelines.ops.probe import DOCTOR_TUNING, Check, base_url_answers, probe_api
-from pipelines.ops.settings import bucket_access, data_directory, engine_limits
+from pipelines.ops.settings import bucket_access, data_directory, engine_limits, iceberg_catalog
 from pipelines.ops.source import SourceConfig, open_source
 
 
@@ -105,6 +106,19 @@ def bucket_reachable(lake: Lake, environ: Mapping[str, str]) -> Check:
     return Check(*state)
 
 
+def catalog_answers(lake: Lake, environ: Mapping[str, str]) -> Check:
+    answers, said, snapshots = catalog_state(iceberg_catalog(lake, bucket_access(environ)))
+    if not answers or snapshots is None:
+        return Check(answers, f"iceberg catalog: {said}")
+    committed = [s for s in snapshots if s.snapshot_id is not None]
+    newest = max((s.snapshot_date or "" for s in committed), default="") or "none yet"
+    return Check(
+        True,
+        f"iceberg catalog: {said} answers, {len(committed)} of {len(snapshots)} tables "
+        f"committed, newest night {newest}",
+    )
+
+
 def alert_settings(environ: Mapping[str, str]) -> Check:
     try:
         hours = stale_after_hours(environ)
@@ -148,6 +162,7 @@ def checks(environ: Mapping[str, str] = os.environ) -> Iterator[Check]:
     yield warehouse_not_held(lake)
     yield warehouse_build_settings(lake, environ)
     yield bucket_reachable(lake, environ)
+    yield catalog_answers(lake, environ)
     yield alert_settings(environ)
     base_url = environ.get("CAPILLARY_BASE_URL")
     listed, customers = customers_file(environ.get("CAPILLARY_CUSTOMERS"), not base_url)

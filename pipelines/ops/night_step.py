@@ -5,13 +5,17 @@ the archive, or the publish of a sealed tail)."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from pipelines.extract.incremental import previous_snapshot
 from pipelines.lake import Lake
 from pipelines.lake.damage import naming_damaged_files
 from pipelines.lake.datadir import ensure_data_dir
+from pipelines.lake.iceberg import LakeCatalog, NightCommit
+from pipelines.lake.iceberg_catalog import CatalogConfig, answering, restore_catalog
 from pipelines.lake.mirror import Mirror
+from pipelines.lake.nightrecord import read_night_note
 from pipelines.lake.source_record import claim_for_source
 from pipelines.night.heal import heal_last_night
 from pipelines.night.night import VolumeRefused, run_night
@@ -55,6 +59,8 @@ class ExtractedNight:
     normalized: NormalizeReport | None
     volume: VolumeCheck
     summary: NightSummary | None = None
+    iceberg: NightCommit | None = None  # the tables' snapshots, once committed
+    rebuilt: list[dt.date] = field(default_factory=list)  # partitions rebuilt from archives
 
 
 def restore_before_night(request: NightRequest, lake: Lake, mirror: Mirror) -> list[str]:
@@ -79,11 +85,39 @@ class NightStep:
     mirror: Mirror | None
     api: CapillaryApiResource
     log: StepLog
+    catalog: CatalogConfig
 
     def extract_and_normalize(self, request: NightRequest) -> ExtractedNight:
-        """The night's raw archive and lake tables: rebuilt from the archive, published
-        from a sealed tail, or extracted and normalized tonight."""
+        """The night's raw archive and lake tables (rebuilt from the archive, published
+        from a sealed tail, or extracted and normalized tonight), committed to the Iceberg
+        catalog once they passed the gates."""
         ensure_data_dir(self.lake.root)
+        night = self._lake_tables(request)
+        if night.normalized is not None and night.volume.passed:
+            date = request.snapshot_date
+            for healed in sorted(set(night.rebuilt) - {date}):  # their files were replaced
+                self.commit(healed, replace=True)
+            replace = request.from_archive or date in night.rebuilt
+            night.iceberg = self.commit(date, replace=replace)
+        return night
+
+    def commit(self, snapshot_date: dt.date, replace: bool) -> NightCommit:
+        """The date's partitions as one snapshot per Iceberg table; raises
+        CatalogUnavailable, naming the catalog, when it does not answer."""
+        note = read_night_note(self.lake.raw_dir(snapshot_date))
+        night_id = (note.night_id if note else None) or f"archive-{snapshot_date}"
+        bucket = self.mirror.bucket if self.mirror is not None else None
+        with answering(self.catalog):
+            if bucket is not None:
+                restore_catalog(self.catalog, self.lake, bucket)
+            catalog = LakeCatalog(self.catalog)
+            commit = catalog.commit_night(self.lake, snapshot_date, night_id, replace)
+            if bucket is not None:
+                catalog.upload_catalog(self.lake, bucket)
+        self.log.info(commit.describe(self.catalog))
+        return commit
+
+    def _lake_tables(self, request: NightRequest) -> ExtractedNight:
         if request.from_archive:
             return self._rebuild(request.snapshot_date)
         with naming_damaged_files(self.lake):
@@ -115,7 +149,9 @@ class NightStep:
         lake, log = self.lake, self.log
         snapshot_date, options = request.snapshot_date, request.options
         with naming_damaged_files(lake):
+            previous = previous_snapshot(lake, snapshot_date)
             warnings = heal_last_night(lake, snapshot_date)
+        healed = [previous.snapshot_date] if warnings and previous is not None else []
         for warning in warnings:
             log.warning(warning)
         with naming_damaged_files(lake), self.api.open(request.rate_limit) as source:
@@ -136,4 +172,4 @@ class NightStep:
         raw_dir = lake.raw_dir(snapshot_date)
         record_streamed_normalization(raw_dir, request.run_id, outcome.normalized)
         outcome.summary.file_warnings = warnings
-        return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary)
+        return ExtractedNight(outcome.normalized, outcome.volume, outcome.summary, rebuilt=healed)

@@ -20,6 +20,7 @@ from dagster import (
 )
 
 from pipelines.lake import Lake
+from pipelines.lake.iceberg import catalog_state
 from pipelines.lake.mirror import bucket_state
 from pipelines.lake.space import disk_space, estimate_need
 from pipelines.lake.tables import TABLES
@@ -34,7 +35,7 @@ from pipelines.ops.nightly import (
     NIGHTLY_JOB,
     NIGHTLY_SCHEDULE,
 )
-from pipelines.ops.settings import bucket_access, data_directory
+from pipelines.ops.settings import bucket_access, data_directory, iceberg_catalog
 from pipelines.ops.status import RunSummary, StatusReport
 
 PARTITION_TAG = "dagster/partition"
@@ -258,6 +259,7 @@ def status_report(instance: DagsterInstance, lake: Lake, now: dt.datetime) -> St
         bucket=bucket_state(lake, bucket_access()),
         disk=disk_space(lake, estimate_need(lake)),
         drift=drift,
+        iceberg=catalog_state(iceberg_catalog(lake, bucket_access()))[1:],
     )
 
 

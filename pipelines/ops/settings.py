@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.extract.gate import DEFAULT_MAX_FAILED_SHARE, parse_share
+from pipelines.lake.iceberg_catalog import CATALOG_NAME, CatalogConfig, embedded_catalog
 from pipelines.lake.layout import (
     DEFAULT_DATA_DIR,
     DEFAULT_MEMORY_LIMIT,
@@ -81,6 +82,20 @@ def bucket_access(environ: Mapping[str, str] = os.environ) -> BucketAccess:
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     secrets = tuple(environ[name] for name in SECRET_VARIABLES if environ.get(name))
     return BucketAccess(environ.get(ENDPOINT_VARIABLE) or None, region or None, secrets)
+
+
+def iceberg_catalog(lake: Lake, access: BucketAccess | None = None) -> CatalogConfig:
+    """The Iceberg catalog named `badges` as pyiceberg configures it (`.pyiceberg.yaml` in
+    `PYICEBERG_HOME`, the home or the working directory; `PYICEBERG_CATALOG__BADGES__*`),
+    else the embedded SQLite catalog of the data directory (files in the bucket, if any)."""
+    from pyiceberg.utils.config import Config
+
+    configured = Config().get_catalog_config(CATALOG_NAME)
+    if not configured:
+        return embedded_catalog(lake, access)
+    properties = {str(k): str(v) for k, v in configured.items() if not isinstance(v, dict)}
+    local = properties.get("warehouse", "").startswith(("file:", "/"))
+    return CatalogConfig(CATALOG_NAME, properties, embedded=False, local_warehouse=local)
 
 
 def night_options(

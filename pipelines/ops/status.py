@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.lake.iceberg import TableSnapshot
 from pipelines.lake.space import DiskSpace
 from pipelines.normalize.drift_report import describe_drift
 from pipelines.ops.freshness import PublishedSnapshot, describe_age, is_stale
@@ -72,6 +73,9 @@ class StatusReport:
             return False
         return self.published.snapshot_date < self.due_night
 
+    # the Iceberg catalog in words, and each table's current snapshot (None: no answer)
+    iceberg: tuple[str, list[TableSnapshot] | None] | None = None
+
     @property
     def stale(self) -> bool:
         return is_stale(self.published, self.now, self.stale_after_hours)
@@ -106,6 +110,7 @@ class StatusReport:
             *self._run_lines(),
             *[f"warning     {run.describe()}: {run.reason}" for run in self.failed_rebuilds],
             *self._schedule_lines(),
+            *self._iceberg_lines(),
             *([f"bucket      {self.bucket[1]}"] if self.bucket else []),
             *([f"disk        {self.disk.describe()}"] if self.disk else []),
             self._verdict(),
@@ -131,6 +136,22 @@ class StatusReport:
             return []
         first, *rest = describe_drift(*self.drift)
         return [f"drift       {first.removeprefix('drift: ')}", *rest]
+
+    def _iceberg_lines(self) -> list[str]:
+        if self.iceberg is None:
+            return []
+        catalog, snapshots = self.iceberg
+        if snapshots is None:
+            return [f"iceberg     {catalog}"]
+        lines = [f"iceberg     {catalog}"]
+        width = max((len(s.table) for s in snapshots), default=0)
+        for s in snapshots:
+            if s.snapshot_id is None:
+                lines.append(f"  {s.table:<{width}}  no snapshot yet")
+                continue
+            at = f", committed {_value(s.committed_at)}" if s.committed_at else ""
+            lines.append(f"  {s.table:<{width}}  snapshot {s.snapshot_id} of {s.snapshot_date}{at}")
+        return lines
 
     def _run_lines(self) -> list[str]:
         if self.last_finished is None and self.in_progress is None:

@@ -22,6 +22,7 @@ from dagster import DagsterInstance, materialize
 from moto.server import ThreadedMotoServer
 
 from pipelines.lake import Lake
+from pipelines.lake.nightrecord import read_night_note
 from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.ops.runs import status_report
@@ -130,6 +131,34 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
         assert set(from_bucket.column("snapshot_date").to_pylist()) == {TODAY.isoformat()}
 
 
+def test_a_fresh_hosts_reader_finds_the_nights_through_the_catalog_in_the_bucket(
+    first_night: tuple[Pipeline, int], bucket: StoreBucket, tmp_path: Path
+):
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.expressions import EqualTo
+
+    pipeline_with_bucket, _ = first_night
+    objects = bucket.objects()
+    assert "iceberg/catalog.sqlite" in objects
+    (tmp_path / "catalog.sqlite").write_bytes(bucket.read("iceberg/catalog.sqlite"))
+    server = bucket.server
+    catalog = SqlCatalog(
+        "badges",
+        uri=f"sqlite:///{tmp_path / 'catalog.sqlite'}",
+        **{"s3.endpoint": server.endpoint_url, "s3.region": server.region},
+    )
+    assert len(catalog.list_tables("badges")) == len(TABLES)
+    for name in TABLES:
+        table = catalog.load_table(("badges", name))
+        assert table.location().startswith(f"{bucket.url}/iceberg/")
+        files = [t.file.file_path for t in table.scan().plan_files()]
+        assert all(f.startswith(f"{bucket.url}/iceberg/") for f in files)  # all uploaded
+        assert all(f.removeprefix(f"s3://{bucket.name}/nightly/") in objects for f in files)
+        rows = table.scan(row_filter=EqualTo("snapshot_date", TODAY.isoformat())).to_arrow()
+        (count,) = pipeline_with_bucket.query(f"SELECT count(*) FROM main.{name}")[0]
+        assert rows.num_rows == count, name
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -173,10 +202,11 @@ def test_a_bucket_down_at_the_start_stops_the_night_before_its_first_call(
 
 
 def stop_once_published(server: ThreadedMotoServer, lake: Lake) -> threading.Thread:
-    """Stops the S3 server as soon as tonight's archive is published here."""
+    """Stops the S3 server as soon as tonight's warehouse is published here (the night's
+    Iceberg commit, before the publish, went to the bucket)."""
 
     def watch() -> None:
-        while not lake.raw_dir(TODAY).is_dir():
+        while not lake.warehouse_path.exists():
             time.sleep(0.01)
         server.stop()
 
@@ -269,3 +299,71 @@ def test_a_fresh_host_restores_from_the_bucket_and_runs_the_night_a_kept_host_ru
     assert fresh_requests == kept_requests < 0.6 * full_night  # incremental, not a full pull
     for table in TABLES:
         assert _differences(kept.lake.warehouse_path, fresh.lake.warehouse_path, table) == 0, table
+
+
+def stop_mid_upload(server: ThreadedMotoServer, bucket: StoreBucket, lake: Lake, before: str):
+    """Stops the S3 server once the first file of a night sealed after `before` is in the
+    bucket's Iceberg tables: the night's commit is under way."""
+
+    def watch() -> None:
+        while True:
+            note = read_night_note(lake.raw_dir(TODAY)) if lake.raw_dir(TODAY).is_dir() else None
+            if note is not None and note.night_id != before:
+                break
+            time.sleep(0.01)
+        while not any(note.night_id in key for key in bucket.objects() if "/data/" in key):
+            time.sleep(0.002)
+        server.stop()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_bucket_stopped_mid_commit_leaves_the_tables_at_their_snapshot_and_the_next_run_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    port = free_port()
+    org = generate_org(customers=20, badges=10, seed=9, as_of=TODAY)
+    for pipeline in start_pipeline(tmp_path, org):
+        with started_s3(port) as server:
+            for name, value in server.environment().items():
+                monkeypatch.setenv(name, value)
+            bucket = new_bucket(server)
+            night = with_bucket(pipeline, tmp_path / "data", bucket)
+            assert night.run().success
+            first = read_night_note(night.lake.raw_dir(TODAY)).night_id
+            add_one_earn(night)
+            watcher = stop_mid_upload(server.moto, bucket, night.lake, first)
+            stopped = night.run()
+            watcher.join(timeout=5)
+        assert not stopped.success
+        [said] = failures(stopped)
+        assert said.startswith("the Iceberg catalog 'badges' (sql, sqlite:///"), said
+        second = read_night_note(night.lake.raw_dir(TODAY)).night_id
+        assert night.query("SELECT night_id FROM main.snapshot_info") == [(first,)]
+
+        with started_s3(port):  # the same store, back up
+            catalog = SqlCatalog(
+                "badges",
+                uri=f"sqlite:///{night.lake.lake_dir / 'catalog.sqlite'}",
+                **{"s3.endpoint": server.endpoint_url, "s3.region": server.region},
+            )
+            nights = {
+                name: catalog.load_table(("badges", name))
+                .current_snapshot()
+                .summary["badges.night-id"]
+                for name in TABLES
+            }
+            assert set(nights.values()) <= {first, second}
+            assert first in nights.values()  # the tables the commit had not reached
+            requests = night.server.stats.total_requests
+            assert night.run().success
+            assert night.server.stats.total_requests == requests  # the sealed night, no call
+            for name in TABLES:
+                table = catalog.load_table(("badges", name))
+                assert table.current_snapshot().summary["badges.night-id"] == second, name
+                (count,) = night.query(f"SELECT count(*) FROM main.{name}")[0]
+                assert table.scan().to_arrow().num_rows == count, name
