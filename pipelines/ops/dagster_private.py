@@ -17,4 +17,3 @@ from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
 
 __all__ = ["CheckRunHealthResult", "InstigatorStatus", "InstigatorType", "WorkerStatus"]
-

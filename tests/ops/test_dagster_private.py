@@ -45,4 +45,3 @@ def test_a_stored_schedule_state_has_a_type_and_a_stopped_status():
         "instigator_type"
         in inspect.signature(dagster.DagsterInstance.all_instigator_state).parameters
     )
-
