@@ -26,7 +26,7 @@ from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.ops.runs import status_report
 from pipelines.sandbox import generate_org
-from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import ALL_ASSETS, Pipeline, start_pipeline, today
 from tests.e2e.test_faults import _differences
 from tests.e2e.test_live_readers import add_one_earn
 from tests.services.s3 import S3Server, started_s3
@@ -83,7 +83,7 @@ def first_night(
 ) -> Iterator[tuple[Pipeline, int]]:
     """A night published here and in the bucket, and the requests it took (a full pull)."""
     root = tmp_path_factory.mktemp("bucket-night")
-    org = generate_org(customers=30, badges=14, seed=23, as_of=TODAY)
+    org = generate_org(customers=30, badges=14, seed=23, as_of=today())
     for pipeline in start_pipeline(root, org):
         night = with_bucket(pipeline, root / "data", bucket)
         start = night.server.stats.total_requests
@@ -95,10 +95,10 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
     first_night: tuple[Pipeline, int], bucket: StoreBucket
 ):
     pipeline_with_bucket, _ = first_night
-    day = f"snapshot_date={TODAY.isoformat()}"
+    day = f"snapshot_date={today().isoformat()}"
     objects = bucket.objects()
     lake = pipeline_with_bucket.lake
-    for path in [*lake.raw_dir(TODAY).rglob("*"), *lake.lake_dir.glob(f"*/{day}/*")]:
+    for path in [*lake.raw_dir(today()).rglob("*"), *lake.lake_dir.glob(f"*/{day}/*")]:
         if path.is_file():
             assert objects[path.relative_to(lake.root).as_posix()] == path.stat().st_size
     assert f"lake/raw/{day}/_state/night.json" in objects  # the night record
@@ -108,7 +108,7 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
         k: v for k, v in objects.items() if k.startswith(("lake/", "warehouse/"))
     }
     pointer = json.loads(bucket.read("latest.json"))
-    assert pointer["snapshot_date"] == TODAY.isoformat()
+    assert pointer["snapshot_date"] == today().isoformat()
     assert objects[pointer["warehouse"]] == lake.warehouse_path.stat().st_size
     password = pipeline_with_bucket.credentials.password.encode()
     assert not [k for k in objects if password in bucket.read(k)]
@@ -126,7 +126,7 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
             con.register("lake_rows", from_bucket)
             read_back = con.execute(f"SELECT {key} FROM lake_rows ORDER BY ALL").fetchall()
         assert read_back == warehouse and len(warehouse) > 0, table
-        assert set(from_bucket.column("snapshot_date").to_pylist()) == {TODAY.isoformat()}
+        assert set(from_bucket.column("snapshot_date").to_pylist()) == {today().isoformat()}
 
 
 def free_port() -> int:
@@ -175,7 +175,7 @@ def stop_once_published(server: ThreadedMotoServer, lake: Lake) -> threading.Thr
     """Stops the S3 server as soon as tonight's archive is published here."""
 
     def watch() -> None:
-        while not lake.raw_dir(TODAY).is_dir():
+        while not lake.raw_dir(today()).is_dir():
             time.sleep(0.01)
         server.stop()
 
@@ -188,7 +188,7 @@ def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     port = free_port()
-    org = generate_org(customers=20, badges=10, seed=5, as_of=TODAY)
+    org = generate_org(customers=20, badges=10, seed=5, as_of=today())
     for pipeline in start_pipeline(tmp_path, org):
         with started_s3(port) as server:
             for name, value in server.environment().items():
@@ -199,9 +199,9 @@ def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
             result = night.run()
         assert not result.success
         [said] = failures(result)
-        assert said.startswith(f"{TODAY} is published here but not in the bucket: bucket")
+        assert said.startswith(f"{today()} is published here but not in the bucket: bucket")
         assert said.endswith("the next run uploads it first")
-        assert night.query("SELECT max(snapshot_date) FROM main.snapshot_info") == [(TODAY,)]
+        assert night.query("SELECT max(snapshot_date) FROM main.snapshot_info") == [(today(),)]
 
         code, lines = status_of(night.lake)  # the bucket is still down
         assert code == 1 and f"BUCKET: bucket {bucket.url}" in lines
@@ -209,13 +209,13 @@ def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
         with started_s3(port):  # the same store, back up
             code, lines = status_of(night.lake)
             assert code == 1
-            assert f"behind by 1 night(s): {TODAY.isoformat()}" in lines
+            assert f"behind by 1 night(s): {today().isoformat()}" in lines
             assert night.run().success
             code, lines = status_of(night.lake)
             assert f"bucket {bucket.url}: up to date" in lines
             pointer = json.loads(bucket.read("latest.json"))
-            assert pointer["snapshot_date"] == TODAY.isoformat()
-            day = f"snapshot_date={TODAY.isoformat()}"
+            assert pointer["snapshot_date"] == today().isoformat()
+            day = f"snapshot_date={today().isoformat()}"
             assert f"lake/raw/{day}/_state/night.json" in bucket.objects()
 
 
@@ -226,7 +226,7 @@ def test_a_replay_of_a_date_this_host_never_had_restores_it_from_the_bucket(
     replayer = with_bucket(pipeline_with_bucket, tmp_path / "replayer", bucket)
     result = materialize(
         ALL_ASSETS,
-        partition_key=TODAY.isoformat(),
+        partition_key=today().isoformat(),
         resources={
             "capillary_api": replayer.api(),
             "lake": LakeResource(data_dir=str(replayer.lake.root), bucket_url=bucket.url),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.e2e.conftest import TODAY, Pipeline
+from tests.e2e.conftest import Pipeline, today
 
 CAPILLARY_VARIABLES = [v for v in os.environ if v.startswith(("CAPILLARY_", "BADGES_"))]
 
@@ -61,7 +61,7 @@ def test_wrong_password_fails_clearly_without_traceback_or_secret(tmp_path, pipe
 def test_default_run_syncs_the_embedded_sandbox(tmp_path):
     done = run_cli(tmp_path, "run")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"snapshot {TODAY} published" in done.stdout
+    assert f"snapshot {today()} published" in done.stdout
     assert "customer_badge_detail" in done.stdout  # calls per endpoint are summarized
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     assert str(warehouse) in done.stdout

@@ -8,18 +8,18 @@ from dagster import DagsterInstance, materialize
 
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxServer, generate_org
-from tests.e2e.conftest import ALL_ASSETS, TODAY
+from tests.e2e.conftest import ALL_ASSETS, today
 
 
 def test_tokens_expiring_mid_run_are_renewed_without_failures(tmp_path: Path):
-    org = generate_org(customers=40, badges=20, seed=3, as_of=TODAY)
+    org = generate_org(customers=40, badges=20, seed=3, as_of=today())
     customers = tmp_path / "customers.csv"
     org.write_customers_csv(customers)
     credentials = SandboxCredentials(token_ttl_seconds=1.0)
     with SandboxServer(org, credentials=credentials, faults=Faults(latency_ms=30)) as server:
         result = materialize(
             ALL_ASSETS,
-            partition_key=TODAY.isoformat(),
+            partition_key=today().isoformat(),
             resources={
                 "capillary_api": CapillaryApiResource(
                     base_url=server.base_url,

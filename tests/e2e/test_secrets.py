@@ -8,7 +8,7 @@ from dagster import DagsterInstance, EnvVar, materialize
 
 from pipelines.client.auth import basic_auth_header
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
-from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline
+from tests.e2e.conftest import ALL_ASSETS, Pipeline, today
 
 
 def test_no_secret_is_stored_or_logged(tmp_path: Path, pipeline: Pipeline, monkeypatch):
@@ -17,7 +17,7 @@ def test_no_secret_is_stored_or_logged(tmp_path: Path, pipeline: Pipeline, monke
     instance = DagsterInstance.ephemeral()
     result = materialize(
         ALL_ASSETS,
-        partition_key=TODAY.isoformat(),
+        partition_key=today().isoformat(),
         resources={
             "capillary_api": CapillaryApiResource(
                 base_url=pipeline.server.base_url,

@@ -32,11 +32,14 @@ from pipelines.ops.nightly import NIGHTLY_JOB
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.ops.sensors import nightly_failure_alert, warehouse_freshness_alert
 from pipelines.warehouse.loader import write_snapshot_info
-from tests.ops.conftest import TODAY
+from tests.ops.conftest import today
 from tests.ops.receiver import Receiver, webhook_receiver
 
 UI = "http://dagster.example:3000"
-PAST = TODAY - dt.timedelta(days=3)
+
+
+def past() -> dt.date:
+    return today() - dt.timedelta(days=3)
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def failed_nightly_run(data_dir: Path, instance: DagsterInstance):
     )
     job = definitions.resolve_job_def(NIGHTLY_JOB)
     result = job.execute_in_process(
-        instance=instance, partition_key=PAST.isoformat(), raise_on_error=False
+        instance=instance, partition_key=past().isoformat(), raise_on_error=False
     )
     assert not result.success
     return result
@@ -86,11 +89,11 @@ def test_a_failed_night_posts_job_partition_reason_and_link(tmp_path: Path, rece
 
     assert len(receiver.posts) == 1
     text = receiver.texts[0]
-    assert f"{NIGHTLY_JOB} failed for {PAST}" in text
-    assert f"raw_api_responses: no raw archive for {PAST}" in text  # the failed step's message
+    assert f"{NIGHTLY_JOB} failed for {past()}" in text
+    assert f"raw_api_responses: no raw archive for {past()}" in text  # the failed step's message
     assert f"{UI}/runs/{result.run_id}" in text
     # `badges run` and tests execute in process: nothing will retry such a run
-    assert f"badges run --date {PAST}" in text
+    assert f"badges run --date {past()}" in text
 
 
 def test_a_failed_run_of_another_job_posts_nothing(receiver: Receiver):

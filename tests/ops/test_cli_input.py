@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import TODAY
+from tests.ops.conftest import today
 from tests.ops.processes import run_badges
 
-TOMORROW = TODAY + dt.timedelta(days=1)
+# "{today}" and "{tomorrow}" are filled in when the test runs: no date is fixed at import.
 
 
 @pytest.mark.parametrize(
@@ -19,11 +19,11 @@ TOMORROW = TODAY + dt.timedelta(days=1)
     [
         (
             ["run", "--date", "2030-01-01"],
-            f"badges run: error: argument --date: 2030-01-01 is in the future (today is {TODAY}",
+            "badges run: error: argument --date: 2030-01-01 is in the future (today is {today}",
         ),
         (
-            ["run", "--date", TOMORROW.isoformat()],
-            f"badges run: error: argument --date: {TOMORROW} is in the future",
+            ["run", "--date", "{tomorrow}"],
+            "badges run: error: argument --date: {tomorrow} is in the future",
         ),
         (
             ["replay", "--date", "2025-12-31"],
@@ -40,6 +40,9 @@ TOMORROW = TODAY + dt.timedelta(days=1)
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, args: list[str], message: str):
     environment = {**os.environ, "BADGES_DATA_DIR": str(tmp_path / "data")}
     environment["DAGSTER_HOME"] = str(tmp_path)
+    days = {"today": today(), "tomorrow": today() + dt.timedelta(days=1)}
+    args = [arg.format(**days) for arg in args]
+    message = message.format(**days)
 
     done = run_badges(*args, environment=environment)
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.lake import Lake
-from tests.ops.conftest import TODAY, Api
+from tests.ops.conftest import Api, today
 from tests.ops.processes import instance_yaml, prepare_home, run_badges
 from tests.tmpfs import small_disk
 
@@ -45,12 +45,12 @@ def test_a_fresh_snapshot_after_a_good_run_is_ok(tmp_path: Path, api: Api, good_
 
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert f"published   snapshot {TODAY}" in done.stdout
-    assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout
+    assert f"published   snapshot {today()}" in done.stdout
+    assert f"nightly_snapshot {today()}: SUCCESS" in done.stdout
     assert "next run    " in done.stdout and "02:00 UTC" in done.stdout
     disk = rf"disk        [\d,]+\.\d MiB free in {re.escape(str(lake.root))}; a night needs "
     assert any(re.match(disk, line) for line in lines), done.stdout
-    assert f"from the snapshot of {TODAY})" in done.stdout
+    assert f"from the snapshot of {today()})" in done.stdout
     with duckdb.connect(str(lake.warehouse_path), read_only=True) as con:
         columns = [row[0] for row in con.execute("DESCRIBE main.snapshot_info").fetchall()]
         badges = con.execute("SELECT badges_rows FROM main.snapshot_info").fetchone()[0]
@@ -71,7 +71,7 @@ def test_a_stale_snapshot_exits_non_zero(tmp_path: Path, api: Api, good_night: P
     done = status(api, lake, home)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout  # the run was fine
+    assert f"nightly_snapshot {today()}: SUCCESS" in done.stdout  # the run was fine
     assert done.stdout.splitlines()[-1].startswith("STALE: the published snapshot is 30 h")
     assert "(limit 26 h)" in done.stdout
 
@@ -89,7 +89,7 @@ def test_a_disk_short_of_the_next_nights_need_exits_non_zero(
         done = status(api, lake, home)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout  # the run was fine
+    assert f"nightly_snapshot {today()}: SUCCESS" in done.stdout  # the run was fine
     assert f" MiB free in {lake.root}; a night needs " in done.stdout
     assert done.stdout.splitlines()[-1] == (
         "SHORT: the next night needs more disk space than is free"
@@ -100,7 +100,7 @@ def test_a_failed_last_run_exits_non_zero_with_its_reason(
     tmp_path: Path, api: Api, good_night: Path
 ):
     lake, home = copy_night(good_night, tmp_path)
-    past = TODAY - dt.timedelta(days=5)
+    past = today() - dt.timedelta(days=5)
     environment = api.environment(lake.root, DAGSTER_HOME=str(home))
     failed = run_badges("run", "--date", past.isoformat(), environment=environment)
     assert failed.returncode == 1
