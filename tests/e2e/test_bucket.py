@@ -4,6 +4,7 @@ a night before its first call or is caught up by the next one."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -129,10 +130,12 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
         assert set(from_bucket.column("snapshot_date").to_pylist()) == {today().isoformat()}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@contextlib.contextmanager
+def a_port_nobody_listens_on() -> Iterator[int]:
+    """A port held bound, never listening, while the test runs: a connection is refused."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 def failures(result) -> list[str]:
@@ -158,10 +161,11 @@ def test_a_bucket_down_at_the_start_stops_the_night_before_its_first_call(
     monkeypatch: pytest.MonkeyPatch,
 ):
     pipeline_with_bucket = with_bucket(first_night[0], tmp_path / "host", bucket)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-value-3f9c")
     before = pipeline_with_bucket.server.stats.total_requests
-    result = pipeline_with_bucket.run()
+    with a_port_nobody_listens_on() as port:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+        result = pipeline_with_bucket.run()
     assert not result.success
     [said] = failures(result)
     assert said.startswith(f"no API call made: bucket {pipeline_with_bucket.lake.bucket_url}")
@@ -187,10 +191,10 @@ def stop_once_published(server: ThreadedMotoServer, lake: Lake) -> threading.Thr
 def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    port = free_port()
     org = generate_org(customers=20, badges=10, seed=5, as_of=today())
     for pipeline in start_pipeline(tmp_path, org):
-        with started_s3(port) as server:
+        with started_s3() as server:  # the port the system gave it, taken again below
+            port = int(server.endpoint_url.rsplit(":", 1)[1])
             for name, value in server.environment().items():
                 monkeypatch.setenv(name, value)
             bucket = new_bucket(server)
