@@ -37,8 +37,7 @@ def test_tokens_expiring_mid_run_are_renewed_without_failures(tmp_path: Path):
     assert result.success
     metadata = result.asset_materializations_for_node("raw_api_responses")[0].metadata
     seconds = metadata["seconds"].value
-    assert seconds > 2.0  # the run outlived several tokens
-    assert metadata["token_renewals"].value >= 2
+    assert metadata["token_renewals"].value >= 2  # the run outlived several tokens
     assert metadata["token_renewals"].value <= seconds / 0.9 + 2  # one renewal per expiry
     assert metadata["failed_calls"].value == 0
     assert stats.auth_failures == 0  # no request went out with an expired token

@@ -4,7 +4,6 @@ that is down, slow or refusing never breaking the sensor that posts."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,10 +169,10 @@ def test_a_webhook_that_fails_or_hangs_never_raises(receiver: Receiver, caplog):
     assert post_alert("night failed") is False
     assert "HTTP 500" in caplog.text
 
+    # The receiver would answer 200 after 3 s: False is the timeout giving up before that.
     receiver.status, receiver.delay_seconds = 200, 3.0
-    started = time.monotonic()
     assert post_alert("night failed", timeout=0.5) is False
-    assert time.monotonic() - started < 2.0
+    assert "ReadTimeout" in caplog.text
 
     assert post_alert("night failed", webhook="http://127.0.0.1:1/hook") is False
     assert "alert not posted" in caplog.text
