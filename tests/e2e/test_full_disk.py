@@ -73,7 +73,7 @@ def test_a_night_short_of_space_is_refused_in_one_line_before_any_call(
 ):
     with small_disk(tmp_path / "disk", size_mib=4) as disk:
         pipeline = on_disk(sandbox, disk)
-        crashed_staging = pipeline.lake.staging_dir / "warehouse-2026-12-02.duckdb"
+        crashed_staging = pipeline.lake.staging_dir / "warehouse.2026-12-02.duckdb"
         crashed_staging.parent.mkdir(parents=True)
         crashed_staging.write_bytes(b"\0" * MIB)  # a killed night's staging copy
         requests = pipeline.server.stats.total_requests
