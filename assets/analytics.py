@@ -37,6 +37,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from assets.catalog import COLUMN_SCHEMA, model_metadata, model_schema
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
+from pipelines.lake import Lake
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
 from pipelines.warehouse import dbt_runner
@@ -117,38 +118,8 @@ def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
     def _dbt_build(context: AssetExecutionContext, lake: LakeResource):
         snapshot_date = snapshot_date_of(context)
         staging = staging_path(lake.lake, snapshot_date)
-        target = lake.lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
-        # The models and checks the run selected, as dagster-dbt selects them for a dbt process.
-        selection, indirect = get_subset_selection_for_context(
-            context,
-            dbt_runner.prepare(project_dir).manifest_json,
-            None,
-            None,
-            None,
-            translator,
-            os.environ.get(DBT_INDIRECT_SELECTION_ENV),
-        )
-        environment = dbt_environment(staging, lake.lake)
-        if indirect:
-            environment[DBT_INDIRECT_SELECTION_ENV] = indirect
         with building_staging(lake.lake, snapshot_date, "building the analytics models"):
-            try:
-                build = dbt_runner.build(
-                    staging,
-                    snapshot_date,
-                    target,
-                    environment=environment,
-                    on_result=lambda result: progress_log.info(result.line()),
-                    selection=selection,
-                    project_dir=project_dir,
-                )
-                events = list(_dagster_events(context, build, translator, target, project))
-            finally:
-                shutil.rmtree(target, ignore_errors=True)
-            context.log.info(
-                f"dbt build: {len(build.results)} models and tests in {build.seconds:.2f} s "
-                f"({build.sql_seconds:.2f} s of SQL)"
-            )
+            build, events = _build_night(context, lake.lake, staging, translator, project)
             yield from _with_model_metadata(context, events, staging, project_dir)
         if not build.success:
             raise Failure(_failure_description(events, build.error), allow_retries=False)
@@ -158,6 +129,51 @@ def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
     return AssetsDefinition.dagster_internal_init(
         **{**_dbt_build.get_attributes_dict(), "backfill_policy": None}
     )
+
+
+def _build_night(
+    context: AssetExecutionContext,
+    lake: Lake,
+    staging: Path,
+    translator: DagsterDbtTranslator,
+    project: DbtProject,
+) -> tuple[dbt_runner.Build, list[Any]]:
+    """`dbt build` of the models and checks the run selected, into the night's staging
+    file; the build and its events as Dagster's."""
+    project_dir = Path(project.project_dir)
+    snapshot_date = snapshot_date_of(context)
+    # The selection as dagster-dbt gives it to a dbt process: all, or the run's subset.
+    selection, indirect = get_subset_selection_for_context(
+        context,
+        dbt_runner.prepare(project_dir).manifest_json,
+        None,
+        None,
+        None,
+        translator,
+        os.environ.get(DBT_INDIRECT_SELECTION_ENV),
+    )
+    environment = dbt_environment(staging, lake)
+    if indirect:
+        environment[DBT_INDIRECT_SELECTION_ENV] = indirect
+    target = lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
+    try:
+        build = dbt_runner.build(
+            staging,
+            snapshot_date,
+            target,
+            environment=environment,
+            on_result=lambda result: progress_log.info(result.line()),
+            selection=selection,
+            project_dir=project_dir,
+        )
+        events = list(_dagster_events(context, build, translator, target, project))
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    context.log.info(
+        f"dbt build: {len(build.results)} models and tests in {build.seconds:.2f} s "
+        f"({build.sql_seconds:.2f} s of SQL)"
+    )
+    return build, events
 
 
 def _dagster_events(
