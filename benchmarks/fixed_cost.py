@@ -8,7 +8,7 @@ on all alike), `badges run` over the embedded sandbox (300 customers) in a fresh
 directory, then a second night (the next step of a steady data directory is a replay of the
 same day, `badges replay`). Measured per run: the time to the first line the command
 prints, the wall time, each step's time (read from the run's Dagster instance), and the
-files dbt parsed (`sql/target/perf_info.json` of the root after the run: "-" without dbt).
+files dbt parsed (dbt's perf_info.json of the root after the run: "-" without dbt).
 With `--tail-customers N`, each root's `benchmarks/tail.py --customers N` too, its step
 lines kept. Printed: one table, the best of the rounds per figure, and the load average.
 """
@@ -96,8 +96,14 @@ def timed_command(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[floa
     return first or wall, wall, output
 
 
+def perf_info(root: Path) -> Path:
+    """dbt's perf_info.json of a night's parse: apart in `target/night/` since it moved."""
+    night = root / "sql" / "target" / "night"
+    return (night if night.is_dir() else root / "sql" / "target") / "perf_info.json"
+
+
 def parsed_paths(root: Path) -> str:
-    perf = root / "sql" / "target" / "perf_info.json"
+    perf = perf_info(root)
     if not (root / "sql" / "dbt_project.yml").exists():
         return "-"
     if not perf.exists():
@@ -109,8 +115,7 @@ def night(root: Path, workdir: Path, command: list[str]) -> Night:
     dagster_home = quiet_dagster_home(workdir)
     python = root / ".venv" / "bin" / "python"
     env = _environment(root, workdir / "data", dagster_home)
-    perf = root / "sql" / "target" / "perf_info.json"
-    perf.unlink(missing_ok=True)
+    perf_info(root).unlink(missing_ok=True)
     first, wall, output = timed_command([str(python), "-m", "pipelines.cli", *command], env, root)
     run_id = PUBLISHED.search(output)
     if run_id is None:

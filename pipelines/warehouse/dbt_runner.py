@@ -4,7 +4,7 @@ A night's `dbt build` used to start a dbt process that imported dbt again and pa
 whole project again: the night's date (`--vars`) and its database path (the profile) are
 part of what dbt hashes before it reuses `partial_parse.msgpack`. Here the project is parsed
 in this process under fixed values (the same each time, so dbt's partial parse finds nothing
-to parse once `sql/target/partial_parse.msgpack` exists) and the manifest is kept; each
+to parse once `sql/target/night/partial_parse.msgpack` exists) and the manifest is kept; each
 build is `dbtRunner(manifest=...)`, which skips parsing, with the night's values.
 
 The catalog the models are written to is named after the database file's first dot part
@@ -117,6 +117,12 @@ def _project_args(project_dir: Path) -> list[str]:
     return ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
 
 
+def night_target(project_dir: Path = PROJECT_DIR) -> Path:
+    """Where the nights' parse keeps its state: apart from `target/`, which an analyst's
+    `dbt build` (another profile) writes, so that theirs never makes a night parse again."""
+    return project_dir / "target" / "night"
+
+
 def prepare(project_dir: Path = PROJECT_DIR) -> Prepared:
     """The project's manifest, parsed once per process (again only when the project changed)."""
     from dbt.cli.main import dbtRunner
@@ -126,16 +132,16 @@ def prepare(project_dir: Path = PROJECT_DIR) -> Prepared:
         kept = _prepared.get(project_dir)
         if kept is not None and kept.fingerprint == current:
             return kept
-        target = project_dir / "target"
-        target.mkdir(exist_ok=True)
+        target = night_target(project_dir)
+        target.mkdir(parents=True, exist_ok=True)
         started = dt.datetime.now(dt.UTC)
         with (
             (target / ".parse.lock").open("w") as lock,
             _environment(parse_environment(project_dir)),
         ):
             fcntl.flock(lock, fcntl.LOCK_EX)
-            args = ["parse", "--quiet", "--log-level-file", "none", *_project_args(project_dir)]
-            result = dbtRunner().invoke(args)
+            args = ["parse", "--quiet", "--log-level-file", "none", "--target-path", str(target)]
+            result = dbtRunner().invoke([*args, *_project_args(project_dir)])
             if not result.success:
                 raise DbtFailedError(f"dbt parse failed: {result.exception}")
             perf = json.loads((target / "perf_info.json").read_text(encoding="utf-8"))
@@ -201,7 +207,8 @@ def build(
             if on_result is not None:
                 on_result(result)
 
-    args = ["build", "--target-path", str(target), "--log-path", str(target)]
+    # --no-write-json: the events carry what the step needs; no artifact is written.
+    args = ["build", "--no-write-json", "--target-path", str(target), "--log-path", str(target)]
     args += ["--log-level", "none", "--log-level-file", "none", *_project_args(project_dir)]
     args += selection or []
     if snapshot_date is not None:

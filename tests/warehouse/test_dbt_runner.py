@@ -15,7 +15,7 @@ import pytest
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.warehouse import dbt_runner
-from pipelines.warehouse.dbt_project import PROJECT_DIR, model_names
+from pipelines.warehouse.dbt_project import model_names
 from pipelines.warehouse.loader import load_snapshot, staging_path
 from tests.warehouse.conftest import write_table
 
@@ -37,7 +37,7 @@ def test_a_steady_project_is_parsed_by_nobody_the_second_time():
     first = prepare_in_a_new_process()
     second = prepare_in_a_new_process()
     assert second == {"parsed": 0, "fingerprint": first["fingerprint"]}
-    perf = json.loads((PROJECT_DIR / "target" / "perf_info.json").read_text())
+    perf = json.loads((dbt_runner.night_target() / "perf_info.json").read_text())
     assert perf["parsed_path_count"] == 0
     assert perf["is_partial_parse_enabled"] is True
 
