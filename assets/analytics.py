@@ -6,11 +6,10 @@ models its `ref()` calls name; its dbt tests are asset checks, and a failed erro
 test blocks the publish like the contract checks do.
 """
 
-import io
+import logging
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -30,30 +29,26 @@ from dagster import (
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliResource,
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.asset_utils import DBT_INDIRECT_SELECTION_ENV, get_subset_selection_for_context
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from assets.catalog import COLUMN_SCHEMA, model_metadata, model_schema
 from assets.progress import step_progress
 from assets.snapshot_dates import daily_snapshots, snapshot_date_of
 from assets.staging import building_staging
-from pipelines.ops.dagster_private import known_dbt_version
+from pipelines.lake import Lake
 from pipelines.ops.nightly import NIGHT_POOL
 from pipelines.ops.resources import LakeResource
-from pipelines.warehouse.dbt_project import (
-    PROJECT_DIR,
-    QUIET_DBT,
-    dbt_environment,
-    dbt_executable,
-    ensure_manifest,
-    model_sql,
-    night_vars,
-)
+from pipelines.warehouse import dbt_runner
+from pipelines.warehouse.dbt_project import PROJECT_DIR, dbt_environment, ensure_manifest, model_sql
 from pipelines.warehouse.dbt_sources import SNAPSHOT_INFO
 from pipelines.warehouse.dbt_tests import test_description
 from pipelines.warehouse.loader import staging_path
+
+progress_log = logging.getLogger("badges.progress")
 
 SNAPSHOT_INFO_KEY = AssetKey(["warehouse", SNAPSHOT_INFO])
 
@@ -104,21 +99,6 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return spec._replace(description=test_description(manifest["nodes"][unique_id]))
 
 
-@contextmanager
-def _environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """Sets `variables` while the dbt process starts: it takes this process's environment."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _with_model_metadata(
     context: AssetExecutionContext, events: list[Any], staging: Path, project_dir: Path
 ) -> Iterator[Any]:
@@ -136,18 +116,16 @@ def _with_model_metadata(
 
 
 def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
-    """The models of the dbt project in `project_dir` as one step: `dbt build` of the night."""
+    """The models of the dbt project in `project_dir` as one step: `dbt build` of the night,
+    in this process over the manifest parsed once (see `pipelines.warehouse.dbt_runner`)."""
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    cli = known_dbt_version(
-        DbtCliResource(
-            project_dir=project, profiles_dir=str(project_dir), dbt_executable=dbt_executable()
-        )
-    )
+    manifest_path = ensure_manifest(project_dir)
+    translator = WarehouseTranslator()
 
     @dbt_assets(
-        manifest=ensure_manifest(project_dir),
+        manifest=manifest_path,
         project=project,
-        dagster_dbt_translator=WarehouseTranslator(),
+        dagster_dbt_translator=translator,
         partitions_def=daily_snapshots,
         pool=NIGHT_POOL,
         name="analytics_models",
@@ -155,36 +133,88 @@ def dbt_model_assets(project_dir: Path = PROJECT_DIR) -> AssetsDefinition:
     def _dbt_build(context: AssetExecutionContext, lake: LakeResource):
         snapshot_date = snapshot_date_of(context)
         staging = staging_path(lake.lake, snapshot_date)
-        env = {**QUIET_DBT, **dbt_environment(staging, lake.lake)}
-        target = lake.lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
         with (
             step_progress(context, "models"),
             building_staging(lake.lake, snapshot_date, "building the analytics models"),
         ):
-            try:
-                with _environment(env):
-                    invocation = cli.cli(
-                        ["build", "--vars", night_vars(snapshot_date)],
-                        context=context,
-                        raise_on_error=False,
-                        target_path=target,
-                    )
-                # dbt holds the staging file until it exits; the metadata is read after.
-                # Its log goes to the step's log, not to the console of `badges run`.
-                with redirect_stdout(io.StringIO()) as dbt_log:
-                    events = list(invocation.stream())
-                context.log.info(dbt_log.getvalue())
-            finally:
-                shutil.rmtree(target, ignore_errors=True)
+            build, events = _build_night(context, lake.lake, staging, translator, project)
             yield from _with_model_metadata(context, events, staging, project_dir)
-        if not invocation.is_successful():
-            raise Failure(_failure_description(events, invocation.get_error()), allow_retries=False)
+        if not build.success:
+            raise Failure(_failure_description(events, build.error), allow_retries=False)
 
     # dbt_assets gives a daily-partitioned step a single-run backfill policy; the night's
     # other steps have none (one night per run), and a job mixing the two warns on each load.
     return AssetsDefinition.dagster_internal_init(
         **{**_dbt_build.get_attributes_dict(), "backfill_policy": None}
     )
+
+
+def _build_night(
+    context: AssetExecutionContext,
+    lake: Lake,
+    staging: Path,
+    translator: DagsterDbtTranslator,
+    project: DbtProject,
+) -> tuple[dbt_runner.Build, list[Any]]:
+    """`dbt build` of the models and checks the run selected, into the night's staging
+    file; the build and its events as Dagster's."""
+    project_dir = Path(project.project_dir)
+    snapshot_date = snapshot_date_of(context)
+    # The selection as dagster-dbt gives it to a dbt process: all, or the run's subset.
+    selection, indirect = get_subset_selection_for_context(
+        context,
+        dbt_runner.prepare(project_dir).manifest_json,
+        None,
+        None,
+        None,
+        translator,
+        os.environ.get(DBT_INDIRECT_SELECTION_ENV),
+    )
+    environment = dbt_environment(staging, lake)
+    if indirect:
+        environment[DBT_INDIRECT_SELECTION_ENV] = indirect
+    target = lake.staging_dir / f"dbt-{snapshot_date.isoformat()}"
+    try:
+        build = dbt_runner.build(
+            staging,
+            snapshot_date,
+            target,
+            environment=environment,
+            on_result=lambda result: progress_log.info(result.line()),
+            selection=selection,
+            project_dir=project_dir,
+        )
+        events = list(_dagster_events(context, build, translator, target, project))
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    context.log.info(
+        f"dbt build: {len(build.results)} models and tests in {build.seconds:.2f} s "
+        f"({build.sql_seconds:.2f} s of SQL)"
+    )
+    return build, events
+
+
+def _dagster_events(
+    context: AssetExecutionContext,
+    build: dbt_runner.Build,
+    translator: DagsterDbtTranslator,
+    target: Path,
+    project: DbtProject,
+) -> Iterator[Any]:
+    """dbt's events as Dagster's, as dagster-dbt turns a dbt process's log lines into them:
+    an output per model built, a check result per test."""
+    manifest = dbt_runner.prepare(Path(project.project_dir)).manifest_json
+    for raw in build.events:
+        message = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+        if message.is_result_event:
+            context.log.info(str(message))
+        yield from message.to_default_asset_events(
+            manifest=manifest,
+            dagster_dbt_translator=translator,
+            context=context,
+            target_path=target,
+            project=project,
+        )
 
 
 def _failure_description(events: list[Any], error: Exception | None) -> str:

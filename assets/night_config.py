@@ -1,12 +1,11 @@
 """The run config of a night, shared by its first steps: the bucket restore and the extract."""
 
-import datetime as dt
-
 from dagster import AssetExecutionContext, Config, Failure
 from pydantic import Field
 
 from assets.snapshot_dates import snapshot_date_of
 from pipelines.night.volume import DEFAULT_MAX_DROP_SHARE
+from pipelines.ops.launch import launched_at
 from pipelines.ops.night_step import NightRequest
 from pipelines.ops.settings import NIGHT_HOURS_VARIABLE, keep_nights_option, night_options
 
@@ -37,9 +36,10 @@ class NightConfig(Config):
 
 def night_request(context: AssetExecutionContext, config: NightConfig) -> NightRequest:
     """The run's night, its options from the config and the settings; a future date or a
-    malformed setting stops it before anything is done."""
+    malformed setting stops it before anything is done. Its mode is decided by the day the
+    run was launched on (`pipelines.ops.launch`), never by when this step starts."""
     snapshot_date = snapshot_date_of(context)
-    today = dt.datetime.now(dt.UTC).date()
+    today = launched_at(context.run, context.instance).date()
     if snapshot_date > today:
         raise Failure(f"snapshot date {snapshot_date} is in the future (today is {today}, UTC)")
     try:

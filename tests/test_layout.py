@@ -117,12 +117,14 @@ def test_no_code_is_generated_and_run():
 
 # Below the wiring a value of the environment is never read: the settings (`ops.settings`)
 # pass values down. What stays: the crash-point switch, cleared in the normalizer's own
-# processes, and a dbt child process's environment, handed on whole.
+# processes, and dbt's environment (its profile reads it): a dbt child process's, handed on
+# whole, or this process's, set while dbt runs in it.
 ENVIRONMENT_ALLOWED = {
     "pipelines.lake.failpoints",
     "pipelines.normalize.streaming",
     "pipelines.normalize.shards",
     "pipelines.warehouse.dbt_project",
+    "pipelines.warehouse.dbt_runner",
 }
 
 

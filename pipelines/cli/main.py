@@ -233,8 +233,22 @@ class _ProgressLine(logging.Handler):
         stream.flush()
 
 
+def _first_line(args: argparse.Namespace) -> None:
+    """Says what the night is before Dagster is imported, which takes seconds."""
+    snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
+    data_dir = os.environ.get("BADGES_DATA_DIR") or "data"
+    doing = "replaying" if args.command == "replay" else "running"
+    print(
+        f"badges {args.command}: {doing} the night of {snapshot_date} into {data_dir}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("run", "replay"):
+        _first_line(args)
     if args.command == "sandbox":
         from pipelines.sandbox.cli import serve
 

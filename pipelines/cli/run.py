@@ -11,6 +11,7 @@ from dagster import DagsterEventType, DagsterInstance, MetadataValue
 from assets.snapshot_dates import offer_nights
 from pipelines.night.summary import NightSummary
 from pipelines.normalize.drift_report import describe_drift, merge_coverage, merge_entries
+from pipelines.ops.launch import Clock, launch_tags, utc_now
 from pipelines.ops.settings import data_directory
 
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -106,10 +107,15 @@ def _failure_message(event: Any) -> str:
 
 
 def run_snapshot(
-    snapshot_date: dt.date, replay: bool = False, full_refresh: bool = False, **night: Any
+    snapshot_date: dt.date,
+    replay: bool = False,
+    full_refresh: bool = False,
+    clock: Clock = utc_now,
+    **night: Any,
 ) -> RunOutcome:
-    """Materializes the nightly job for the date; `night` holds extract options
-    (rate_limit, max_failed_share, accept_drop, rotation_nights, restart), unset when None."""
+    """Materializes the nightly job for the date, launched at `clock()` (which decides the
+    night's mode); `night` holds extract options (rate_limit, max_failed_share,
+    accept_drop, rotation_nights, restart), unset when None."""
     from pipelines.definitions import NIGHTLY_JOB, defs
 
     config = {"replay": replay, "full_refresh": full_refresh}
@@ -124,7 +130,7 @@ def run_snapshot(
             run_config={**QUIET_CONSOLE, "ops": ops},
             # The daemon cannot relaunch a run executed in this process; run it again by
             # hand instead (it resumes from its checkpoint).
-            tags={"dagster/max_retries": "0"},
+            tags={"dagster/max_retries": "0", **launch_tags(clock)},
             raise_on_error=False,
         )
     outcome = RunOutcome(snapshot_date, result.run_id, published=False)

@@ -37,6 +37,15 @@ DATABASE_VARIABLE = "BADGES_DBT_DATABASE"
 SNAPSHOT_VAR = "snapshot_date"
 # dbt asks the network for nothing with these set; its start-up stays local.
 QUIET_DBT = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_VERSION_CHECK": "false"}
+# What the project is parsed under, always the same: dbt reuses its partial parse only when
+# the profile's values are unchanged. None is opened; the database file's first dot part
+# names the catalog the manifest's models live in, "warehouse" like every night's file.
+PARSE_DATABASE = TARGET_DIR / "warehouse.duckdb"
+PARSE_SETTINGS = {
+    "BADGES_DUCKDB_MEMORY_LIMIT": "2GiB",
+    "BADGES_DUCKDB_THREADS": "2",
+    "BADGES_DBT_TIMEZONE": "UTC",
+}
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,8 @@ def night_vars(snapshot_date: dt.date) -> str:
     return json.dumps({SNAPSHOT_VAR: snapshot_date.isoformat()})
 
 
-def _project_files(project_dir: Path) -> list[Path]:
+def project_files(project_dir: Path = PROJECT_DIR) -> list[Path]:
+    """The files dbt reads to parse the project."""
     return [
         path
         for pattern in ("*.sql", "*.yml", "tests/**/*.sql")
@@ -111,7 +121,7 @@ def manifest_is_current(project_dir: Path = PROJECT_DIR) -> bool:
     if not manifest.exists():
         return False
     built = manifest.stat().st_mtime
-    return all(path.stat().st_mtime <= built for path in _project_files(project_dir))
+    return all(path.stat().st_mtime <= built for path in project_files(project_dir))
 
 
 def ensure_manifest(project_dir: Path = PROJECT_DIR) -> Path:
@@ -127,9 +137,19 @@ def ensure_manifest(project_dir: Path = PROJECT_DIR) -> Path:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not manifest_is_current(project_dir):
                 # dbt parse never opens the database the profile names.
-                run_dbt(["parse", "--quiet"], target / "parse-only.duckdb", project_dir=project_dir)
+                run_dbt(
+                    ["parse", "--quiet"],
+                    target / PARSE_DATABASE.name,
+                    extra_env=PARSE_SETTINGS,
+                    project_dir=project_dir,
+                )
         model_reads.cache_clear()
     return target / "manifest.json"
+
+
+def parse_environment(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The fixed values every parse of the project runs under, in this process or not."""
+    return {**dbt_environment(project_dir / "target" / PARSE_DATABASE.name), **PARSE_SETTINGS}
 
 
 def run_dbt(

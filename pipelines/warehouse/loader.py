@@ -66,7 +66,8 @@ class LoadReport:
 
 def staging_path(lake: Lake, snapshot_date: dt.date) -> Path:
     """The staging database file a load of `snapshot_date` builds."""
-    return lake.staging_dir / f"warehouse-{snapshot_date.isoformat()}.duckdb"
+    # "warehouse.D": DuckDB names the catalog "warehouse", as for the published file.
+    return lake.staging_dir / f"warehouse.{snapshot_date.isoformat()}.duckdb"
 
 
 def table_files(lake: Lake, table: str, snapshot_date: dt.date) -> list[Path]:

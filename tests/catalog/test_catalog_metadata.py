@@ -21,7 +21,7 @@ from pipelines.warehouse.dbt_project import model_docs, model_names
 from pipelines.warehouse.ddl import duckdb_type
 from pipelines.warehouse.docs import HISTORY_COLUMNS
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 
 TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
 
@@ -29,7 +29,7 @@ TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory) -> Iterator[tuple[Pipeline, ExecuteInProcessResult]]:
     """One sandbox org synced once; every test of the module reads the same run."""
-    org = generate_org(customers=40, badges=24, seed=11, as_of=TODAY)
+    org = generate_org(customers=40, badges=24, seed=11, as_of=today())
     for pipeline in start_pipeline(tmp_path_factory.mktemp("catalog"), org):
         result = pipeline.run()
         assert result.success
@@ -141,7 +141,7 @@ def test_history_tables_carry_row_counts_and_their_columns(nightly):
 def test_lake_tables_carry_their_parquet_schema_and_partition_rows(nightly):
     pipeline, result = nightly
     metadata = metadata_of(result, lake_key("badge_earns"))
-    files = sorted(pipeline.lake.table_dir("badge_earns", TODAY).glob("*.parquet"))
+    files = sorted(pipeline.lake.table_dir("badge_earns", today()).glob("*.parquet"))
     with duckdb.connect() as con:
         (rows,) = con.execute(
             f"SELECT count(*) FROM read_parquet({[str(f) for f in files]})"

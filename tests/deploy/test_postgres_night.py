@@ -5,7 +5,6 @@ working directory of their own: nothing of the instance depends on where they st
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,10 +13,10 @@ from pathlib import Path
 import pytest
 from dagster import DagsterEventType
 
+from tests.clock import today
 from tests.deploy.instance import clean_environment, dagster_url, prepare_deploy_home, run_badges
 from tests.services.postgres import PostgresServer
 
-TODAY = dt.datetime.now(dt.UTC).date()
 DATABASE = "deploy_night"
 
 
@@ -51,12 +50,12 @@ def night(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer) ->
 
 def test_badges_run_records_its_run_and_events_in_postgresql(night: Night):
     assert night.done.returncode == 0, night.done.stdout + night.done.stderr
-    assert f"snapshot {TODAY} published" in night.done.stdout
+    assert f"snapshot {today()} published" in night.done.stdout
 
     runs = night.query("SELECT run_id, pipeline_name, status, partition FROM runs")
     assert len(runs) == 1
     run_id, job, status, partition = runs[0]
-    assert (job, status, partition) == ("nightly_snapshot", "SUCCESS", TODAY.isoformat())
+    assert (job, status, partition) == ("nightly_snapshot", "SUCCESS", today().isoformat())
     events = night.query(
         "SELECT dagster_event_type, count(*) FROM event_logs"
         " WHERE run_id = %s AND dagster_event_type IS NOT NULL GROUP BY 1",
@@ -90,8 +89,8 @@ def test_badges_status_reads_the_run_from_postgresql(night: Night):
 
     assert status.returncode == 0, status.stdout + status.stderr
     lines = status.stdout.splitlines()
-    assert f"published   snapshot {TODAY}, loaded " in status.stdout
+    assert f"published   snapshot {today()}, loaded " in status.stdout
     last_run = next(line for line in lines if line.startswith("last run    "))
-    assert last_run.startswith(f"last run    nightly_snapshot {TODAY}: SUCCESS (run {run_id}, ")
+    assert last_run.startswith(f"last run    nightly_snapshot {today()}: SUCCESS (run {run_id}, ")
     assert lines[-1].startswith("OK: the published snapshot is ")
     assert lines[-1].endswith("the last run succeeded")

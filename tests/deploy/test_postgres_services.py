@@ -29,7 +29,7 @@ from tests.deploy.instance import (
     prepare_deploy_home,
     run_badges,
 )
-from tests.ops.conftest import TODAY, started_api
+from tests.ops.conftest import started_api, today
 from tests.ops.processes import DagsterServices, wait_for
 from tests.services.postgres import PostgresServer
 
@@ -122,6 +122,6 @@ def test_a_killed_badges_run_is_marked_failed_by_run_monitoring_on_postgresql(
 
     status = run_badges("status", environment=deployed.services.environment, cwd=deployed.workdir)
     assert status.returncode == 1, status.stdout + status.stderr
-    assert f"last run    nightly_snapshot {TODAY}: FAILURE (run {run.run_id}, " in status.stdout
+    assert f"last run    nightly_snapshot {today()}: FAILURE (run {run.run_id}, " in status.stdout
     assert f"(pid {badges_run.pid}) is gone" in status.stdout
     assert "no dagster-daemon is running" not in status.stdout  # its heartbeats are in there

@@ -4,16 +4,15 @@ driver) runs a night into PostgreSQL; a URL Dagster cannot use is one line namin
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from pipelines.ops.postgres_url import UnusablePostgresUrl, with_installed_driver
+from tests.clock import today
 from tests.deploy.instance import clean_environment, dagster_url, prepare_deploy_home, run_badges
 from tests.services.postgres import PostgresServer
 
-TODAY = dt.datetime.now(dt.UTC).date()
 DATABASE = "deploy_bare_url"
 
 
@@ -82,7 +81,7 @@ def test_a_bare_postgresql_url_lands_the_night_in_postgresql(
         ((run_id, run_status, partition),) = cursor.fetchall()
         cursor.execute("SELECT count(*) FROM event_logs WHERE run_id = %s", (run_id,))
         ((events,),) = cursor.fetchall()
-    assert (run_status, partition) == ("SUCCESS", TODAY.isoformat())
+    assert (run_status, partition) == ("SUCCESS", today().isoformat())
     assert events > 0
     assert status.returncode == 0, status.stdout + status.stderr
-    assert f"last run    nightly_snapshot {TODAY}: SUCCESS (run {run_id}, " in status.stdout
+    assert f"last run    nightly_snapshot {today()}: SUCCESS (run {run_id}, " in status.stdout

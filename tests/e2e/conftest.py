@@ -16,6 +16,7 @@ from assets.extract import raw_api_responses
 from assets.local_retention import local_retention
 from assets.warehouse import warehouse_assets
 from pipelines.lake import Lake
+from pipelines.ops.launch import LAUNCHED_AT_TAG
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
 from pipelines.sandbox import (
     Faults,
@@ -25,6 +26,7 @@ from pipelines.sandbox import (
     SandboxStats,
     generate_org,
 )
+from tests.clock import test_started, today
 from tests.nights import instance_offering
 
 ALL_ASSETS = [
@@ -34,7 +36,6 @@ ALL_ASSETS = [
     local_retention,
     bucket_copy,
 ]
-TODAY = dt.datetime.now(dt.UTC).date()
 
 
 @dataclass
@@ -63,10 +64,20 @@ class Pipeline:
         config.update(overrides)
         return CapillaryApiResource(**config)
 
-    def run(self, snapshot_date: dt.date = TODAY, **api_overrides: object):
+    def run(
+        self,
+        snapshot_date: dt.date | None = None,
+        launched: dt.datetime | None = None,
+        **api_overrides: object,
+    ):
+        """A night of `snapshot_date` (default the test's day), launched at `launched`
+        (default when the test started): its mode, tonight or a replay of a past date, is
+        the one the test meant, at any hour."""
+        snapshot_date = snapshot_date or today()
         return materialize(
             ALL_ASSETS,
             partition_key=snapshot_date.isoformat(),
+            tags={LAUNCHED_AT_TAG: (launched or test_started()).isoformat()},
             resources={
                 "capillary_api": self.api(**api_overrides),
                 "lake": LakeResource(data_dir=str(self.lake.root), bucket_url=self.lake.bucket_url),
@@ -113,7 +124,7 @@ def run_against(
 
 @pytest.fixture
 def small_org() -> Org:
-    return generate_org(customers=40, badges=24, seed=11, as_of=TODAY)
+    return generate_org(customers=40, badges=24, seed=11, as_of=today())
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ a night before its first call or is caught up by the next one."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -27,7 +28,7 @@ from pipelines.lake.tables import TABLES
 from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.ops.runs import status_report
 from pipelines.sandbox import generate_org
-from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import ALL_ASSETS, Pipeline, start_pipeline, today
 from tests.e2e.test_faults import _differences
 from tests.e2e.test_live_readers import add_one_earn
 from tests.nights import instance_offering
@@ -85,7 +86,7 @@ def first_night(
 ) -> Iterator[tuple[Pipeline, int]]:
     """A night published here and in the bucket, and the requests it took (a full pull)."""
     root = tmp_path_factory.mktemp("bucket-night")
-    org = generate_org(customers=30, badges=14, seed=23, as_of=TODAY)
+    org = generate_org(customers=30, badges=14, seed=23, as_of=today())
     for pipeline in start_pipeline(root, org):
         night = with_bucket(pipeline, root / "data", bucket)
         start = night.server.stats.total_requests
@@ -97,10 +98,10 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
     first_night: tuple[Pipeline, int], bucket: StoreBucket
 ):
     pipeline_with_bucket, _ = first_night
-    day = f"snapshot_date={TODAY.isoformat()}"
+    day = f"snapshot_date={today().isoformat()}"
     objects = bucket.objects()
     lake = pipeline_with_bucket.lake
-    for path in [*lake.raw_dir(TODAY).rglob("*"), *lake.lake_dir.glob(f"*/{day}/*")]:
+    for path in [*lake.raw_dir(today()).rglob("*"), *lake.lake_dir.glob(f"*/{day}/*")]:
         if path.is_file():
             assert objects[path.relative_to(lake.root).as_posix()] == path.stat().st_size
     assert f"lake/raw/{day}/_state/night.json" in objects  # the night record
@@ -110,7 +111,7 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
         k: v for k, v in objects.items() if k.startswith(("lake/", "warehouse/"))
     }
     pointer = json.loads(bucket.read("latest.json"))
-    assert pointer["snapshot_date"] == TODAY.isoformat()
+    assert pointer["snapshot_date"] == today().isoformat()
     assert objects[pointer["warehouse"]] == lake.warehouse_path.stat().st_size
     password = pipeline_with_bucket.credentials.password.encode()
     assert not [k for k in objects if password in bucket.read(k)]
@@ -128,7 +129,7 @@ def test_a_night_lands_in_the_bucket_whole_and_another_engine_reads_the_lake_fro
             con.register("lake_rows", from_bucket)
             read_back = con.execute(f"SELECT {key} FROM lake_rows ORDER BY ALL").fetchall()
         assert read_back == warehouse and len(warehouse) > 0, table
-        assert set(from_bucket.column("snapshot_date").to_pylist()) == {TODAY.isoformat()}
+        assert set(from_bucket.column("snapshot_date").to_pylist()) == {today().isoformat()}
 
 
 def test_a_fresh_hosts_reader_finds_the_nights_through_the_catalog_in_the_bucket(
@@ -154,15 +155,17 @@ def test_a_fresh_hosts_reader_finds_the_nights_through_the_catalog_in_the_bucket
         files = [t.file.file_path for t in table.scan().plan_files()]
         assert all(f.startswith(f"{bucket.url}/iceberg/") for f in files)  # all uploaded
         assert all(f.removeprefix(f"s3://{bucket.name}/nightly/") in objects for f in files)
-        rows = table.scan(row_filter=EqualTo("snapshot_date", TODAY.isoformat())).to_arrow()
+        rows = table.scan(row_filter=EqualTo("snapshot_date", today().isoformat())).to_arrow()
         (count,) = pipeline_with_bucket.query(f"SELECT count(*) FROM main.{name}")[0]
         assert rows.num_rows == count, name
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@contextlib.contextmanager
+def a_port_nobody_listens_on() -> Iterator[int]:
+    """A port held bound, never listening, while the test runs: a connection is refused."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 def failures(result) -> list[str]:
@@ -188,10 +191,11 @@ def test_a_bucket_down_at_the_start_stops_the_night_before_its_first_call(
     monkeypatch: pytest.MonkeyPatch,
 ):
     pipeline_with_bucket = with_bucket(first_night[0], tmp_path / "host", bucket)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-value-3f9c")
     before = pipeline_with_bucket.server.stats.total_requests
-    result = pipeline_with_bucket.run()
+    with a_port_nobody_listens_on() as port:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+        result = pipeline_with_bucket.run()
     assert not result.success
     [said] = failures(result)
     assert said.startswith(f"no API call made: bucket {pipeline_with_bucket.lake.bucket_url}")
@@ -218,10 +222,10 @@ def stop_once_published(server: ThreadedMotoServer, lake: Lake) -> threading.Thr
 def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    port = free_port()
-    org = generate_org(customers=20, badges=10, seed=5, as_of=TODAY)
+    org = generate_org(customers=20, badges=10, seed=5, as_of=today())
     for pipeline in start_pipeline(tmp_path, org):
-        with started_s3(port) as server:
+        with started_s3() as server:  # the port the system gave it, taken again below
+            port = int(server.endpoint_url.rsplit(":", 1)[1])
             for name, value in server.environment().items():
                 monkeypatch.setenv(name, value)
             bucket = new_bucket(server)
@@ -230,9 +234,9 @@ def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
             result = night.run()
         assert not result.success
         [said] = failures(result)
-        assert said.startswith(f"{TODAY} is published here but not in the bucket: bucket")
+        assert said.startswith(f"{today()} is published here but not in the bucket: bucket")
         assert said.endswith("the next run uploads it first")
-        assert night.query("SELECT max(snapshot_date) FROM main.snapshot_info") == [(TODAY,)]
+        assert night.query("SELECT max(snapshot_date) FROM main.snapshot_info") == [(today(),)]
 
         code, lines = status_of(night.lake)  # the bucket is still down
         assert code == 1 and f"BUCKET: bucket {bucket.url}" in lines
@@ -240,13 +244,13 @@ def test_a_bucket_down_after_the_local_publish_is_caught_up_by_the_next_run(
         with started_s3(port):  # the same store, back up
             code, lines = status_of(night.lake)
             assert code == 1
-            assert f"behind by 1 night(s): {TODAY.isoformat()}" in lines
+            assert f"behind by 1 night(s): {today().isoformat()}" in lines
             assert night.run().success
             code, lines = status_of(night.lake)
             assert f"bucket {bucket.url}: up to date" in lines
             pointer = json.loads(bucket.read("latest.json"))
-            assert pointer["snapshot_date"] == TODAY.isoformat()
-            day = f"snapshot_date={TODAY.isoformat()}"
+            assert pointer["snapshot_date"] == today().isoformat()
+            day = f"snapshot_date={today().isoformat()}"
             assert f"lake/raw/{day}/_state/night.json" in bucket.objects()
 
 
@@ -257,14 +261,14 @@ def test_a_replay_of_a_date_this_host_never_had_restores_it_from_the_bucket(
     replayer = with_bucket(pipeline_with_bucket, tmp_path / "replayer", bucket)
     result = materialize(
         ALL_ASSETS,
-        partition_key=TODAY.isoformat(),
+        partition_key=today().isoformat(),
         resources={
             "capillary_api": replayer.api(),
             "lake": LakeResource(data_dir=str(replayer.lake.root), bucket_url=bucket.url),
             "bucket": BucketResource(),
         },
         run_config={"ops": {"raw_api_responses": {"config": {"replay": True}}}},
-        instance=instance_offering(TODAY),
+        instance=instance_offering(today()),
         raise_on_error=False,
     )
     assert result.success
@@ -307,7 +311,9 @@ def stop_mid_upload(server: ThreadedMotoServer, bucket: StoreBucket, lake: Lake,
 
     def watch() -> None:
         while True:
-            note = read_night_note(lake.raw_dir(TODAY)) if lake.raw_dir(TODAY).is_dir() else None
+            note = (
+                read_night_note(lake.raw_dir(today())) if lake.raw_dir(today()).is_dir() else None
+            )
             if note is not None and note.night_id != before:
                 break
             time.sleep(0.01)
@@ -325,16 +331,16 @@ def test_a_bucket_stopped_mid_commit_leaves_the_tables_at_their_snapshot_and_the
 ):
     from pyiceberg.catalog.sql import SqlCatalog
 
-    port = free_port()
-    org = generate_org(customers=20, badges=10, seed=9, as_of=TODAY)
+    org = generate_org(customers=20, badges=10, seed=9, as_of=today())
     for pipeline in start_pipeline(tmp_path, org):
-        with started_s3(port) as server:
+        with started_s3() as server:  # the port the system gave it, taken again below
+            port = int(server.endpoint_url.rsplit(":", 1)[1])
             for name, value in server.environment().items():
                 monkeypatch.setenv(name, value)
             bucket = new_bucket(server)
             night = with_bucket(pipeline, tmp_path / "data", bucket)
             assert night.run().success
-            first = read_night_note(night.lake.raw_dir(TODAY)).night_id
+            first = read_night_note(night.lake.raw_dir(today())).night_id
             add_one_earn(night)
             watcher = stop_mid_upload(server.moto, bucket, night.lake, first)
             stopped = night.run()
@@ -342,7 +348,7 @@ def test_a_bucket_stopped_mid_commit_leaves_the_tables_at_their_snapshot_and_the
         assert not stopped.success
         [said] = failures(stopped)
         assert said.startswith("the Iceberg catalog 'badges' (sql, sqlite:///"), said
-        second = read_night_note(night.lake.raw_dir(TODAY)).night_id
+        second = read_night_note(night.lake.raw_dir(today())).night_id
         assert night.query("SELECT night_id FROM main.snapshot_info") == [(first,)]
 
         with started_s3(port):  # the same store, back up

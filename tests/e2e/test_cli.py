@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.e2e.conftest import TODAY, Pipeline
+from tests.e2e.conftest import Pipeline, today
 from tests.e2e.stopping import assert_stopped_in_our_words, last_line
 
 CAPILLARY_VARIABLES = [v for v in os.environ if v.startswith(("CAPILLARY_", "BADGES_"))]
@@ -83,7 +83,7 @@ def test_a_bad_customers_file_stops_the_night_naming_its_line(tmp_path, pipeline
 def test_default_run_syncs_the_embedded_sandbox(tmp_path):
     done = run_cli(tmp_path, "run")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"snapshot {TODAY} published" in done.stdout
+    assert f"snapshot {today()} published" in done.stdout
     assert "customer_badge_detail" in done.stdout  # calls per endpoint are summarized
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     assert str(warehouse) in done.stdout

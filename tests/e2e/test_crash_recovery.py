@@ -25,7 +25,7 @@ from pipelines.night.heal import heal_night, unreadable_partitions
 from pipelines.normalize.streaming import PARENT_CHECK_SECONDS
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.stopping import assert_stopped_in_our_words, last_line
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import add_one_earn, api_environment, published_answer
@@ -43,12 +43,12 @@ def orphan_cleaned_up(lake: Lake, seconds: float = 4 * PARENT_CHECK_SECONDS) -> 
 
 
 def lake_rows(lake: Lake, table: str) -> int:
-    return pq.read_table(lake.table_dir(table, TODAY)).num_rows
+    return pq.read_table(lake.table_dir(table, today())).num_rows
 
 
 @pytest.fixture(scope="module")
 def crash_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    org = generate_org(customers=30, badges=15, seed=23, as_of=TODAY)
+    org = generate_org(customers=30, badges=15, seed=23, as_of=today())
     yield from start_pipeline(tmp_path_factory.mktemp("crash-sandbox"), org)
 
 
@@ -84,7 +84,7 @@ def test_killed_run_keeps_the_old_warehouse_and_the_next_run_succeeds(
         assert lake_rows(lake, "badge_earns") == old["counts"]["badge_earns"]
         assert orphan_cleaned_up(lake)
     else:
-        assert staging_path(lake, TODAY).exists()  # killed with the staging file half done
+        assert staging_path(lake, today()).exists()  # killed with the staging file half done
 
     recovered = run_cli(tmp_path, "run", **environment)
 
@@ -95,7 +95,7 @@ def test_killed_run_keeps_the_old_warehouse_and_the_next_run_succeeds(
     assert new["info"] != old["info"]
     assert lake_rows(lake, "badge_earns") == new["counts"]["badge_earns"]
     assert temp_partitions(lake) == []
-    assert not staging_path(lake, TODAY).exists()
+    assert not staging_path(lake, today()).exists()
 
 
 def truncate(path: Path) -> None:
@@ -107,7 +107,7 @@ def failed_night(tmp_path: Path, pipeline: Pipeline, damaged: Path) -> str:
     truncate(damaged)
     refused = run_cli(tmp_path, "run", **api_environment(pipeline))
     output = refused.stdout + refused.stderr
-    assert f"snapshot {TODAY} NOT published" in output
+    assert f"snapshot {today()} NOT published" in output
     message = last_line(refused).removeprefix("  raw_api_responses: ")
     assert message.startswith(f"{damaged} cannot be read ("), output
     assert_stopped_in_our_words(refused, tmp_path / "dagster", "raw_api_responses", message)
@@ -115,7 +115,7 @@ def failed_night(tmp_path: Path, pipeline: Pipeline, damaged: Path) -> str:
 
 
 def partition_rows(lake: Lake, table: str) -> list[dict]:
-    return sorted(pq.read_table(lake.table_dir(table, TODAY)).to_pylist(), key=repr)
+    return sorted(pq.read_table(lake.table_dir(table, today())).to_pylist(), key=repr)
 
 
 def test_a_damaged_lake_partition_is_rebuilt_from_its_archive_and_the_night_goes_on(
@@ -123,7 +123,7 @@ def test_a_damaged_lake_partition_is_rebuilt_from_its_archive_and_the_night_goes
 ):
     shutil.copytree(published_template[0], tmp_path / "data")
     lake = Lake(tmp_path / "data")
-    [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
+    [part] = lake.table_files(CUSTOMER_BADGES.name, today())
     truncate(part)
 
     healed = run_cli(tmp_path, "run", **api_environment(crash_pipeline))
@@ -133,8 +133,8 @@ def test_a_damaged_lake_partition_is_rebuilt_from_its_archive_and_the_night_goes
     warning = (
         f"{part} cannot be read (Parquet magic bytes not found in footer. Either the file is "
         "corrupted or this is not a parquet file): rebuilding the partitions of "
-        f"{TODAY} from its raw archive {lake.raw_dir(TODAY)}, as `badges replay --date {TODAY}` "
-        "does ("
+        f"{today()} from its raw archive {lake.raw_dir(today())}, as "
+        f"`badges replay --date {today()}` does ("
     )
     assert f"warning: {warning}" in healed.stderr  # the log
     assert f"  warning: {warning}" in healed.stdout  # the night's summary
@@ -152,17 +152,17 @@ def test_a_damaged_partition_is_rebuilt_as_it_was(
     shutil.copytree(published_template[0], tmp_path / "data")
     lake = Lake(tmp_path / "data")
     original = {table: partition_rows(lake, table) for table in TABLES}
-    [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
+    [part] = lake.table_files(CUSTOMER_BADGES.name, today())
     truncate(part)
 
     started = time.monotonic()
-    [warning] = heal_night(lake, TODAY)
-    print(f"healed {part.name} of {TODAY} in {time.monotonic() - started:.2f} s")
+    [warning] = heal_night(lake, today())
+    print(f"healed {part.name} of {today()} in {time.monotonic() - started:.2f} s")
 
     assert warning.startswith(f"{part} cannot be read (")
-    assert unreadable_partitions(lake, TODAY) == []
+    assert unreadable_partitions(lake, today()) == []
     assert {table: partition_rows(lake, table) for table in TABLES} == original
-    assert heal_night(lake, TODAY) == []  # whole again: nothing to do
+    assert heal_night(lake, today()) == []  # whole again: nothing to do
 
 
 def test_a_damaged_partition_without_its_archive_stops_the_night_with_its_remedy(
@@ -170,15 +170,15 @@ def test_a_damaged_partition_without_its_archive_stops_the_night_with_its_remedy
 ):
     shutil.copytree(published_template[0], tmp_path / "data")
     lake = Lake(tmp_path / "data")
-    [part] = lake.table_files(CUSTOMER_BADGES.name, TODAY)
+    [part] = lake.table_files(CUSTOMER_BADGES.name, today())
     truncate(part)
-    shutil.rmtree(lake.raw_dir(TODAY))
+    shutil.rmtree(lake.raw_dir(today()))
 
     with pytest.raises(DamagedFileError) as raised:
-        heal_night(lake, TODAY)
+        heal_night(lake, today())
 
     assert str(raised.value).startswith(f"{part} cannot be read (")
-    assert f"its raw archive {lake.raw_dir(TODAY)} is gone too" in str(raised.value)
+    assert f"its raw archive {lake.raw_dir(today())} is gone too" in str(raised.value)
 
 
 def test_a_damaged_night_record_names_the_file_and_how_to_plan_without_it(
@@ -186,13 +186,13 @@ def test_a_damaged_night_record_names_the_file_and_how_to_plan_without_it(
 ):
     shutil.copytree(published_template[0], tmp_path / "data")
     lake = Lake(tmp_path / "data")
-    archive = lake.raw_dir(TODAY)
+    archive = lake.raw_dir(today())
     record = archive / POPULATION_FILE
 
     output = failed_night(tmp_path, crash_pipeline, record)
 
     assert f"{record} cannot be read (" in output
-    assert f"it is the night record of {TODAY}" in output
+    assert f"it is the night record of {today()}" in output
     assert f"rename {archive} to {archive.name}.damaged and run again" in output
     archive.rename(archive.with_name(f"{archive.name}.damaged"))
     again = run_cli(tmp_path, "run", **api_environment(crash_pipeline))

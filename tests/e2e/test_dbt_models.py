@@ -24,7 +24,7 @@ from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.dbt_project import PROJECT_DIR, model_names
 from pipelines.warehouse.publish import published_snapshot
-from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import ALL_ASSETS, Pipeline, start_pipeline, today
 from tests.nights import instance_offering
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "night"
@@ -41,7 +41,7 @@ DIGEST = (
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory) -> Iterator[Pipeline]:
     """A sandbox for the API resource; a replay asks it nothing."""
-    org = generate_org(customers=4, badges=3, seed=11, as_of=TODAY)
+    org = generate_org(customers=4, badges=3, seed=11, as_of=today())
     yield from start_pipeline(tmp_path_factory.mktemp("sandbox"), org)
 
 

@@ -13,7 +13,7 @@ from dagster import ExecuteInProcessResult
 from pipelines.report.page import TOP_BADGES, report_path
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.loader import staging_path
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.report.pages import markdown_images, png_size, section_images, section_rows
 
 CHARTS = ["earns", "funnel", "time_to_earn", "expiring"]
@@ -22,7 +22,7 @@ CHARTS = ["earns", "funnel", "time_to_earn", "expiring"]
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory) -> Iterator[tuple[Pipeline, ExecuteInProcessResult]]:
     """One sandbox org synced once; every test of the module reads the same run."""
-    org = generate_org(customers=40, badges=24, seed=11, as_of=TODAY)
+    org = generate_org(customers=40, badges=24, seed=11, as_of=today())
     for pipeline in start_pipeline(tmp_path_factory.mktemp("earn_report"), org):
         yield pipeline, pipeline.run()
 
@@ -45,10 +45,10 @@ def test_the_report_is_written_from_the_published_snapshot(nightly):
     pipeline, result = nightly
     assert result.success
     path = Path(report_metadata(result)["path"].value)
-    assert path == report_path(pipeline.lake.root, TODAY)
+    assert path == report_path(pipeline.lake.root, today())
     assert path.is_file()
     assert list(path.parent.iterdir()) == [path]  # no partial file left beside it
-    assert not staging_path(pipeline.lake, TODAY).exists()  # published, staging swapped in
+    assert not staging_path(pipeline.lake, today()).exists()  # published, staging swapped in
 
 
 def test_top_badges_are_those_with_the_most_earns(nightly):
@@ -91,14 +91,14 @@ def test_each_chart_is_an_embedded_png_also_shown_in_the_ui(nightly):
 
 def test_expiring_earns_match_the_active_earns_of_the_next_30_days(nightly):
     pipeline, result = nightly
-    last_day = TODAY + dt.timedelta(days=29)
+    last_day = today() + dt.timedelta(days=29)
     expected = pipeline.query(
         f"""
         SELECT b.name, count(*) AS earns, count(DISTINCT e.customer_id) AS customers
         FROM main.badge_earns AS e JOIN main.badges AS b USING (badge_id)
         WHERE e.earn_status = 'ACTIVE'
             AND CAST(timezone('UTC', e.earn_expires_at) AS DATE)
-                BETWEEN DATE '{TODAY}' AND DATE '{last_day}'
+                BETWEEN DATE '{today()}' AND DATE '{last_day}'
         GROUP BY e.badge_id, b.name
         ORDER BY earns DESC, e.badge_id
         LIMIT 10

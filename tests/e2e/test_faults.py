@@ -8,7 +8,7 @@ import duckdb
 
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import Faults, generate_org
-from tests.e2e.conftest import TODAY, run_against
+from tests.e2e.conftest import run_against, today
 
 HOSTILE = Faults(
     fail_rate=0.10,
@@ -22,7 +22,7 @@ HOSTILE = Faults(
 
 def _run(tmp_path: Path, faults: Faults | None, **api: object):
     return run_against(
-        tmp_path, generate_org(customers=60, badges=25, seed=23, as_of=TODAY), faults, **api
+        tmp_path, generate_org(customers=60, badges=25, seed=23, as_of=today()), faults, **api
     )
 
 

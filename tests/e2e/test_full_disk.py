@@ -21,7 +21,7 @@ from pipelines.lake import Lake
 from pipelines.lake.space import free_bytes
 from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import Org
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.test_replay import failure_descriptions
 from tests.nights import instance_offering
 from tests.tmpfs import small_disk
@@ -41,13 +41,13 @@ def on_disk(pipeline: Pipeline, disk: Path) -> Pipeline:
 def materialize_steps(pipeline: Pipeline, assets: list) -> object:
     return materialize(
         assets,
-        partition_key=TODAY.isoformat(),
+        partition_key=today().isoformat(),
         resources={
             "capillary_api": pipeline.api(),
             "lake": LakeResource(data_dir=str(pipeline.lake.root)),
             "bucket": BucketResource(),
         },
-        instance=instance_offering(TODAY),
+        instance=instance_offering(today()),
         raise_on_error=False,
     )
 
@@ -74,7 +74,7 @@ def test_a_night_short_of_space_is_refused_in_one_line_before_any_call(
 ):
     with small_disk(tmp_path / "disk", size_mib=4) as disk:
         pipeline = on_disk(sandbox, disk)
-        crashed_staging = pipeline.lake.staging_dir / "warehouse-2026-12-02.duckdb"
+        crashed_staging = pipeline.lake.staging_dir / "warehouse.2026-12-02.duckdb"
         crashed_staging.parent.mkdir(parents=True)
         crashed_staging.write_bytes(b"\0" * MIB)  # a killed night's staging copy
         requests = pipeline.server.stats.total_requests
@@ -92,7 +92,7 @@ def test_a_night_short_of_space_is_refused_in_one_line_before_any_call(
         assert not crashed_staging.exists()  # given back before estimating
         assert not pipeline.lake.warehouse_path.exists()
         assert pipeline.lake.raw_dates() == []
-        assert not pipeline.lake.building_dir(TODAY).exists()
+        assert not pipeline.lake.building_dir(today()).exists()
 
 
 @pytest.mark.parametrize(

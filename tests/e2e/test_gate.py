@@ -23,7 +23,7 @@ from pipelines.sandbox import (
     generate_org,
 )
 from pipelines.warehouse.history import EVENT_TABLES, VERSIONED_TABLES
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.stopping import assert_stopped_in_our_words, last_line
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import api_environment, published_answer
@@ -33,7 +33,7 @@ CUSTOMERS, BADGES, SEED = 60, 20, 31
 
 @pytest.fixture(scope="module")
 def gate_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    org = generate_org(customers=CUSTOMERS, badges=BADGES, seed=SEED, as_of=TODAY)
+    org = generate_org(customers=CUSTOMERS, badges=BADGES, seed=SEED, as_of=today())
     yield from start_pipeline(tmp_path_factory.mktemp("gate-sandbox"), org)
 
 
@@ -112,7 +112,7 @@ def test_sustained_5xx_are_refused_with_the_failures_by_kind(
     before = published_state(data_dir)
     credentials = SandboxCredentials()
     with SandboxProcess(
-        CUSTOMERS, BADGES, SEED, credentials, Faults(fail_rate=0.8, seed=3), as_of=TODAY
+        CUSTOMERS, BADGES, SEED, credentials, Faults(fail_rate=0.8, seed=3), as_of=today()
     ) as failing:
         done = run_cli(
             tmp_path,

@@ -21,11 +21,9 @@ from pipelines.lake.failpoints import KILL_AT_VARIABLE
 from pipelines.lake.iceberg import NIGHT_ID, SNAPSHOT_DATE
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import generate_org
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import api_environment
-
-DAY = TODAY.isoformat()
 
 
 @dataclass
@@ -40,7 +38,7 @@ class KilledAndResumed:
 @pytest.fixture(scope="module")
 def resumed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KilledAndResumed]:
     """A night killed after its first table's commit, then run again."""
-    org = generate_org(customers=30, badges=16, seed=53, as_of=TODAY)
+    org = generate_org(customers=30, badges=16, seed=53, as_of=today())
     for pipeline in start_pipeline(tmp_path_factory.mktemp("iceberg-sandbox"), org):
         workdir = tmp_path_factory.mktemp("iceberg-night")
         env = api_environment(pipeline)
@@ -78,7 +76,10 @@ def test_a_commit_killed_midway_is_completed_without_a_call_and_equals_the_wareh
     resumed: KilledAndResumed,
 ):
     assert resumed.requests_of_the_rerun == 0
-    assert f"resumed from the sealed archive of {DAY}: 0 requests" in resumed.rerun_output
+    assert (
+        f"resumed from the sealed archive of {today().isoformat()}: 0 requests"
+        in resumed.rerun_output
+    )
     assert "committed already" in resumed.rerun_output  # the first table was, before the kill
     catalog = catalog_of(resumed.lake)
     assert sorted(name for _, name in catalog.list_tables("badges")) == sorted(TABLES)
@@ -87,14 +88,16 @@ def test_a_commit_killed_midway_is_completed_without_a_call_and_equals_the_wareh
         nights = [
             s.summary.additional_properties
             for s in table.metadata.snapshots
-            if s.summary.additional_properties.get(SNAPSHOT_DATE) == DAY
+            if s.summary.additional_properties.get(SNAPSHOT_DATE) == today().isoformat()
         ]
         assert len(nights) == 1, name  # one snapshot for the day
-        scan = table.scan(row_filter=EqualTo("snapshot_date", DAY))
+        scan = table.scan(row_filter=EqualTo("snapshot_date", today().isoformat()))
         expected = main_rows(resumed.lake, name)
         assert int(nights[0]["badges.rows"]) == len(expected)
         assert iceberg_rows(pl.from_arrow(scan.to_arrow()), name) == expected, name
-        polars = pl.scan_iceberg(table).filter(pl.col("snapshot_date") == DAY).collect()
+        polars = (
+            pl.scan_iceberg(table).filter(pl.col("snapshot_date") == today().isoformat()).collect()
+        )
         assert iceberg_rows(polars, name) == expected, name
 
 
@@ -107,7 +110,9 @@ def test_a_replay_replaces_the_day_and_an_unreachable_catalog_stops_before_the_p
     published = lake.warehouse_path.stat().st_mtime_ns
 
     unreachable = "postgresql+psycopg2://reader:hush-4c1d@127.0.0.1:9/catalog"
-    stopped = run_cli(workdir, "replay", "--date", DAY, PYICEBERG_CATALOG__BADGES__URI=unreachable)
+    stopped = run_cli(
+        workdir, "replay", "--date", today().isoformat(), PYICEBERG_CATALOG__BADGES__URI=unreachable
+    )
     output = stopped.stdout + stopped.stderr
     assert stopped.returncode != 0
     named = [line for line in output.splitlines() if "Iceberg catalog 'badges'" in line]
@@ -116,14 +121,14 @@ def test_a_replay_replaces_the_day_and_an_unreachable_catalog_stops_before_the_p
     assert "Traceback" not in output
     assert lake.warehouse_path.stat().st_mtime_ns == published  # the last good warehouse
 
-    replayed = run_cli(workdir, "replay", "--date", DAY)
+    replayed = run_cli(workdir, "replay", "--date", today().isoformat())
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     for name in TABLES:
         table = catalog_of(lake).load_table(("badges", name))
-        day = table.scan(row_filter=EqualTo("snapshot_date", DAY))
+        day = table.scan(row_filter=EqualTo("snapshot_date", today().isoformat()))
         rows = len(main_rows(lake, name))
         assert len(list(day.plan_files())) == (1 if rows else 0), name  # one file, not two
         assert day.to_arrow().num_rows == rows, name
         current = table.current_snapshot().summary.additional_properties
         assert current[NIGHT_ID] == night_id  # the same sealed night, its files replaced
-        assert current[SNAPSHOT_DATE] == DAY
+        assert current[SNAPSHOT_DATE] == today().isoformat()

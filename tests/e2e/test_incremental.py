@@ -14,7 +14,7 @@ from pipelines.client.endpoints import BADGE_DESCRIPTION_KEYS
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import SandboxApiError
-from tests.e2e.conftest import TODAY, Pipeline
+from tests.e2e.conftest import Pipeline, today
 
 DETAIL = "customer_badge_detail"
 
@@ -22,7 +22,7 @@ DETAIL = "customer_badge_detail"
 def fetched_pairs(lake: Lake) -> set[tuple[str, str, str]]:
     """Pairs whose detail was called in the archived run (not copied from the last one)."""
     table = pq.read_table(
-        lake.raw_dir(TODAY),
+        lake.raw_dir(today()),
         columns=["endpoint", "ok", "customer_id", "identifier_type", "badge_id", "reused_from"],
     )
     return {

@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import SandboxApiError, generate_org
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.test_cli import run_cli
 
 READER_TIMEOUT_SECONDS = 120
@@ -80,7 +80,7 @@ def published_answer(warehouse: Path) -> dict:
 
 @pytest.fixture
 def reader_pipeline(tmp_path: Path) -> Iterator[Pipeline]:
-    org = generate_org(customers=30, badges=15, seed=5, as_of=TODAY)
+    org = generate_org(customers=30, badges=15, seed=5, as_of=today())
     yield from start_pipeline(tmp_path, org)
 
 
@@ -111,7 +111,7 @@ def test_open_reader_never_errors_while_a_run_publishes(tmp_path: Path, reader_p
             reader.wait()
 
     assert second.returncode == 0, second.stdout + second.stderr
-    assert f"snapshot {TODAY} published" in second.stdout
+    assert f"snapshot {today()} published" in second.stdout
     assert reader.returncode == 0, errors
     assert errors.strip() == ""
     answers = [json.loads(line) for line in (first_answer + rest).splitlines()]

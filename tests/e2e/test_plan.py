@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import TODAY, Pipeline
+from tests.e2e.conftest import Pipeline, today
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import api_environment
 
@@ -59,7 +59,7 @@ def test_the_planner_keeps_a_full_pull_for_the_sandbox_org_and_rotates_under_a_c
     assert "fits the 6 h window" in default.stdout
     data = re.escape(str(tmp_path / "data"))
     disk = rf"\n  disk: [\d,]+\.\d MiB free in {data}; a night needs [\d.]+ MiB \(raw archive "
-    assert re.search(disk + rf".*; from the snapshot of {TODAY}\)\n", default.stdout), (
+    assert re.search(disk + rf".*; from the snapshot of {today()}\)\n", default.stdout), (
         default.stdout
     )
 

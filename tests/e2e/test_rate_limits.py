@@ -18,7 +18,7 @@ from pipelines.client.settings import api_host
 from pipelines.lake.nightrecord import read_night_note
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import Faults, generate_org
-from tests.e2e.conftest import TODAY, Pipeline, run_against, start_pipeline
+from tests.e2e.conftest import Pipeline, run_against, start_pipeline, today
 from tests.e2e.test_faults import _differences
 
 SERVER_LIMIT = "20/s"
@@ -27,7 +27,7 @@ ORG = {"customers": 30, "badges": 16, "seed": 17}
 
 @pytest.fixture(scope="module")
 def unlimited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    org = generate_org(**ORG, as_of=TODAY)
+    org = generate_org(**ORG, as_of=today())
     runs = start_pipeline(tmp_path_factory.mktemp("unlimited"), org)
     pipeline = next(runs)
     assert pipeline.run().success
@@ -44,7 +44,7 @@ def test_a_rate_limited_night_loads_what_an_unlimited_one_loads(
     tmp_path: Path, unlimited: Pipeline, retry_after: bool, stated: str | None
 ):
     faults = Faults(rate_limit=SERVER_LIMIT, retry_after=retry_after)
-    org = generate_org(**ORG, as_of=TODAY)
+    org = generate_org(**ORG, as_of=today())
     limited, metadata, stats = run_against(tmp_path, org, faults, max_attempts=1, rate_limit=stated)
 
     assert metadata["failed_calls"] == 0
@@ -69,14 +69,14 @@ def test_the_next_night_starts_at_the_limits_the_last_one_measured(tmp_path: Pat
     first night finds the limits with at most a quarter of its requests refused and
     records them per API for the sandbox's host; the second night, paced at them from
     its first request, is refused far less."""
-    org = generate_org(**ORG, as_of=TODAY)
+    org = generate_org(**ORG, as_of=today())
     runs = start_pipeline(tmp_path, org, Faults(rate_limit="16/2s", retry_after=False))
     pipeline = next(runs)
     try:
         stats = pipeline.server.stats
         assert pipeline.run(max_attempts=1).success
         first_requests, first_429s = stats.total_requests, stats.rate_limited
-        note = read_night_note(pipeline.lake.raw_dir(TODAY))
+        note = read_night_note(pipeline.lake.raw_dir(today()))
         assert pipeline.run(max_attempts=1).success
         second_requests = stats.total_requests - first_requests
         second_429s = stats.rate_limited - first_429s
@@ -95,5 +95,5 @@ def test_the_next_night_starts_at_the_limits_the_last_one_measured(tmp_path: Pat
         assert 1.0 <= limit.window_seconds <= 3.0, (api, limit)  # 2 s, within half
     assert second_429s <= max(2, first_429s // 2), (second_429s, first_429s)
     assert second_429s <= 0.1 * second_requests, (second_429s, second_requests)
-    after = read_night_note(pipeline.lake.raw_dir(TODAY))
+    after = read_night_note(pipeline.lake.raw_dir(today()))
     assert after is not None and set(after.limits[host]) >= set(limits)

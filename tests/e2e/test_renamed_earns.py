@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from pipelines.sandbox import Faults, generate_org
 from pipelines.sandbox.faults import RENAMED_EARN_KEYS
-from tests.e2e.conftest import TODAY, start_pipeline
+from tests.e2e.conftest import start_pipeline, today
 
 EARNS = "customer_badge_detail.data.earnDetails.earns[]"
 
@@ -29,7 +29,7 @@ def earns_answered(raw_dir: Path) -> int:
 
 
 def test_earns_under_other_names_are_kept_and_warned_of(tmp_path: Path) -> None:
-    org = generate_org(customers=12, badges=6, seed=5, as_of=TODAY)
+    org = generate_org(customers=12, badges=6, seed=5, as_of=today())
     runs = start_pipeline(tmp_path, org, Faults(renamed_earns=True))
     pipeline = next(runs)
     try:
@@ -38,7 +38,7 @@ def test_earns_under_other_names_are_kept_and_warned_of(tmp_path: Path) -> None:
         runs.close()
 
     assert result.success
-    answered = earns_answered(pipeline.lake.raw_dir(TODAY))
+    answered = earns_answered(pipeline.lake.raw_dir(today()))
     assert answered > 0
     rows = pipeline.query(
         "SELECT count(*), count(*) FILTER (WHERE key_derived), "

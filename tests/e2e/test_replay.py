@@ -18,10 +18,14 @@ from pipelines.normalize import flatten
 from pipelines.normalize.fields import Converted, Field
 from pipelines.ops.resources import BucketResource, LakeResource
 from pipelines.sandbox import generate_org
-from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import ALL_ASSETS, Pipeline, start_pipeline, today
 from tests.nights import instance_offering
 
-ARCHIVED_DATES = [TODAY - dt.timedelta(days=2), TODAY - dt.timedelta(days=1), TODAY]
+
+def archived_dates() -> list[dt.date]:
+    return [today() - dt.timedelta(days=2), today() - dt.timedelta(days=1), today()]
+
+
 REPLAY_CONFIG = {"ops": {"raw_api_responses": {"config": {"replay": True}}}}
 
 
@@ -73,7 +77,7 @@ def archive_under(lake: Lake, source: dt.date, target: dt.date) -> None:
 
 @pytest.fixture
 def replay_pipeline(tmp_path: Path) -> Iterator[Pipeline]:
-    org = generate_org(customers=30, badges=15, seed=17, as_of=TODAY)
+    org = generate_org(customers=30, badges=15, seed=17, as_of=today())
     yield from start_pipeline(tmp_path, org)
 
 
@@ -81,15 +85,15 @@ def test_replay_applies_a_changed_rule_to_every_archived_date_without_requests(
     replay_pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ):
     lake = replay_pipeline.lake
-    assert materialize_date(replay_pipeline, TODAY).success
-    for past in ARCHIVED_DATES[:-1]:
-        archive_under(lake, TODAY, past)
-    original = badge_names(lake, TODAY)
+    assert materialize_date(replay_pipeline, today()).success
+    for past in archived_dates()[:-1]:
+        archive_under(lake, today(), past)
+    original = badge_names(lake, today())
     assert any(name != name.upper() for name in original.values())  # the rule changes something
     requests_before = replay_pipeline.server.stats.total_requests
 
     monkeypatch.setattr(flatten, "BADGE_FIELDS", upper_cased_badge_names())
-    for snapshot_date in ARCHIVED_DATES:
+    for snapshot_date in archived_dates():
         result = materialize_date(replay_pipeline, snapshot_date, REPLAY_CONFIG)
         assert result.success, failure_descriptions(result)
         extract = result.asset_materializations_for_node("raw_api_responses")[0].metadata
@@ -97,15 +101,15 @@ def test_replay_applies_a_changed_rule_to_every_archived_date_without_requests(
 
     assert replay_pipeline.server.stats.total_requests == requests_before
     expected = {badge_id: name.upper() for badge_id, name in original.items()}
-    for snapshot_date in ARCHIVED_DATES:
+    for snapshot_date in archived_dates():
         assert badge_names(lake, snapshot_date) == expected, snapshot_date
     published = dict(replay_pipeline.query("SELECT badge_id, name FROM main.badges"))
     assert published == expected
-    assert replay_pipeline.query("SELECT snapshot_date FROM main.snapshot_info") == [(TODAY,)]
+    assert replay_pipeline.query("SELECT snapshot_date FROM main.snapshot_info") == [(today(),)]
 
 
 def test_past_date_without_archive_fails_and_writes_nothing(replay_pipeline: Pipeline):
-    past = TODAY - dt.timedelta(days=5)
+    past = today() - dt.timedelta(days=5)
 
     result = materialize_date(replay_pipeline, past)
 
@@ -121,17 +125,17 @@ def test_an_older_backfill_rebuilds_its_lake_but_keeps_the_newer_snapshot_publis
     replay_pipeline: Pipeline,
 ):
     lake = replay_pipeline.lake
-    assert materialize_date(replay_pipeline, TODAY).success
-    yesterday = TODAY - dt.timedelta(days=1)
-    archive_under(lake, TODAY, yesterday)
+    assert materialize_date(replay_pipeline, today()).success
+    yesterday = today() - dt.timedelta(days=1)
+    archive_under(lake, today(), yesterday)
 
     result = materialize_date(replay_pipeline, yesterday)
     assert result.success, failure_descriptions(result)
     published = result.asset_materializations_for_node("published_warehouse")[0].metadata
     assert published["published"].value is False
-    assert published["kept_snapshot"].value == TODAY.isoformat()
-    assert badge_names(lake, yesterday) == badge_names(lake, TODAY)  # its lake was rebuilt
-    assert replay_pipeline.query("SELECT snapshot_date FROM main.snapshot_info") == [(TODAY,)]
+    assert published["kept_snapshot"].value == today().isoformat()
+    assert badge_names(lake, yesterday) == badge_names(lake, today())  # its lake was rebuilt
+    assert replay_pipeline.query("SELECT snapshot_date FROM main.snapshot_info") == [(today(),)]
     assert not list(lake.staging_dir.glob("*.duckdb"))  # its staging file is gone
     report = result.asset_materializations_for_node("earn_report")[0].metadata
     assert "skipped" in report

@@ -18,7 +18,7 @@ from pyarrow import fs
 from pipelines.lake import Lake
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import generate_org
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.test_cli import CLI, cli_environment, run_cli
 from tests.e2e.test_faults import _differences
 from tests.e2e.test_live_readers import api_environment
@@ -33,7 +33,7 @@ IN_FLIGHT_SLACK = 60  # requests a kill may lose: in flight, or answered since t
 
 @pytest.fixture(scope="module")
 def resume_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    org = generate_org(customers=40, badges=18, seed=41, as_of=TODAY)
+    org = generate_org(customers=40, badges=18, seed=41, as_of=today())
     yield from start_pipeline(tmp_path_factory.mktemp("resume-sandbox"), org)
 
 
@@ -94,7 +94,7 @@ def killed_night(tmp_path: Path, pipeline: Pipeline, requests: int, **env: str) 
     lake = Lake(tmp_path / "data")
     assert process.returncode == -signal.SIGKILL
     assert not lake.warehouse_path.exists()  # nothing was published
-    assert list(building_dir(lake, TODAY).glob("responses-*.parquet"))  # checkpointed
+    assert list(building_dir(lake, today()).glob("responses-*.parquet"))  # checkpointed
     return pipeline.server.stats.total_requests - start
 
 
@@ -170,7 +170,7 @@ def test_an_unreadable_checkpoint_part_is_set_aside_and_the_night_succeeds(
     full_warehouse, full_requests = uninterrupted
     killed_night(tmp_path, resume_pipeline, full_requests // 2)
     lake = Lake(tmp_path / "data")
-    parts = sorted(building_dir(lake, TODAY).glob("responses-*.parquet"))
+    parts = sorted(building_dir(lake, today()).glob("responses-*.parquet"))
     part = parts[len(parts) // 2]
     damage(part)
     damaged_bytes = part.read_bytes()
@@ -179,7 +179,7 @@ def test_an_unreadable_checkpoint_part_is_set_aside_and_the_night_succeeds(
 
     assert healed.returncode == 0, healed.stdout + healed.stderr
     assert f"warning: checkpoint file {part} cannot be read" in healed.stderr
-    kept = lake.raw_dir(TODAY) / "_damaged" / part.name  # the archive took the folder in
+    kept = lake.raw_dir(today()) / "_damaged" / part.name  # the archive took the folder in
     assert kept.read_bytes() == damaged_bytes
     assert_same_warehouse(full_warehouse, lake)
 
@@ -196,7 +196,7 @@ def test_restart_discards_the_checkpoint_and_makes_every_call_of_a_full_night(
 
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
     assert stats.total_requests - start == full_requests
-    building = building_dir(Lake(tmp_path / "data"), TODAY)
+    building = building_dir(Lake(tmp_path / "data"), today())
     assert f"restart: discarded the checkpoint {building}" in restarted.stderr
     assert "resumed:" not in restarted.stdout
     assert_same_warehouse(full_warehouse, Lake(tmp_path / "data"))

@@ -29,14 +29,17 @@ from pipelines.lake.pruning import pruned_dates, snapshot_dates
 from pipelines.lake.tables import TABLES
 from pipelines.sandbox import generate_org
 from pipelines.warehouse.history import HISTORY_TABLES, rebuild_history
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.test_incremental import change_the_org
 from tests.e2e.test_replay import failure_descriptions, materialize_date
 from tests.e2e.test_rotation import run_simulated_night
 
 NIGHTS = 9  # details are refetched within 7 nights: the first two nights become prunable
 KEEP = 2
-DAYS = [TODAY - dt.timedelta(days=NIGHTS - 1 - n) for n in range(NIGHTS)]
+
+
+def days() -> list[dt.date]:
+    return [today() - dt.timedelta(days=NIGHTS - 1 - n) for n in range(NIGHTS)]
 
 
 # the night's steps up to the publish (the models and the report play no part in retention)
@@ -72,17 +75,19 @@ def history_rows(database: Path, table: str) -> list[tuple]:
 
 @pytest.fixture
 def retained(tmp_path: Path) -> Iterator[Pipeline]:
-    yield from start_pipeline(tmp_path, generate_org(customers=30, badges=15, seed=23, as_of=TODAY))
+    yield from start_pipeline(
+        tmp_path, generate_org(customers=30, badges=15, seed=23, as_of=today())
+    )
 
 
 def run_nights(retained: Pipeline, every_night: Lake) -> list[str]:
-    """The nights of DAYS, published with retention; each night's files also kept whole.
+    """The nights of days(), published with retention; each night's files also kept whole.
     Returns the nights the retention steps said they pruned."""
     pruned = []
-    for night, day in enumerate(DAYS):
+    for night, day in enumerate(days()):
         if night:
             change_the_org(retained, night)
-        if day < TODAY:
+        if day < today():
             run_simulated_night(retained, retained.lake, day, nights=1)
         result = materialize_date(retained, day, keeping(KEEP), STEPS)
         assert result.success, failure_descriptions(result)
@@ -101,27 +106,27 @@ def test_retention_keeps_the_window_and_what_later_runs_read_and_the_history_who
     lake = retained.lake
     unpruned = tmp_path / "unpruned.duckdb"
     with duckdb.connect(str(unpruned)) as con:
-        rebuild_history(con, every_night, TODAY)
+        rebuild_history(con, every_night, today())
 
-    reuse_sources = fingerprint_nights(lake.raw_dir(TODAY))
-    protected_old = reuse_sources - set(DAYS[-KEEP:])
+    reuse_sources = fingerprint_nights(lake.raw_dir(today()))
+    protected_old = reuse_sources - set(days()[-KEEP:])
     assert protected_old, "some reused detail comes from a night older than the window"
-    assert snapshot_dates(lake) == sorted(set(DAYS[-KEEP:]) | protected_old)
+    assert snapshot_dates(lake) == sorted(set(days()[-KEEP:]) | protected_old)
     for day in protected_old:
         assert lake.raw_files(day), day
     pruned = sorted(pruned_dates(lake))
-    assert pruned and set(pruned) == set(DAYS) - set(snapshot_dates(lake))
+    assert pruned and set(pruned) == set(days()) - set(snapshot_dates(lake))
     assert reported == [str(day) for day in pruned]
     for day in pruned:
         assert not lake.raw_dir(day).exists()
         assert not any(lake.table_dir(t, day).exists() for t in TABLES), day
-    assert snapshot_dates(every_night) == DAYS
+    assert snapshot_dates(every_night) == days()
 
     for table in HISTORY_TABLES:  # the nightly history, applied night by night
         assert history_rows(lake.warehouse_path, table) == history_rows(unpruned, table), table
 
     # a replay of today rebuilds the history: from the base and the nights kept
-    result = materialize_date(retained, TODAY, keeping(KEEP, replay=True), STEPS)
+    result = materialize_date(retained, today(), keeping(KEEP, replay=True), STEPS)
     assert result.success, failure_descriptions(result)
     for table in HISTORY_TABLES:
         assert history_rows(lake.warehouse_path, table) == history_rows(unpruned, table), table

@@ -26,7 +26,7 @@ from pipelines.night.prepare import prepare_night
 from pipelines.sandbox import SandboxApiError, generate_org
 from pipelines.warehouse.checks import list_totals, run_all_checks
 from pipelines.warehouse.loader import load_snapshot, open_staging
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 
 NIGHTS = 3
 ROTATED_NIGHTS = 6
@@ -76,7 +76,7 @@ def rows(lake: Lake, table: str, day: dt.date, without: tuple[str, ...] = ()) ->
 
 @pytest.fixture
 def rotating(tmp_path: Path):
-    org = generate_org(customers=45, badges=18, seed=29, as_of=TODAY)
+    org = generate_org(customers=45, badges=18, seed=29, as_of=today())
     runs = start_pipeline(tmp_path, org)
     yield next(runs)
     runs.close()
@@ -87,7 +87,7 @@ def test_rotated_nights_carry_customers_forward_and_a_full_night_equals_a_full_p
 ):
     lake = Lake(tmp_path / "rotated")
     customers = load_customers(rotating.customers_csv)
-    first = TODAY - dt.timedelta(days=ROTATED_NIGHTS)
+    first = today() - dt.timedelta(days=ROTATED_NIGHTS)
     badges_only_carried = set()
     for night in range(ROTATED_NIGHTS):
         day = first + dt.timedelta(days=night)
@@ -115,14 +115,14 @@ def test_rotated_nights_carry_customers_forward_and_a_full_night_equals_a_full_p
         assert [o.name for o in outcomes if not o.passed] == [], day
 
     assert badges_only_carried  # some badge was listed by carried customers alone
-    everyone, _ = run_simulated_night(rotating, lake, TODAY, nights=1)
+    everyone, _ = run_simulated_night(rotating, lake, today(), nights=1)
     full = Lake(tmp_path / "full")
-    run_simulated_night(rotating, full, TODAY, nights=1, full_refresh=True)
+    run_simulated_night(rotating, full, today(), nights=1, full_refresh=True)
 
     assert everyone.rotation.carried == 0
     for table in TABLES:
         if table == "extract_errors":
             continue
-        fetched_rows = rows(lake, table, TODAY, without=("fetched_on",))
-        assert fetched_rows == rows(full, table, TODAY, without=("fetched_on",)), table
+        fetched_rows = rows(lake, table, today(), without=("fetched_on",))
+        assert fetched_rows == rows(full, table, today(), without=("fetched_on",)), table
     assert {t.name for t in CUSTOMER_TABLES} <= set(TABLES)

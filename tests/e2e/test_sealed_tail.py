@@ -14,7 +14,7 @@ import pytest
 from pipelines.lake import Lake
 from pipelines.lake.failpoints import KILL_AT_VARIABLE
 from pipelines.sandbox import generate_org
-from tests.e2e.conftest import TODAY, Pipeline, start_pipeline
+from tests.e2e.conftest import Pipeline, start_pipeline, today
 from tests.e2e.test_cli import run_cli
 from tests.e2e.test_live_readers import api_environment
 from tests.e2e.test_resume import assert_same_warehouse, counted_night
@@ -22,7 +22,7 @@ from tests.e2e.test_resume import assert_same_warehouse, counted_night
 
 @pytest.fixture(scope="module")
 def tail_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    org = generate_org(customers=40, badges=18, seed=43, as_of=TODAY)
+    org = generate_org(customers=40, badges=18, seed=43, as_of=today())
     yield from start_pipeline(tmp_path_factory.mktemp("tail-sandbox"), org)
 
 
@@ -39,8 +39,8 @@ def killed_after_the_seal(tmp_path: Path, pipeline: Pipeline, kill_at: str) -> L
     killed = run_cli(tmp_path, "run", **api_environment(pipeline), **{KILL_AT_VARIABLE: kill_at})
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     lake = Lake(tmp_path / "data")
-    assert lake.raw_dir(TODAY).is_dir()  # sealed
-    assert not lake.building_dir(TODAY).exists()
+    assert lake.raw_dir(today()).is_dir()  # sealed
+    assert not lake.building_dir(today()).exists()
     assert not lake.warehouse_path.exists()  # not published
     return lake
 
@@ -60,7 +60,7 @@ def test_a_night_killed_after_its_seal_is_published_from_its_archive_without_a_c
 
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert stats.total_requests == before  # not one request, not even a token
-    assert f"resumed from the sealed archive of {TODAY}: 0 requests" in resumed.stdout
+    assert f"resumed from the sealed archive of {today()}: 0 requests" in resumed.stdout
     assert "fetches the day again" in resumed.stdout
     assert_same_warehouse(full_warehouse, lake)
     print(f"kill at {kill_at}: rerun 0 requests (a night: {full_requests}) in {seconds:.1f} s")

@@ -8,17 +8,17 @@ from dagster import EnvVar, materialize
 
 from pipelines.client.auth import basic_auth_header
 from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeResource
-from tests.e2e.conftest import ALL_ASSETS, TODAY, Pipeline
+from tests.e2e.conftest import ALL_ASSETS, Pipeline, today
 from tests.nights import instance_offering
 
 
 def test_no_secret_is_stored_or_logged(tmp_path: Path, pipeline: Pipeline, monkeypatch):
     password = pipeline.credentials.password
     monkeypatch.setenv("TEST_CAPILLARY_PASSWORD", password)
-    instance = instance_offering(TODAY)
+    instance = instance_offering(today())
     result = materialize(
         ALL_ASSETS,
-        partition_key=TODAY.isoformat(),
+        partition_key=today().isoformat(),
         resources={
             "capillary_api": CapillaryApiResource(
                 base_url=pipeline.server.base_url,

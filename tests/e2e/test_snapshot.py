@@ -11,7 +11,7 @@ from pipelines.lake.source_record import SourceIdentity, recorded_source
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.normalizer import normalize_snapshot
 from pipelines.normalize.report_record import streamed_normalization
-from tests.e2e.conftest import TODAY, Pipeline
+from tests.e2e.conftest import Pipeline, today
 
 
 def _micros(value: dt.datetime | None) -> int | None:
@@ -35,11 +35,11 @@ def test_warehouse_matches_the_sandbox_truth(pipeline: Pipeline):
     assert checks and all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
 
     # Parquet lake: one partition per table, typed timestamps
-    earns_file = next(pipeline.lake.table_dir("badge_earns", TODAY).glob("*.parquet"))
+    earns_file = next(pipeline.lake.table_dir("badge_earns", today()).glob("*.parquet"))
     assert str(pq.read_schema(earns_file).field("earned_at").type) == "timestamp[us, tz=UTC]"
 
     # analytics models built and published with the snapshot
-    assert pipeline.query("SELECT snapshot_date FROM main.snapshot_info") == [(TODAY,)]
+    assert pipeline.query("SELECT snapshot_date FROM main.snapshot_info") == [(today(),)]
     earns_total = pipeline.query("SELECT sum(earns) FROM analytics.earns_daily")[0][0]
     assert earns_total == expected["badge_earns"]
 
@@ -96,7 +96,7 @@ def test_second_run_of_the_same_date_replaces_the_snapshot(pipeline: Pipeline):
     assert pipeline.credentials.password not in pipeline.lake.source_record_path.read_text()
     assert pipeline.run().success
     assert pipeline.row_counts() == first
-    parts = list(pipeline.lake.table_dir("customer_badges", TODAY).glob("*.parquet"))
+    parts = list(pipeline.lake.table_dir("customer_badges", today()).glob("*.parquet"))
     assert len(parts) == 1
 
 
@@ -139,13 +139,13 @@ def test_the_lake_written_while_extracting_equals_normalizing_the_archive(pipeli
     result = pipeline.run()
     assert result.success
     # the night recorded the lake it wrote while extracting
-    assert streamed_normalization(pipeline.lake.raw_dir(TODAY), result.run_id) is not None
+    assert streamed_normalization(pipeline.lake.raw_dir(today()), result.run_id) is not None
 
     replayed = Lake(pipeline.lake.root.parent / "replayed")
-    normalize_snapshot(pipeline.lake.raw_dir(TODAY), replayed, TODAY)
+    normalize_snapshot(pipeline.lake.raw_dir(today()), replayed, today())
     for name in TABLES:
-        streamed = pq.read_table(pipeline.lake.table_dir(name, TODAY))
-        again = pq.read_table(replayed.table_dir(name, TODAY))
+        streamed = pq.read_table(pipeline.lake.table_dir(name, today()))
+        again = pq.read_table(replayed.table_dir(name, today()))
         assert streamed.num_rows == again.num_rows, name
         assert streamed.sort_by([(c, "ascending") for c in TABLES[name].key]).equals(
             again.sort_by([(c, "ascending") for c in TABLES[name].key])

@@ -151,7 +151,7 @@ def test_a_checkpoint_on_a_full_disk_leaves_no_temporary_file_and_is_named(tmp_p
 def test_leftovers_of_a_crashed_night_are_given_back_and_checkpoints_kept(tmp_path: Path):
     lake = Lake(tmp_path)
     today = DAY + dt.timedelta(days=1)
-    staging = put(lake.staging_dir / "warehouse-2026-12-03.duckdb", 500 * KIB)
+    staging = put(lake.staging_dir / "warehouse.2026-12-03.duckdb", 500 * KIB)
     temp_part = put(
         lake.lake_dir / "badges" / f"{TEMP_PREFIX}2026-12-03-abc" / "part-0.parquet", 70 * KIB
     )

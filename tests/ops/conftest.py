@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.sandbox import Faults, SandboxCredentials, SandboxServer, generate_org
-
-TODAY = dt.datetime.now(dt.UTC).date()
+from tests.clock import today
 
 
 @dataclass
@@ -44,7 +42,7 @@ class Api:
 def started_api(
     directory: Path, faults: Faults | None = None, customers: int = 40
 ) -> Iterator[Api]:
-    org = generate_org(customers=customers, badges=24, seed=11, as_of=TODAY)
+    org = generate_org(customers=customers, badges=24, seed=11, as_of=today())
     credentials = SandboxCredentials.random()
     customers_csv = directory / "customers.csv"
     org.write_customers_csv(customers_csv)

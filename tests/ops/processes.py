@@ -65,9 +65,14 @@ def run_badges(*args: str, environment: dict[str, str]) -> subprocess.CompletedP
 
 
 def free_port() -> int:
+    """A port nobody listened on a moment ago; another process may take it before us."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+IN_USE = ("Address already in use", "[Errno 98]")
+WEBSERVER_ATTEMPTS = 5
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
@@ -128,9 +133,24 @@ class DagsterServices:
         self._start("dagster-daemon", "run")
 
     def start_webserver(self) -> None:
-        self.port = free_port()
-        self._start("dagster-webserver", "-h", "127.0.0.1", "-p", str(self.port))
-        wait_for(self._location_loaded, 120, "the webserver to load the code location", 0.5)
+        """dagster-webserver on a free port. It takes no port 0 (it serves 3000 then), so
+        the port is picked before it binds; when another process took it meanwhile, the
+        webserver exits saying so and starts again on another."""
+        for _ in range(WEBSERVER_ATTEMPTS):
+            self.port = free_port()
+            process = self._start("dagster-webserver", "-h", "127.0.0.1", "-p", str(self.port))
+            wait_for(
+                lambda started=process: started.poll() is not None or self._location_loaded(),
+                120,
+                "the webserver to load the code location",
+                0.5,
+            )
+            if process.poll() is None:
+                return
+            self.processes.remove(process)
+            if not any(sign in self.log_tail("dagster-webserver", 5) for sign in IN_USE):
+                raise AssertionError(f"the webserver exited:\n{self.log_tail('dagster-webserver')}")
+        raise AssertionError(f"no free port in {WEBSERVER_ATTEMPTS} attempts")
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.home / f"{name}.log"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import TODAY
+from tests.ops.conftest import today
 from tests.ops.processes import run_badges
 
-TOMORROW = TODAY + dt.timedelta(days=1)
+# "{today}", "{tomorrow}" and "{three_days_ago}" are filled in when the test runs: no
+# date is fixed at import.
 
 
 NO_ARCHIVE = (
@@ -28,12 +29,12 @@ API = {"CAPILLARY_BASE_URL": "https://eu.api.capillarytech.com"}
         (
             ["run", "--date", "2030-01-01"],
             {},
-            f"badges run: error: argument --date: 2030-01-01 is in the future (today is {TODAY}",
+            "badges run: error: argument --date: 2030-01-01 is in the future (today is {today}",
         ),
         (
-            ["run", "--date", TOMORROW.isoformat()],
+            ["run", "--date", "{tomorrow}"],
             {},
-            f"badges run: error: argument --date: {TOMORROW} is in the future",
+            "badges run: error: argument --date: {tomorrow} is in the future",
         ),
         (
             ["replay", "--date", "2025-12-31"],
@@ -41,14 +42,14 @@ API = {"CAPILLARY_BASE_URL": "https://eu.api.capillarytech.com"}
             "badges replay: error: " + NO_ARCHIVE.format(date="2025-12-31"),
         ),
         (
-            ["replay", "--date", TODAY.isoformat()],
+            ["replay", "--date", "{today}"],
             {},
-            "badges replay: error: " + NO_ARCHIVE.format(date=TODAY),
+            "badges replay: error: " + NO_ARCHIVE.format(date="{today}"),
         ),
         (
-            ["run", "--date", (TODAY - dt.timedelta(days=3)).isoformat()],
+            ["run", "--date", "{three_days_ago}"],
             {},
-            "badges run: error: " + NO_ARCHIVE.format(date=TODAY - dt.timedelta(days=3)),
+            "badges run: error: " + NO_ARCHIVE.format(date="{three_days_ago}"),
         ),
         (
             ["run"],
@@ -83,6 +84,13 @@ def test_bad_input_is_one_line_and_exit_code_2(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CAPILLARY_")}
     environment |= {"BADGES_DATA_DIR": str(tmp_path / "data"), **variables}
     environment["DAGSTER_HOME"] = str(tmp_path)
+    days = {
+        "today": today(),
+        "tomorrow": today() + dt.timedelta(days=1),
+        "three_days_ago": today() - dt.timedelta(days=3),
+    }
+    args = [arg.format(**days) for arg in args]
+    message = message.format(**days)
 
     done = run_badges(*args, environment=environment)
 

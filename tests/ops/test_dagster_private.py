@@ -4,7 +4,6 @@ them fails here, by name, rather than in a night."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 import subprocess
 
@@ -46,21 +45,3 @@ def test_a_stored_schedule_state_has_a_type_and_a_stopped_status():
         "instigator_type"
         in inspect.signature(dagster.DagsterInstance.all_instigator_state).parameters
     )
-
-
-def test_dagster_dbt_asks_the_dbt_version_where_known_dbt_version_answers(tmp_path):
-    from dagster_dbt import DbtCliResource
-
-    from pipelines.warehouse.dbt_project import PROJECT_DIR, dbt_executable
-
-    attribute = inspect.getattr_static(DbtCliResource, "_cli_version")
-    assert isinstance(attribute, functools.cached_property)
-    fresh = DbtCliResource(project_dir=str(PROJECT_DIR), dbt_executable=dbt_executable())
-    # A dbt that cannot start: told the version, the resource never runs it to ask.
-    missing = tmp_path / "dbt"
-    missing.write_text("#!/bin/sh\nexit 1\n")
-    missing.chmod(0o755)
-    told = dagster_private.known_dbt_version(
-        DbtCliResource(project_dir=str(PROJECT_DIR), dbt_executable=str(missing))
-    )
-    assert told._cli_version == fresh._cli_version  # the latter from `dbt --version`

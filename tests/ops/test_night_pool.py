@@ -17,7 +17,7 @@ from dagster import DagsterRun, DagsterRunStatus, RunsFilter
 from pipelines.definitions import defs
 from pipelines.ops.nightly import EXTRACT_TAG, NIGHTLY_JOB
 from pipelines.sandbox import Faults
-from tests.ops.conftest import TODAY
+from tests.ops.conftest import today
 from tests.ops.processes import (
     PROJECT_ROOT,
     launch_asset_backfill,
@@ -57,11 +57,11 @@ def queued_run(night: Night, backfill_id: str) -> DagsterRun | None:
 @pytest.mark.slow
 def test_an_asset_graph_backfill_waits_for_the_nightly_run_in_the_pool(slow_night: Night):
     night = slow_night
-    nightly_id = launch_run(night.services, NIGHTLY_JOB, TODAY.isoformat())
-    wait_for(lambda: night.extracting(TODAY), 120, "the nightly run to start extracting")
+    nightly_id = launch_run(night.services, NIGHTLY_JOB, today().isoformat())
+    wait_for(lambda: night.extracting(today()), 120, "the nightly run to start extracting")
     every_asset = [key.path for key in defs.resolve_asset_graph().get_all_asset_keys()]
 
-    backfill_id = launch_asset_backfill(night.services, every_asset, [TODAY.isoformat()])
+    backfill_id = launch_asset_backfill(night.services, every_asset, [today().isoformat()])
 
     waiting = wait_for(lambda: queued_run(night, backfill_id), 120, "the backfill's run queued")
     assert EXTRACT_TAG not in waiting.tags  # not the job's run: the tag limit does not hold it
@@ -70,10 +70,10 @@ def test_an_asset_graph_backfill_waits_for_the_nightly_run_in_the_pool(slow_nigh
         assert not night.run(nightly_id).is_finished  # the night is still in progress
         time.sleep(1)
     nightly = wait_for(lambda: finished(night, nightly_id), 240, "the nightly run to end", 1)
-    wait_for(lambda: night.extracting(TODAY), 120, "the backfill's night to start extracting")
+    wait_for(lambda: night.extracting(today()), 120, "the backfill's night to start extracting")
     beside = run_badges("run", environment=night.services.environment)
     assert beside.returncode == 1  # nor does `badges run` start beside the backfill's run
-    assert f"run {waiting.run_id} of {TODAY} is in progress" in beside.stderr
+    assert f"run {waiting.run_id} of {today()} is in progress" in beside.stderr
     backfill = wait_for(lambda: finished(night, waiting.run_id), 240, "the backfill to end", 1)
     log = night.services.log_tail("dagster-daemon")
     assert nightly.status == backfill.status == DagsterRunStatus.SUCCESS, log

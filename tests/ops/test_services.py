@@ -42,7 +42,7 @@ from pipelines.ops.resources import BucketResource, CapillaryApiResource, LakeRe
 from pipelines.ops.runs import worker_pid
 from pipelines.sandbox import Faults
 from tests.nights import instance_offering
-from tests.ops.conftest import TODAY, Api, started_api
+from tests.ops.conftest import Api, started_api, today
 from tests.ops.processes import (
     PROJECT_ROOT,
     DagsterServices,
@@ -125,12 +125,12 @@ def materialization(instance: DagsterInstance, run_id: str, asset: str) -> dict[
 
 
 def test_a_killed_run_is_marked_failed_and_retried_until_it_succeeds(night: Night):
-    run_id = launch_run(night.services, NIGHTLY_JOB, TODAY.isoformat())
-    wait_for(lambda: night.extracting(TODAY), 120, "the run to start extracting")
+    run_id = launch_run(night.services, NIGHTLY_JOB, today().isoformat())
+    wait_for(lambda: night.extracting(today()), 120, "the run to start extracting")
     beside = run_badges("run", environment=night.services.environment)
     assert beside.returncode == 1  # `badges run` does not queue: it refuses to run beside it
-    assert f"run {run_id} of {TODAY} is in progress" in beside.stderr
-    wait_for(lambda: night.checkpointed(TODAY), 120, "the run's first extraction checkpoint")
+    assert f"run {run_id} of {today()} is in progress" in beside.stderr
+    wait_for(lambda: night.checkpointed(today()), 120, "the run's first extraction checkpoint")
     pid, _ = worker_pid(night.instance, run_id)  # the pid the run's process logged
     assert pid in marked_pids(night.services.marker)  # a live process the daemon started
 
@@ -153,11 +153,11 @@ def test_a_killed_run_is_marked_failed_and_retried_until_it_succeeds(night: Nigh
     extract = materialization(night.instance, done.run_id, "raw_api_responses")
     if "calls_resumed" in extract:  # the retry resumes from the killed run's checkpoint
         assert extract["calls_resumed"] > 0
-    assert night.lake.raw_dir(TODAY).exists()
+    assert night.lake.raw_dir(today()).exists()
 
 
 def test_a_killed_badges_run_is_marked_failed_by_run_monitoring(night: Night):
-    shutil.rmtree(night.building_dir(TODAY), ignore_errors=True)
+    shutil.rmtree(night.building_dir(today()), ignore_errors=True)
     started = len(night.instance.get_runs(RunsFilter(job_name=NIGHTLY_JOB)))
     badges_run = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "run"],
@@ -168,7 +168,7 @@ def test_a_killed_badges_run_is_marked_failed_by_run_monitoring(night: Night):
         start_new_session=True,
     )
     try:
-        wait_for(lambda: night.extracting(TODAY), 120, "badges run to start extracting")
+        wait_for(lambda: night.extracting(today()), 120, "badges run to start extracting")
         runs = night.instance.get_runs(RunsFilter(job_name=NIGHTLY_JOB))
         assert len(runs) == started + 1
         run = runs[0]
@@ -190,12 +190,12 @@ def test_a_killed_badges_run_is_marked_failed_by_run_monitoring(night: Night):
 
 def archive_today(night: Night) -> None:
     """Today's raw archive: left by the tests above, else fetched here in process."""
-    if night.lake.raw_dir(TODAY).exists():
+    if night.lake.raw_dir(today()).exists():
         return
     api = night.api
     result = materialize(
         [bucket_restore, raw_api_responses, *warehouse_assets],
-        partition_key=TODAY.isoformat(),
+        partition_key=today().isoformat(),
         resources={
             "capillary_api": CapillaryApiResource(
                 base_url=api.server.base_url,
@@ -206,7 +206,7 @@ def archive_today(night: Night) -> None:
             "lake": LakeResource(data_dir=str(night.lake.root)),
             "bucket": BucketResource(),
         },
-        instance=instance_offering(TODAY),
+        instance=instance_offering(today()),
         raise_on_error=False,
     )
     assert result.success
@@ -236,11 +236,11 @@ def test_a_backfill_launched_as_the_ui_does_rebuilds_archived_dates_without_api_
     night: Night,
 ):
     archive_today(night)
-    names = badge_names(night.lake, TODAY)
-    past = [TODAY - dt.timedelta(days=n) for n in (3, 2, 1)]
+    names = badge_names(night.lake, today())
+    past = [today() - dt.timedelta(days=n) for n in (3, 2, 1)]
     for day in past:
         shutil.rmtree(night.lake.raw_dir(day), ignore_errors=True)
-        shutil.copytree(night.lake.raw_dir(TODAY), night.lake.raw_dir(day))
+        shutil.copytree(night.lake.raw_dir(today()), night.lake.raw_dir(day))
         rename_badges_in_archive(night.lake.raw_dir(day), sorted(set(names.values())))
     offer_nights(night.instance, past)  # as the snapshot dates sensor finds them
     requests_before = night.api.server.stats.total_requests

@@ -14,7 +14,7 @@ from dagster import DagsterInstance
 
 from pipelines.lake import Lake
 from pipelines.ops.nightly import DATA_DIR_TAG
-from tests.ops.conftest import TODAY, Api
+from tests.ops.conftest import Api, today
 from tests.ops.processes import free_port, instance_yaml, prepare_home, run_badges
 from tests.tmpfs import small_disk
 
@@ -52,12 +52,12 @@ def test_a_fresh_snapshot_after_a_good_run_is_ok(tmp_path: Path, api: Api, good_
 
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert f"published   snapshot {TODAY}" in done.stdout
-    assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout
+    assert f"published   snapshot {today()}" in done.stdout
+    assert f"nightly_snapshot {today()}: SUCCESS" in done.stdout
     assert "next run    " in done.stdout and "02:00 UTC" in done.stdout
     disk = rf"disk        [\d,]+\.\d MiB free in {re.escape(str(lake.root))}; a night needs "
     assert any(re.match(disk, line) for line in lines), done.stdout
-    assert f"from the snapshot of {TODAY})" in done.stdout
+    assert f"from the snapshot of {today()})" in done.stdout
     with duckdb.connect(str(lake.warehouse_path), read_only=True) as con:
         columns = [row[0] for row in con.execute("DESCRIBE main.snapshot_info").fetchall()]
         badges = con.execute("SELECT badges_rows FROM main.snapshot_info").fetchone()[0]
@@ -78,7 +78,7 @@ def test_a_stale_snapshot_exits_non_zero(tmp_path: Path, api: Api, good_night: P
     done = status(api, lake, home)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout  # the run was fine
+    assert f"nightly_snapshot {today()}: SUCCESS" in done.stdout  # the run was fine
     assert done.stdout.splitlines()[-1].startswith("STALE: the published snapshot is 30 h")
     assert "(limit 26 h)" in done.stdout
 
@@ -94,7 +94,7 @@ def test_a_disk_short_of_the_next_nights_need_exits_non_zero(
         done = status(api, lake, home)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"nightly_snapshot {TODAY}: SUCCESS" in done.stdout  # the run was fine
+    assert f"nightly_snapshot {today()}: SUCCESS" in done.stdout  # the run was fine
     assert f" MiB free in {lake.root}; a night needs " in done.stdout
     assert done.stdout.splitlines()[-1] == (
         "SHORT: the next night needs more disk space than is free"
@@ -112,7 +112,7 @@ def test_status_judges_its_own_nightly_attempts_and_warns_of_failed_rebuilds(
     lake, home = copy_night(good_night, tmp_path)
     environment = api.environment(lake.root, DAGSTER_HOME=str(home))
     api_down = f"http://127.0.0.1:{free_port()}"
-    past = TODAY - dt.timedelta(days=5)
+    past = today() - dt.timedelta(days=5)
     recorded = runs_recorded(home)
 
     refused = run_badges("replay", "--date", past.isoformat(), environment=environment)
@@ -121,11 +121,11 @@ def test_status_judges_its_own_nightly_attempts_and_warns_of_failed_rebuilds(
     assert refused.stderr == (
         f"badges replay: error: no raw archive for {past}: the Badges API serves only current "
         "state, so a past snapshot can only be rebuilt from its archive, never fetched again "
-        f"(the archived night is {TODAY})\n"
+        f"(the archived night is {today()})\n"
     )
     assert runs_recorded(home) == recorded  # refused before a run: nothing turns red
 
-    shutil.copytree(lake.raw_dir(TODAY), lake.raw_dir(past))
+    shutil.copytree(lake.raw_dir(today()), lake.raw_dir(past))
     damaged = lake.raw_files(past)[0]
     damaged.write_bytes(damaged.read_bytes()[:100])
     rebuild = run_badges("replay", "--date", past.isoformat(), environment=environment)
@@ -137,7 +137,7 @@ def test_status_judges_its_own_nightly_attempts_and_warns_of_failed_rebuilds(
     done = status(api, lake, home)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"last run    nightly_snapshot {TODAY}: SUCCESS" in done.stdout
+    assert f"last run    nightly_snapshot {today()}: SUCCESS" in done.stdout
     warning = next(line for line in done.stdout.splitlines() if line.startswith("warning "))
     assert warning.startswith(f"warning     the rebuild of {past} failed (run "), warning
     assert f"raw_api_responses: {damaged} cannot be read (" in warning
@@ -149,7 +149,7 @@ def test_status_judges_its_own_nightly_attempts_and_warns_of_failed_rebuilds(
     done = status(api, lake, home)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"last run    nightly_snapshot {TODAY}: FAILURE" in done.stdout
+    assert f"last run    nightly_snapshot {today()}: FAILURE" in done.stdout
     assert f"  reason    raw_api_responses: API unreachable: cannot connect to {api_down}" in (
         done.stdout
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import TODAY, Api
+from tests.ops.conftest import Api, today
 from tests.ops.processes import DagsterServices, prepare_home, run_badges
 
 CHROMIUM = shutil.which("chromium")
@@ -152,4 +152,4 @@ def test_no_partition_band_of_nights_that_cannot_exist(ui: Ui):
     offered, failed, _, missing = map(int, counts.groups())
     # One date offered, the night that ran: no date before it, none that cannot be filled.
     assert (offered, failed, missing) == (1, 0, 0)
-    assert TODAY.isoformat() in page
+    assert today().isoformat() in page

@@ -77,8 +77,7 @@ def test_oauth_tokens_that_expire_mid_night_are_renewed(tmp_path: Path, clean_ni
         concurrency=2,
     )
 
-    assert metadata["seconds"] > 1.0  # the night outlived its first token
-    assert metadata["token_renewals"] >= 2
+    assert metadata["token_renewals"] >= 2  # the night outlived its first tokens
     assert pipeline.server.stats.auth_failures == 0  # no request with an expired token
     assert rows == clean_night
 
