@@ -93,4 +93,4 @@ def test_badges_status_reads_the_run_from_postgresql(night: Night):
     last_run = next(line for line in lines if line.startswith("last run    "))
     assert last_run.startswith(f"last run    nightly_snapshot {today()}: SUCCESS (run {run_id}, ")
     assert lines[-1].startswith("OK: the published snapshot is ")
-    assert lines[-1].endswith("the last run succeeded")
+    assert lines[-1].endswith("the last nightly run succeeded")

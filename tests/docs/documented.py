@@ -72,6 +72,7 @@ def documented_commands() -> list[DocumentedCommand]:
                 found += [
                     DocumentedCommand(name, line, command, None, needs)
                     for command in _logical_lines(body)
+                    if command  # a block of comments and settings alone runs nothing
                 ]
             elif body and body[0].startswith("$ "):
                 output = tuple(raw for raw in _raw_output(page, line))

@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.lake import Lake
 from pipelines.lake.checkpoint import CheckpointWriter
+from pipelines.lake.damage import DamagedFileError
 from pipelines.lake.raw import RawRecord
 from pipelines.lake.tables import TABLES
 from pipelines.normalize.normalizer import normalize_snapshot
@@ -226,7 +227,7 @@ def test_a_failing_run_leaves_the_previous_partition_intact(lake):
     normalize_snapshot(raw_dir, lake, DATE)
     (raw_dir / "z-broken.parquet").write_bytes(b"this is not parquet")
 
-    with pytest.raises(pa.ArrowInvalid):
+    with pytest.raises(DamagedFileError, match=r"z-broken\.parquet cannot be read"):
         normalize_snapshot(raw_dir, lake, DATE)
 
     assert read(lake, "badges").num_rows == 2
@@ -256,7 +257,7 @@ def test_a_partition_moved_aside_by_a_crash_is_restored_by_the_next_run(lake):
     target.rename(moved_aside)  # a crash between the two renames of the swap
     (raw_dir / "z-broken.parquet").write_bytes(b"this is not parquet")
 
-    with pytest.raises(pa.ArrowInvalid):
+    with pytest.raises(DamagedFileError, match=r"z-broken\.parquet cannot be read"):
         normalize_snapshot(raw_dir, lake, DATE)
 
     assert not moved_aside.exists()

@@ -1,5 +1,5 @@
-"""`badges status` after a real night: 0 when fresh and the last run succeeded, 1 when the
-warehouse is stale or the last run failed, and every column of main.snapshot_info shown."""
+"""`badges status` after a real night: 0 when fresh and the last nightly run succeeded, 1
+when the warehouse is stale or the last run failed, and every column of main.snapshot_info shown."""
 
 from __future__ import annotations
 
