@@ -125,6 +125,7 @@ def materialization(instance: DagsterInstance, run_id: str, asset: str) -> dict[
 
 
 def test_a_killed_run_is_marked_failed_and_retried_until_it_succeeds(night: Night):
+    instance_offering(today(), instance=night.instance)  # tonight's date, as the schedule adds it
     run_id = launch_run(night.services, NIGHTLY_JOB, today().isoformat())
     wait_for(lambda: night.extracting(today()), 120, "the run to start extracting")
     beside = run_badges("run", environment=night.services.environment)
