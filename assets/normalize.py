@@ -2,6 +2,7 @@
 reported by the extract step that writes them (`assets.extract`)."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from dagster import (
     AssetCheckResult,
@@ -141,21 +142,16 @@ def _drift(report: NormalizeReport, table: str | None = None) -> tuple[DriftEntr
 
 
 def _new_keys_result(table: str, new_keys: DriftEntries) -> AssetCheckResult:
-    if new_keys:
-        named = "; ".join(
-            f"{path} in {entry['count']:,} rows, e.g. {entry['sample']}"
-            for path, entry in new_keys.items()
-        )
-        description = f"the vendor sent keys the contract does not know: {named}"
-    else:
-        description = "every key the vendor sent is in the contract"
-    return AssetCheckResult(
-        asset_key=lake_key(table),
-        check_name=NEW_KEYS_CHECK,
-        passed=not new_keys,
-        severity=AssetCheckSeverity.WARN,
-        description=description,
-        metadata={"new_keys": MetadataValue.json(new_keys)},
+    named = "; ".join(
+        f"{path} in {entry['count']:,} rows, e.g. {entry['sample']}"
+        for path, entry in new_keys.items()
+    )
+    return _warning(
+        table,
+        NEW_KEYS_CHECK,
+        f"the vendor sent keys the contract does not know: {named}" if new_keys else None,
+        "every key the vendor sent is in the contract",
+        {"new_keys": MetadataValue.json(new_keys)},
     )
 
 
@@ -165,20 +161,31 @@ def _coverage_result(table: str, coverage: CoverageEntries) -> AssetCheckResult:
         for path, entry in coverage.items()
         if mostly_unmapped(entry["objects"], entry["unmapped"])
     }
-    if unfit:
-        named = "; ".join(
-            f"{path}: {entry['unmapped']:,} of {entry['objects']:,} objects, keys "
-            + ", ".join(entry["keys"])
-            for path, entry in unfit.items()
-        )
-        description = f"most objects filled no typed column (their keys are in extra): {named}"
-    else:
-        description = "most objects of each kind fill a typed column"
+    named = "; ".join(
+        f"{path}: {entry['unmapped']:,} of {entry['objects']:,} objects, keys "
+        + ", ".join(entry["keys"])
+        for path, entry in unfit.items()
+    )
+    return _warning(
+        table,
+        COVERAGE_CHECK,
+        f"most objects filled no typed column (their keys are in extra): {named}"
+        if unfit
+        else None,
+        "most objects of each kind fill a typed column",
+        {"coverage": MetadataValue.json(coverage)},
+    )
+
+
+def _warning(
+    table: str, check_name: str, problem: str | None, fine: str, metadata: dict[str, Any]
+) -> AssetCheckResult:
+    """A lake table's non-blocking check: it warns with `problem`, else passes as `fine`."""
     return AssetCheckResult(
         asset_key=lake_key(table),
-        check_name=COVERAGE_CHECK,
-        passed=not unfit,
+        check_name=check_name,
+        passed=problem is None,
         severity=AssetCheckSeverity.WARN,
-        description=description,
-        metadata={"coverage": MetadataValue.json(coverage)},
+        description=problem or fine,
+        metadata=metadata,
     )
