@@ -119,6 +119,7 @@ def test_status_judges_its_own_nightly_attempts_and_warns_of_failed_rebuilds(
 
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert refused.stderr == (
+        f"badges replay: replaying the night of {past} into {lake.root}\n"
         f"badges replay: error: no raw archive for {past}: the Badges API serves only current "
         "state, so a past snapshot can only be rebuilt from its archive, never fetched again "
         f"(the archived night is {today()})\n"
