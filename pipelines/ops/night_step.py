@@ -95,27 +95,30 @@ class NightStep:
         night = self._lake_tables(request)
         if night.normalized is not None and night.volume.passed:
             date = request.snapshot_date
-            for healed in sorted(set(night.rebuilt) - {date}):  # their files were replaced
-                self.commit(healed, replace=True)
-            replace = request.from_archive or date in night.rebuilt
-            night.iceberg = self.commit(date, replace=replace)
+            healed = [(d, True) for d in sorted(set(night.rebuilt) - {date})]  # files replaced
+            tonight = (date, request.from_archive or date in night.rebuilt)
+            night.iceberg = self.commit([*healed, tonight])[-1]
         return night
 
-    def commit(self, snapshot_date: dt.date, replace: bool) -> NightCommit:
-        """The date's partitions as one snapshot per Iceberg table; raises
+    def commit(self, nights: list[tuple[dt.date, bool]]) -> list[NightCommit]:
+        """Each (date, replace)'s partitions as one snapshot per Iceberg table, in one
+        session of the catalog (restored from the bucket and uploaded back once); raises
         CatalogUnavailable, naming the catalog, when it does not answer."""
-        note = read_night_note(self.lake.raw_dir(snapshot_date))
-        night_id = (note.night_id if note else None) or f"archive-{snapshot_date}"
         bucket = self.mirror.bucket if self.mirror is not None else None
+        commits = []
         with answering(self.catalog):
             if bucket is not None:
                 restore_catalog(self.catalog, self.lake, bucket)
             catalog = LakeCatalog(self.catalog)
-            commit = catalog.commit_night(self.lake, snapshot_date, night_id, replace)
+            for snapshot_date, replace in nights:
+                note = read_night_note(self.lake.raw_dir(snapshot_date))
+                night_id = (note.night_id if note else None) or f"archive-{snapshot_date}"
+                commits.append(catalog.commit_night(self.lake, snapshot_date, night_id, replace))
             if bucket is not None:
                 catalog.upload_catalog(self.lake, bucket)
-        self.log.info(commit.describe(self.catalog))
-        return commit
+        for commit in commits:
+            self.log.info(commit.describe(self.catalog))
+        return commits
 
     def _lake_tables(self, request: NightRequest) -> ExtractedNight:
         if request.from_archive:
