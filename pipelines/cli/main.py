@@ -233,9 +233,8 @@ class _ProgressLine(logging.Handler):
         stream.flush()
 
 
-def _first_line(args: argparse.Namespace) -> None:
+def _first_line(args: argparse.Namespace, snapshot_date: dt.date) -> None:
     """Says what the night is before Dagster is imported, which takes seconds."""
-    snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
     data_dir = os.environ.get("BADGES_DATA_DIR") or "data"
     doing = "replaying" if args.command == "replay" else "running"
     print(
@@ -247,8 +246,9 @@ def _first_line(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    snapshot_date = getattr(args, "date", None) or dt.datetime.now(dt.UTC).date()
     if args.command in ("run", "replay"):
-        _first_line(args)
+        _first_line(args, snapshot_date)
     if args.command == "sandbox":
         from pipelines.sandbox.cli import serve
 
@@ -263,7 +263,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command in OPERATIONS:
         return OPERATIONS[args.command](args)
-    snapshot_date = args.date or dt.datetime.now(dt.UTC).date()
     if (refused := _refusal(args.command == "replay", snapshot_date)) is not None:
         print(f"badges {args.command}: error: {refused}", file=sys.stderr)
         return 2
